@@ -1,0 +1,1 @@
+"""airgap.corpus: the offline web. Ingest snapshots, store pages, index passages, search, serve."""

@@ -1,0 +1,1 @@
+"""airgap.sandbox: isolated, network-less containers, the logging gateway, the in-container init, pools."""
