@@ -1,0 +1,291 @@
+"""The host-side gateway: the only thing a sandbox can talk to, and the record of what tried to leave.
+
+One asyncio loop in a daemon thread serves every sandbox of this process. Each sandbox gets a
+:class:`Channel`: a unix socket in its own host folder (bind-mounted into the container), its routes
+(hostname -> ASGI app) and its event sink. A connection on that socket starts with one line:
+
+* ``DNS <qtype> <name>``: the in-container resolver asking; the answer is ``OK`` (routed) or ``NX``.
+* ``TCP 80`` / ``TCP 443``: a relayed connection. The gateway answers ``OK`` (the relay sends the client's
+  bytes only after it), then parses HTTP with h11; on 443 TLS is first terminated with a leaf
+  certificate for the client's SNI, signed by this process's CA.
+
+Anything else, and any request for a host that is not routed, is answered at once (HTTP 502 "host not
+in the offline world") and logged as ``egress_attempt``. :meth:`Gateway.fetch` lets the harness send a
+request through the very same :meth:`Gateway.dispatch` and logging as ``curl`` inside the container.
+"""
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import ssl
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import unquote, urlsplit
+
+import h11
+
+from .ca import CertificateAuthority
+from .errors import SandboxError
+from .events import EventSink, emit, make_event
+
+NOT_ROUTED = "host not in the offline world"
+QTYPES = {1: "A", 28: "AAAA", 5: "CNAME", 15: "MX", 16: "TXT", 33: "SRV", 65: "HTTPS", 255: "ANY"}
+CHUNK = 1 << 16
+IDLE_TIMEOUT = 300.0  # seconds a relayed keep-alive connection may sit idle
+APP_TIMEOUT = 120.0  # seconds an ASGI app may take for one request
+
+
+@dataclass
+class HttpResponse:
+    """What a routed app (or the gateway itself) answered."""
+
+    status: int
+    headers: dict[str, str]
+    body: bytes
+
+    @property
+    def text(self) -> str:
+        return self.body.decode("utf-8", "replace")
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+@dataclass
+class Channel:
+    """One sandbox's view of the gateway: its socket, routes and sink (swappable per episode)."""
+
+    sandbox: str
+    socket_path: Path
+    routes: dict[str, Callable] = field(default_factory=dict)
+    sink: EventSink | None = None
+    server: asyncio.AbstractServer | None = None
+
+    def log(self, type_: str, **data: Any) -> None:
+        emit(self.sink, make_event(type_, self.sandbox, **data))
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _host_of(url_host: str) -> str:
+    return url_host.rstrip(".").lower()
+
+
+class Gateway:
+    """The per-process gateway; get it with :meth:`shared`."""
+
+    _shared: Gateway | None = None
+    _shared_pid = 0
+    _shared_lock = threading.Lock()
+
+    @classmethod
+    def shared(cls) -> Gateway:
+        """The process's gateway (a new one after a fork: loops and threads do not survive fork)."""
+        with cls._shared_lock:
+            if cls._shared is None or cls._shared_pid != os.getpid():
+                cls._shared, cls._shared_pid = cls(), os.getpid()
+            return cls._shared
+
+    def __init__(self) -> None:
+        self.ca = CertificateAuthority()
+        self._tls = self.ca.new_context("localhost")  # presented only to clients that send no SNI
+        self._tls.sni_callback = self._pick_certificate
+        self.loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self.loop.run_forever, name="airgap-gateway", daemon=True)
+        self._thread.start()
+
+    # -- sync API (called from the harness threads) ------------------------------------------------
+
+    def _run(self, coro, timeout: float | None = None):
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def open_channel(self, sandbox: str, socket_path: Path, routes: dict[str, Callable] | None = None,
+                     sink: EventSink | None = None) -> Channel:
+        """Start listening on ``socket_path`` for one sandbox; the socket is world-connectable because
+        the container's uids differ from ours (the folder it sits in decides who can see it)."""
+        channel = Channel(sandbox, Path(socket_path), dict(routes or {}), sink)
+
+        async def start():
+            channel.server = await asyncio.start_unix_server(lambda r, w: self._handle(channel, r, w),
+                                                             str(socket_path), limit=CHUNK)
+            os.chmod(socket_path, 0o666)
+
+        self._run(start(), 10)
+        return channel
+
+    def close_channel(self, channel: Channel) -> None:
+        async def stop():
+            if channel.server is not None:
+                channel.server.close()
+
+        if self.loop.is_running():
+            self._run(stop(), 10)
+        try:
+            channel.socket_path.unlink()
+        except FileNotFoundError:
+            pass
+
+    def fetch(self, channel: Channel, method: str, url: str, headers: dict[str, str] | None = None,
+              body: bytes | str | None = None, timeout: float = APP_TIMEOUT) -> HttpResponse:
+        """A request from the harness, through the same dispatch and logging as one from the sandbox."""
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise SandboxError(f"fetch needs an absolute http(s) URL, got {url!r}")
+        data = body.encode() if isinstance(body, str) else (body or b"")
+        hdrs = [(k.lower(), str(v)) for k, v in (headers or {}).items()]
+        if not any(k == "host" for k, _ in hdrs):
+            hdrs.insert(0, ("host", parts.netloc))
+        return self._run(self.dispatch(channel, method.upper(), url, hdrs, data, source="harness"), timeout + 5)
+
+    # -- dispatch: one request, one app, one event ------------------------------------------------
+
+    async def dispatch(self, channel: Channel, method: str, url: str, headers: list[tuple[str, str]],
+                       body: bytes, source: str) -> HttpResponse:
+        """Route by host to an ASGI app, log an ``http`` event (and ``egress_attempt`` if unrouted)."""
+        started = time.monotonic()
+        parts = urlsplit(url)
+        host = _host_of(parts.hostname or "")
+        app = channel.routes.get(host)
+        if app is None:
+            resp = HttpResponse(502, {"content-type": "text/plain; charset=utf-8"},
+                                f"{NOT_ROUTED}: {host or '(no host)'}\n".encode())
+            channel.log("egress_attempt", via=parts.scheme, host=host, method=method, url=url, source=source)
+        else:
+            try:
+                resp = await asyncio.wait_for(self._call_app(app, method, parts, headers, body), APP_TIMEOUT)
+            except Exception as e:  # the app is the caller's code: a crash is a 500, not a dead gateway
+                resp = HttpResponse(500 if not isinstance(e, asyncio.TimeoutError) else 504,
+                                    {"content-type": "text/plain; charset=utf-8"},
+                                    f"gateway: the app for {host} failed: {e!r}\n".encode())
+        channel.log("http", source=source, method=method, url=url, host=host, status=resp.status,
+                    request_bytes=len(body), response_bytes=len(resp.body), request_sha256=_sha(body),
+                    response_sha256=_sha(resp.body), duration_ms=round((time.monotonic() - started) * 1000, 3))
+        return resp
+
+    @staticmethod
+    async def _call_app(app: Callable, method: str, parts, headers: list[tuple[str, str]],
+                        body: bytes) -> HttpResponse:
+        """Call a plain ASGI 3 app once and collect its whole response."""
+        default_port = 443 if parts.scheme == "https" else 80
+        scope = {
+            "type": "http", "asgi": {"version": "3.0", "spec_version": "2.3"}, "http_version": "1.1",
+            "method": method, "scheme": parts.scheme, "path": unquote(parts.path) or "/",
+            "raw_path": (parts.path or "/").encode(), "query_string": parts.query.encode(), "root_path": "",
+            "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers],
+            "server": (_host_of(parts.hostname or ""), parts.port or default_port), "client": ("127.0.0.1", 0),
+        }
+        finished = asyncio.Event()
+        request_sent = False
+        status, resp_headers, chunks = 500, [], []
+
+        async def receive():
+            nonlocal request_sent
+            if not request_sent:
+                request_sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            await finished.wait()
+            return {"type": "http.disconnect"}
+
+        async def send(message):
+            nonlocal status, resp_headers
+            if message["type"] == "http.response.start":
+                status, resp_headers = message["status"], message.get("headers", [])
+            elif message["type"] == "http.response.body":
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    finished.set()
+
+        try:
+            await app(scope, receive, send)
+        finally:
+            finished.set()
+        merged: dict[str, str] = {}
+        for k, v in resp_headers:
+            key, value = k.decode("latin-1").lower(), v.decode("latin-1")
+            merged[key] = f"{merged[key]}, {value}" if key in merged else value
+        return HttpResponse(status, merged, b"".join(chunks))
+
+    # -- the socket side ----------------------------------------------------------------------------
+
+    def _pick_certificate(self, ssl_obj: ssl.SSLObject, server_name: str | None, _ctx) -> None:
+        if server_name:
+            ssl_obj.context = self.ca.server_context(_host_of(server_name))
+
+    async def _handle(self, channel: Channel, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            line = await asyncio.wait_for(reader.readline(), 10)
+            words = line.decode("ascii", "replace").split()
+            if len(words) == 3 and words[0] == "DNS":
+                await self._answer_dns(channel, words[1], words[2], writer)
+            elif words in (["TCP", "80"], ["TCP", "443"]):
+                writer.write(b"OK\n")  # the relay holds the client's bytes until it reads this
+                await writer.drain()
+                if words[1] == "443":
+                    await writer.start_tls(self._tls, ssl_handshake_timeout=10)
+                await self._serve_http(channel, reader, writer, "https" if words[1] == "443" else "http")
+            else:
+                channel.log("egress_attempt", via="socket", preamble=line[:200].decode("latin-1"), source="sandbox")
+        except (ssl.SSLError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
+            channel.log("egress_attempt", via="socket", error=repr(e)[:300], source="sandbox")
+        except OSError:
+            pass
+        finally:
+            writer.close()
+
+    async def _answer_dns(self, channel: Channel, qtype: str, name: str, writer: asyncio.StreamWriter) -> None:
+        host = _host_of(name)
+        known = host in channel.routes
+        kind = QTYPES.get(int(qtype), qtype) if qtype.isdigit() else qtype
+        channel.log("dns", name=host, qtype=kind, known=known, source="sandbox")
+        if not known:
+            channel.log("egress_attempt", via="dns", host=host, qtype=kind, source="sandbox")
+        writer.write(b"OK\n" if known else b"NX\n")
+        await writer.drain()
+
+    async def _serve_http(self, channel: Channel, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+                          scheme: str) -> None:
+        """HTTP/1.1 with keep-alive over one relayed connection."""
+        conn = h11.Connection(h11.SERVER)
+        while True:
+            request, body = None, bytearray()
+            try:
+                while True:
+                    event = conn.next_event()
+                    if event is h11.NEED_DATA:
+                        conn.receive_data(await asyncio.wait_for(reader.read(CHUNK), IDLE_TIMEOUT))
+                    elif isinstance(event, h11.Request):
+                        request = event
+                    elif isinstance(event, h11.Data):
+                        body += event.data
+                    elif isinstance(event, h11.EndOfMessage):
+                        break
+                    else:  # ConnectionClosed or PAUSED: the client is done with this connection
+                        return
+            except h11.RemoteProtocolError as e:
+                channel.log("egress_attempt", via=f"tcp/{scheme}", error=f"not HTTP: {e}", source="sandbox")
+                return
+            headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in request.headers]
+            host = next((v for k, v in headers if k == "host"), "")
+            target = request.target.decode("latin-1")
+            url = target if target.startswith(("http://", "https://")) else f"{scheme}://{host}{target}"
+            method = request.method.decode("ascii")
+            resp = await self.dispatch(channel, method, url, headers, bytes(body), source="sandbox")
+            out_headers = [(k, v) for k, v in resp.headers.items() if k not in ("content-length", "transfer-encoding",
+                                                                               "connection")]
+            out_headers.append(("content-length", str(len(resp.body))))
+            writer.write(conn.send(h11.Response(status_code=resp.status, headers=out_headers)))
+            if method != "HEAD" and resp.body:
+                writer.write(conn.send(h11.Data(data=resp.body)))
+            writer.write(conn.send(h11.EndOfMessage()))
+            await writer.drain()
+            if conn.our_state is h11.MUST_CLOSE or conn.their_state is h11.MUST_CLOSE:
+                return
+            conn.start_next_cycle()

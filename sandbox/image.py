@@ -1,0 +1,143 @@
+"""Building the sandbox base image, with or without a registry.
+
+Two routes to the same image:
+
+* ``--base IMAGE``: the Dockerfile in ``image/`` is built on top of any Debian-like image the
+  engine already has (or can pull from a registry the user configured).
+* no base: ``debootstrap`` makes a bookworm *minbase* root filesystem with the packages below,
+  straight from the Debian mirror apt already uses, ``docker import`` turns it into an image, and the
+  same Dockerfile finishes it. The rootfs tarball is cached under ``~/.cache/airgap``.
+
+The final image carries a label with the hash of its recipe (Dockerfile, init, package list, base),
+so building again with nothing changed returns in about a second without touching the engine's
+build machinery.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from importlib import resources
+from pathlib import Path
+from typing import Callable
+
+from .backend import DockerBackend, PROJECT_LABELS
+from .errors import SandboxError
+
+DEFAULT_IMAGE = "airgap/base:latest"
+RECIPE_LABEL = "airgap.recipe"
+SUITE = "bookworm"
+# What an agent expects on a small Linux box; minbase already brings coreutils, bash, passwd.
+PACKAGES = ("python3", "python3-requests", "curl", "wget", "ca-certificates", "git", "coreutils")
+FALLBACK_MIRROR = "http://deb.debian.org/debian"
+
+
+def cache_dir() -> Path:
+    """Where rootfs tarballs live between builds (``$XDG_CACHE_HOME/airgap`` or ``~/.cache/airgap``)."""
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "airgap"
+
+
+def default_mirror() -> str:
+    """The Debian mirror this machine's apt uses, so debootstrap works wherever apt-get works."""
+    candidates = [Path("/etc/apt/sources.list.d/debian.sources"), Path("/etc/apt/sources.list")]
+    candidates += sorted(Path("/etc/apt/sources.list.d").glob("*.sources"))
+    candidates += sorted(Path("/etc/apt/sources.list.d").glob("*.list"))
+    for path in candidates:
+        try:
+            text = path.read_text()
+        except OSError:
+            continue
+        # deb822 ("URIs: ...") and one-line ("deb URI suite ...") formats; skip the security archive.
+        uris = re.findall(r"^URIs:\s*(\S+)", text, re.M) + re.findall(r"^deb\s+(?:\[[^]]*\]\s+)?(\S+)", text, re.M)
+        for uri in uris:
+            if "security" not in uri:
+                return uri.rstrip("/")
+    return FALLBACK_MIRROR
+
+
+def _image_files() -> dict[str, bytes]:
+    """The build context shipped as package data: Dockerfile and init.py."""
+    root = resources.files("airgap.sandbox") / "image"
+    return {name: (root / name).read_bytes() for name in ("Dockerfile", "init.py")}
+
+
+def recipe_hash(base: str) -> str:
+    """Hash of everything that decides the image's content; equal hash means nothing to rebuild."""
+    h = hashlib.sha256()
+    for name, data in sorted(_image_files().items()):
+        h.update(name.encode() + b"\0" + data + b"\0")
+    h.update(base.encode())
+    return h.hexdigest()
+
+
+def rootfs_tarball(mirror: str, log: Callable[[str], None] = print) -> Path:
+    """Run debootstrap once per (suite, mirror, packages) and keep the rootfs as a tarball in the cache."""
+    key = hashlib.sha256(f"{SUITE}|{mirror}|{','.join(PACKAGES)}".encode()).hexdigest()[:16]
+    target = cache_dir() / f"rootfs-{SUITE}-minbase-{key}.tar"
+    if target.exists():
+        log(f"using cached rootfs {target}")
+        return target
+    if shutil.which("debootstrap") is None:
+        raise SandboxError("debootstrap is not installed: `apt-get install debootstrap`, or build from an "
+                           "image you have with `airgap sandbox build --base debian:bookworm-slim`")
+    if os.geteuid() != 0:
+        raise SandboxError("debootstrap needs root: run `sudo airgap sandbox build`, or use --base IMAGE")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix="airgap-rootfs-", dir=target.parent) as tmp:
+        root = Path(tmp) / "root"
+        cmd = ["debootstrap", "--variant=minbase", f"--include={','.join(PACKAGES)}", SUITE, str(root), mirror]
+        log("running: " + " ".join(cmd) + "  (a few minutes, once)")
+        proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if proc.returncode != 0:
+            raise SandboxError(f"debootstrap failed (exit {proc.returncode}); last lines:\n"
+                               + "\n".join(proc.stdout.splitlines()[-15:])
+                               + f"\nCheck that {mirror} is reachable (or pass --mirror URL).")
+        # Package caches and lists are dead weight in the image.
+        for sub in ("var/cache/apt/archives", "var/lib/apt/lists"):
+            for p in (root / sub).glob("*"):
+                if p.is_file():
+                    p.unlink()
+        partial = target.with_suffix(".partial")
+        subprocess.run(["tar", "-C", str(root), "--numeric-owner", "-cf", str(partial), "."], check=True)
+        partial.rename(target)
+    log(f"rootfs cached at {target}")
+    return target
+
+
+def build(base: str | None = None, tag: str = DEFAULT_IMAGE, mirror: str | None = None, force: bool = False,
+          backend: DockerBackend | None = None, log: Callable[[str], None] = print) -> str:
+    """Build ``tag`` and return its image id. ``base=None`` means debootstrap (no registry needed)."""
+    backend = backend or DockerBackend()
+    if base is None:
+        mirror = mirror or default_mirror()
+        tarball = rootfs_tarball(mirror, log)
+        base = f"airgap/rootfs:{tarball.stem.rsplit('-', 1)[-1]}"
+        if backend.image_labels(base) is None:
+            log(f"importing {tarball.name} as {base}")
+            backend.import_image(tarball, base)
+    elif backend.image_labels(base) is None:
+        log(f"base image {base} is not present locally; the engine will try to pull it")
+    recipe = recipe_hash(base)
+    labels = backend.image_labels(tag)
+    if not force and labels is not None and labels.get(RECIPE_LABEL) == recipe:
+        log(f"{tag} is up to date (recipe {recipe[:12]})")
+        return backend.image_id(tag)
+    log(f"building {tag} from {base}")
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for name, data in _image_files().items():
+            info = tarfile.TarInfo(name)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    image_id = backend.build_image(context, tag, buildargs={"BASE": base},
+                                   labels={**PROJECT_LABELS, RECIPE_LABEL: recipe}, log=log)
+    log(f"built {tag} ({image_id[:19]})")
+    return image_id

@@ -1,0 +1,329 @@
+"""One sandbox: a hardened, network-less container, its gateway channel and a client for its init.
+
+``Sandbox(config, routes=..., sink=...)`` starts the container and returns once the in-container init
+answers; ``close()`` (or leaving the ``with`` block) removes it. Everything the harness asks of the
+container goes over the init's control socket (see ``image/init.py`` for the wire format); ``docker exec``
+is kept as :meth:`Sandbox.exec_docker` for when the init cannot be used.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import shutil
+import socket
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from . import cleanup
+from .backend import PROJECT_LABELS, DockerBackend
+from .errors import SandboxError
+from .events import EventSink, emit, make_event
+from .gateway import Channel, Gateway, HttpResponse
+from .image import DEFAULT_IMAGE
+
+IN_CONTAINER_DIR = "/run/airgap"
+CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
+AGENT = "1000:1000"
+# The init's only privileges: signal the agent's process groups and become the agent.
+INIT_CAPS = ["KILL", "SETUID", "SETGID"]
+
+
+def parse_size(text: str | int) -> int:
+    """``"256m"`` -> bytes (k, m, g suffixes, powers of 1024, as Docker reads them)."""
+    if isinstance(text, int):
+        return text
+    m = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)b?\s*", str(text).lower())
+    if not m:
+        raise SandboxError(f"cannot read size {text!r}; write it like 512m or 2g")
+    return int(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " ")
+
+
+@dataclass
+class SandboxConfig:
+    """What a sandbox looks like. Sizes are Docker-style strings (``512m``)."""
+
+    image: str = DEFAULT_IMAGE
+    memory: str = "512m"  # RAM and RAM+swap alike: no swap
+    cpus: float = 1.0
+    pids: int = 256
+    workspace_size: str = "256m"  # /workspace, a tmpfs owned by the agent
+    tmp_size: str = "64m"  # /tmp and the agent's home, tmpfs
+    runtime: str | None = None  # e.g. "runsc" (gVisor), only if the engine offers it
+    env: dict[str, str] = field(default_factory=dict)  # overrides TZ, LANG, PYTHONHASHSEED...
+    nofile: int = 1024
+    start_timeout: float = 30.0
+
+
+@dataclass
+class ExecResult:
+    """The outcome of one command. ``stdout``/``stderr`` are capped (with a marker); hashes cover all of it."""
+
+    exit_code: int
+    stdout: str
+    stderr: str
+    duration_ms: float
+    timed_out: bool = False
+    oom_killed: bool = False
+    truncated: bool = False
+    stdout_sha256: str = ""
+    stderr_sha256: str = ""
+    stdout_bytes: int = 0  # total bytes produced, kept or not
+    stderr_bytes: int = 0
+    signal: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def sandbox_root() -> Path:
+    """Short host folder for per-sandbox sockets (unix socket paths are limited to 108 bytes)."""
+    base = os.environ.get("AIRGAP_RUN_DIR") or f"/tmp/airgap-{os.getuid()}"
+    root = Path(base)
+    root.mkdir(mode=0o755, exist_ok=True)
+    root.chmod(0o755)  # the container's uids must be able to traverse it
+    return root
+
+
+def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path) -> dict[str, Any]:
+    """The Docker ``containers.run`` arguments that make a sandbox what DESIGN.md promises."""
+    env = {"TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", **config.env}
+    fsize = max(parse_size(config.workspace_size), parse_size(config.tmp_size))
+    agent_tmpfs = "rw,nosuid,nodev,uid=1000,gid=1000,mode=0755,size="
+    from docker.types import Ulimit
+
+    spec: dict[str, Any] = dict(
+        name=f"airgap-{sandbox_id}", hostname="sandbox", user="0:0", init=True,
+        command=["python3", "-I", "/opt/airgap/init.py"], working_dir="/workspace",
+        environment={**env, "AIRGAP_DIR": IN_CONTAINER_DIR},
+        labels={**PROJECT_LABELS, **cleanup.owner_labels(), "airgap.sandbox": sandbox_id},
+        network_mode="none", dns=["127.0.0.1"], dns_search=["."],
+        cap_drop=["ALL"], cap_add=INIT_CAPS, security_opt=["no-new-privileges"], read_only=True,
+        tmpfs={"/tmp": f"rw,nosuid,nodev,mode=1777,size={config.tmp_size}",
+               "/workspace": agent_tmpfs + config.workspace_size, "/home/agent": agent_tmpfs + config.tmp_size},
+        volumes={str(host_dir): {"bind": IN_CONTAINER_DIR, "mode": "rw"},
+                 str(host_dir / "ca.pem"): {"bind": CA_BUNDLE, "mode": "ro"}},
+        pids_limit=config.pids, mem_limit=config.memory, memswap_limit=config.memory,
+        nano_cpus=int(config.cpus * 1e9),
+        ulimits=[Ulimit(name="nofile", soft=config.nofile, hard=config.nofile),
+                 Ulimit(name="fsize", soft=fsize, hard=fsize)],
+        sysctls={"net.ipv4.ip_unprivileged_port_start": "0"},
+    )
+    if config.runtime:
+        spec["runtime"] = config.runtime
+    return spec
+
+
+class Sandbox:
+    """A running sandbox. Use as a context manager, or call :meth:`close`."""
+
+    def __init__(self, config: SandboxConfig | None = None, routes: dict[str, Callable] | None = None,
+                 sink: EventSink | None = None, *, backend: DockerBackend | None = None,
+                 gateway: Gateway | None = None):
+        self.config = config or SandboxConfig()
+        self.id = "sb-" + secrets.token_hex(5)
+        self.container_id: str | None = None
+        self._closed = False
+        self._backend = backend or DockerBackend()
+        self._gateway = gateway or Gateway.shared()
+        if self.config.runtime and self.config.runtime not in self._backend.runtimes():
+            raise SandboxError(f"the engine does not offer runtime {self.config.runtime!r} "
+                               f"(it has: {', '.join(sorted(self._backend.runtimes()))}); install it or drop --runtime")
+        self.dir = sandbox_root() / self.id
+        self.dir.mkdir(mode=0o755)
+        self._gateway.ca.write_cert(self.dir / "ca.pem")
+        self._channel: Channel = self._gateway.open_channel(self.id, self.dir / "gw.sock", routes, sink)
+        self._ctl = self.dir / "ctl" / "init.sock"
+        cleanup.track(self)
+        try:
+            self.container_id = self._backend.create(self.config.image,
+                                                     **container_spec(self.config, self.id, self.dir))
+            self._wait_ready()
+        except BaseException:
+            self.close()
+            raise
+        self._emit("sandbox_start", container=self.container_id, image=self.config.image)
+
+    # -- lifecycle ----------------------------------------------------------------------------------
+
+    def _wait_ready(self) -> None:
+        """Poll (every few ms) until the init's control socket answers; report why if the container died."""
+        deadline = time.monotonic() + self.config.start_timeout
+        checked_state = time.monotonic()
+        while time.monotonic() < deadline:
+            if self._ctl.exists() and self.alive(timeout=2):
+                return
+            if time.monotonic() - checked_state > 0.5:
+                checked_state = time.monotonic()
+                self._raise_if_dead("while starting")
+            time.sleep(0.005)
+        raise SandboxError(f"sandbox {self.id}: the init did not come up within {self.config.start_timeout:.0f}s; "
+                           f"see `docker logs airgap-{self.id}`")
+
+    def _raise_if_dead(self, when: str) -> None:
+        state = self._backend.state(self.container_id) if self.container_id else None
+        if state is None or not state.get("Running"):
+            why = "it is gone" if state is None else (
+                f"exit code {state.get('ExitCode')}" + (", OOM-killed" if state.get("OOMKilled") else "")
+                + (f", {state.get('Error')}" if state.get("Error") else ""))
+            raise SandboxError(f"sandbox {self.id} died {when} ({why}). If this repeats, rebuild the image with "
+                               "`airgap sandbox build` and check `airgap sandbox run -- true`.")
+
+    def alive(self, timeout: float = 2.0) -> bool:
+        """True if the init answers a ping (a millisecond when healthy)."""
+        try:
+            meta, _ = self._call({"op": "ping"}, timeout=timeout)
+            return bool(meta.get("ok"))
+        except (OSError, SandboxError):
+            return False
+
+    def close(self) -> None:
+        """Remove the container and its host folder. Safe to call twice, and from exit handlers."""
+        if self._closed:
+            return
+        self._closed = True
+        cleanup.untrack(self)
+        if self.container_id:
+            self._emit("sandbox_stop", container=self.container_id)
+            try:
+                self._backend.remove(self.container_id)
+            except SandboxError as e:
+                print(f"airgap: could not remove sandbox {self.id}: {e} (run `airgap sandbox gc` later)")
+        self._gateway.close_channel(self._channel)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def __enter__(self) -> Sandbox:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"<Sandbox {self.id} {self.config.image}{' closed' if self._closed else ''}>"
+
+    # -- per-episode wiring ------------------------------------------------------------------------
+
+    def set_routes(self, routes: dict[str, Callable]) -> None:
+        """Replace the hostname -> ASGI app table (takes effect for the next DNS look-up / request)."""
+        self._channel.routes = {k.lower(): v for k, v in routes.items()}
+
+    def set_sink(self, sink: EventSink | None) -> None:
+        self._channel.sink = sink
+
+    def _emit(self, type_: str, **data: Any) -> None:
+        emit(self._channel.sink, make_event(type_, self.id, **data))
+
+    # -- talking to the init ------------------------------------------------------------------------
+
+    def _call(self, request: dict, payload: bytes = b"", timeout: float | None = 30.0) -> tuple[dict, bytes]:
+        """One request on the control socket; returns the reply header and the raw bytes after it."""
+        if self._closed:
+            raise SandboxError(f"sandbox {self.id} is closed")
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(timeout)
+            try:
+                sock.connect(str(self._ctl))
+                sock.sendall(json.dumps(request).encode() + b"\n" + payload)
+                with sock.makefile("rb") as f:
+                    line = f.readline()
+                    if not line.endswith(b"\n"):
+                        raise ConnectionError("the init closed the connection")
+                    meta = json.loads(line)
+                    size = sum(int(meta.get(k, 0)) for k in ("stdout_len", "stderr_len", "size"))
+                    data = f.read(size)
+                    if len(data) != size:
+                        raise ConnectionError("the init closed the connection mid-reply")
+            except (socket.timeout, TimeoutError) as e:
+                raise SandboxError(f"sandbox {self.id}: no answer from the init within {timeout}s") from e
+            except (ConnectionError, FileNotFoundError, ValueError) as e:
+                if request["op"] != "ping":
+                    self._raise_if_dead(f"during {request['op']}")
+                raise SandboxError(f"sandbox {self.id}: the init failed during {request['op']}: {e}") from e
+        if not meta.get("ok"):
+            if meta.get("errno"):
+                raise OSError(meta["errno"], meta.get("error", ""), request.get("path"))
+            raise SandboxError(f"sandbox {self.id}: the init refused {request['op']}: {meta.get('error')}")
+        return meta, data
+
+    def exec(self, cmd: str | list[str], timeout: float | None = 600.0, max_output: int = 1 << 20,
+             cwd: str = "/workspace", env: dict[str, str] | None = None,
+             stdin: bytes | str | None = None) -> ExecResult:
+        """Run ``cmd`` as the agent (a string goes to ``sh -c``, a list is argv).
+
+        On timeout the command's whole process group is killed. Each of stdout/stderr keeps its first
+        ``max_output`` bytes (a marker says so when cut); the sha256 covers everything produced."""
+        data = stdin.encode() if isinstance(stdin, str) else (stdin or b"")
+        request = {"op": "exec", "cmd": cmd, "cwd": cwd, "env": env or {}, "timeout": timeout,
+                   "max_output": max_output, "stdin_len": len(data)}
+        meta, raw = self._call(request, data, timeout=None if timeout is None else timeout + 30)
+        out, err = raw[:meta["stdout_len"]], raw[meta["stdout_len"]:]
+        truncated = meta["stdout_total"] > len(out) or meta["stderr_total"] > len(err)
+        result = ExecResult(
+            exit_code=meta["exit_code"], stdout=_text(out, meta["stdout_total"], meta["stdout_sha256"]),
+            stderr=_text(err, meta["stderr_total"], meta["stderr_sha256"]), duration_ms=meta["duration_ms"],
+            timed_out=meta["timed_out"], oom_killed=meta["oom_killed"], truncated=truncated,
+            stdout_sha256=meta["stdout_sha256"], stderr_sha256=meta["stderr_sha256"],
+            stdout_bytes=meta["stdout_total"], stderr_bytes=meta["stderr_total"], signal=meta.get("signal"))
+        self._log_exec(cmd, cwd, result, via="init")
+        return result
+
+    def exec_docker(self, cmd: str | list[str], timeout: float = 600.0, max_output: int = 1 << 20,
+                    cwd: str = "/workspace", env: dict[str, str] | None = None) -> ExecResult:
+        """The fallback path: ``docker exec`` (tens of ms slower; no stdin, no OOM report).
+
+        coreutils ``timeout`` enforces the limit inside, since the engine's exec has none."""
+        argv = ["/bin/sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
+        argv = ["timeout", "-s", "KILL", str(timeout), *argv]
+        started = time.monotonic()
+        code, out, err = self._backend.exec(self.container_id, argv, user=AGENT, workdir=cwd, environment=env)
+        result = ExecResult(
+            exit_code=code, stdout=_text(out[:max_output], len(out), _sha(out)),
+            stderr=_text(err[:max_output], len(err), _sha(err)),
+            duration_ms=round((time.monotonic() - started) * 1000, 3), timed_out=code == 137,
+            truncated=len(out) > max_output or len(err) > max_output, stdout_sha256=_sha(out),
+            stderr_sha256=_sha(err), stdout_bytes=len(out), stderr_bytes=len(err))
+        self._log_exec(cmd, cwd, result, via="docker")
+        return result
+
+    def _log_exec(self, cmd: str | list[str], cwd: str, r: ExecResult, via: str) -> None:
+        self._emit("exec", via=via, cmd=cmd, cwd=cwd, exit_code=r.exit_code, timed_out=r.timed_out,
+                   oom_killed=r.oom_killed, truncated=r.truncated, duration_ms=r.duration_ms,
+                   stdout_sha256=r.stdout_sha256, stderr_sha256=r.stderr_sha256,
+                   stdout_bytes=r.stdout_bytes, stderr_bytes=r.stderr_bytes)
+
+    # -- files (through the init: tmpfs mounts are invisible to the engine's archive API) -----------
+
+    def read_file(self, path: str, timeout: float = 60.0) -> bytes:
+        """The file's bytes, read with the agent's permissions. Raises FileNotFoundError etc."""
+        meta, data = self._call({"op": "read", "path": path}, timeout=timeout)
+        self._emit("file_read", path=path, size=len(data), sha256=_sha(data))
+        return data
+
+    def write_file(self, path: str, data: bytes | str, mode: int = 0o644, timeout: float = 60.0) -> None:
+        """Create or replace ``path`` (and its parent folders) as the agent."""
+        raw = data.encode() if isinstance(data, str) else bytes(data)
+        self._call({"op": "write", "path": path, "size": len(raw), "mode": mode}, raw, timeout=timeout)
+        self._emit("file_write", path=path, size=len(raw), sha256=_sha(raw))
+
+    # -- the gateway from the host side -------------------------------------------------------------
+
+    def fetch(self, method: str, url: str, headers: dict[str, str] | None = None,
+              body: bytes | str | None = None) -> HttpResponse:
+        """Send a request as the harness through the same gateway dispatch and logging as the sandbox."""
+        return self._gateway.fetch(self._channel, method, url, headers, body)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def _text(kept: bytes, total: int, sha256: str) -> str:
+    """Decode captured output; say so at the end when it was cut."""
+    text = kept.decode("utf-8", "replace")
+    if total > len(kept):
+        text += f"\n[airgap: output truncated: kept {len(kept)} of {total} bytes; sha256 of all: {sha256}]\n"
+    return text
