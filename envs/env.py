@@ -1,0 +1,457 @@
+"""AirgapEnv: one gymnasium environment for every task suite.
+
+The contract, in the order an episode meets it (see ``docs/task-format.md`` for tasks and
+``../shared/DESIGN.md`` "One episode, as data"):
+
+``reset(seed=s, options={"task_id": ...})``
+    picks the task (the given id, else the next one of a seeded permutation of the suite),
+    takes a clean sandbox (from a pool shared by every env of the process), binds the
+    gateway routes of the world (the offline web of the task's snapshot), opens the
+    episode log when ``log_dir`` is set, runs the task's setup, and returns the
+    instruction as the observation; ``info["tools"]`` holds the tool schemas.
+
+``step(action)``
+    ``action`` is ONE tool call: ``{"tool": name, "args": {...}}`` as a dict or a JSON
+    string, or an OpenAI ``tool_calls`` item. Anything the agent can get wrong (bad JSON,
+    unknown tool, arguments that break the schema, a timeout) becomes an error
+    observation that says how to call the tool; ``step`` never raises on agent input.
+    ``submit`` ends the episode and grades it (reward 1.0 iff every grader passes); the
+    step budget or the total tool-time budget truncates it.
+
+``close()``
+    seals the log and returns the sandbox, always.
+
+Observations are text (a :class:`UnicodeText` space) and are a pure function of the
+task, the seed and the actions, so equal seeds and actions give equal observations.
+``info`` carries only structured, reproducible fields (tool, ok, error kind, truncation,
+counts); wall-clock timings and container ids go to the episode log only, because
+``check_env`` compares ``info`` across seeded runs.
+"""
+from __future__ import annotations
+
+import atexit
+import copy
+import json
+import os
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+
+from . import graders as _graders
+from .spaces import UnicodeText
+from .tasks import Suite, Task, load_suite
+from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, parse_action, tool_schemas, toolset
+
+OBS_MAX_CHARS = 1 << 16  # the observation space's max_length; every observation is capped to it
+ACTION_MAX_CHARS = 1 << 17
+
+
+# ---------------------------------------------------------------------------- shared per process
+# Opening a snapshot and starting containers are the slow parts of an episode. Every env
+# in a process shares them: one opened Snapshot (and its routes) per path, one warm
+# SandboxPool per sandbox configuration. They are closed at interpreter exit.
+
+_LOCK = threading.Lock()
+_WORLDS: dict[str, tuple[Any, dict]] = {}
+_POOLS: dict[tuple, Any] = {}
+
+
+def _world(snapshot: str) -> tuple[Any, dict]:
+    """(Snapshot, routes) for a world's ``snapshot`` key: "default" or a path."""
+    with _LOCK:
+        if snapshot not in _WORLDS:
+            from airgap.corpus import Snapshot, default_snapshot_path, world_routes
+
+            path = default_snapshot_path() if snapshot == "default" else snapshot
+            if not Path(path).exists():
+                raise FileNotFoundError(
+                    f"snapshot {path} does not exist; build the bundled one with `airgap corpus build-default`"
+                    if snapshot == "default" else f"snapshot {path} does not exist; build it with `airgap corpus build`"
+                )
+            snap = Snapshot.open(path)
+            _WORLDS[snapshot] = (snap, world_routes(snap))
+        return _WORLDS[snapshot]
+
+
+def _sandbox_config(sandbox: dict, image: str | None):
+    from airgap.sandbox import SandboxConfig
+
+    keys = ("memory", "cpus", "pids", "workspace_size", "tmp_size")
+    kwargs = {k: sandbox[k] for k in keys if k in sandbox}
+    if "env" in sandbox:
+        kwargs["env"] = dict(sandbox["env"])
+    img = image or sandbox.get("image")
+    if img:
+        kwargs["image"] = img
+    return SandboxConfig(**kwargs)
+
+
+def _pool(cfg: Any, size: int) -> Any:
+    from airgap.sandbox import SandboxPool
+
+    key = (repr(cfg), size)
+    with _LOCK:
+        if key not in _POOLS:
+            _POOLS[key] = SandboxPool(size=size, config=cfg)
+        return _POOLS[key]
+
+
+@atexit.register
+def close_shared_pools() -> None:
+    """Close every pool this process started (also called at exit): their containers are removed."""
+    with _LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for p in pools:
+        try:
+            p.close()
+        except Exception:  # noqa: BLE001 - best effort at exit; `airgap sandbox gc` removes leftovers
+            pass
+
+
+def _jsonable(x: Any) -> Any:
+    """A JSON-safe copy of anything an agent may send (for the log)."""
+    if isinstance(x, (bytes, bytearray)):
+        return bytes(x)
+    try:
+        return json.loads(json.dumps(x, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        return {"$repr": repr(x)[:10000]}
+
+
+# ---------------------------------------------------------------------------- the env
+
+
+class AirgapEnv(gym.Env[str, str]):
+    """Tasks of one suite as a gymnasium env whose actions are tool calls and observations text.
+
+    Args:
+        suite: a bundled suite name (``webqa``, ``sandbox``) or a path to a suite YAML file.
+        task_ids: restrict the env to these tasks (default: every task of the suite).
+        log_dir: write one episode log (``airgap.envs.episode_log``) per episode here.
+        sandbox: ``"pool"`` (a warm pool shared by the process; resets cost milliseconds) or
+            ``"fresh"`` (a new container per episode, started and removed by this env).
+        pool_size: warm containers per pool (per sandbox configuration, per process).
+        image: sandbox image, overriding the tasks' ``world.sandbox.image``.
+        max_output: characters of tool output shown before it is cut (head and tail are kept).
+        render_mode: ``"ansi"`` or None.
+        vector_kwargs: not used by the env; ``gym.make_vec`` reads it from the registration
+            (``{"shared_memory": False}``) and ``gym.make`` passes it through.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 4}
+
+    def __init__(
+        self,
+        suite: str = "webqa",
+        *,
+        task_ids: list[str] | None = None,
+        log_dir: str | None = None,
+        sandbox: str = "pool",
+        pool_size: int = 1,
+        image: str | None = None,
+        max_output: int = 8000,
+        render_mode: str | None = None,
+        vector_kwargs: dict | None = None,
+    ):
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode {render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
+        if sandbox not in ("pool", "fresh"):
+            raise ValueError(f"sandbox must be 'pool' or 'fresh', got {sandbox!r}")
+        self.suite: Suite = load_suite(suite)
+        self.tasks: list[Task] = [self.suite.task(t) for t in task_ids] if task_ids else list(self.suite.tasks)
+        self.render_mode = render_mode
+        self.log_dir = Path(log_dir) if log_dir else None
+        self.max_output = int(max_output)
+        self._sandbox_mode, self._pool_size, self._image = sandbox, int(pool_size), image
+        # What `airgap replay run` passes back to gym.make (JSON only; where logs go is not part of it).
+        self.env_kwargs = {"suite": suite, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
+                           "image": image, "max_output": max_output}
+
+        self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
+        self.action_space = UnicodeText(max_length=ACTION_MAX_CHARS)
+
+        self._order: list[int] = list(range(len(self.tasks)))
+        self._next = 0
+        self._sb: Any = None
+        self._sb_pool: Any = None  # the pool self._sb came from; None for a "fresh" sandbox
+        self._log: Any = None
+        self.log_path: Path | None = None
+        self.task: Task | None = None
+        self._done = True
+        self._frame = ""
+
+    # ------------------------------------------------------------------ reset
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[str, dict]:
+        super().reset(seed=seed)
+        options = dict(options or {})
+        self._end_episode(status="abandoned")
+
+        if seed is not None:  # a seed fixes the order in which tasks come up
+            self._order = [int(i) for i in self.np_random.permutation(len(self.tasks))]
+            self._next = 0
+        if options.get("task_id") is not None:
+            task = self.suite.task(options["task_id"])
+        else:
+            task = self.tasks[self._order[self._next % len(self.tasks)]]
+            self._next += 1
+        self.task = task
+        self.tools = {t.name: t for t in toolset(task.tools)}
+        self._schemas = tool_schemas(list(self.tools.values()))
+
+        snap, routes = _world(task.world["snapshot"])
+        self._http_events: list[dict] = []
+        self._acquire_sandbox(task, routes)
+        try:
+            self._open_log(task, seed, options, snap)
+            self._run_setup(task)
+        except BaseException:
+            self._end_episode(status="error")
+            raise
+
+        self._ctx = ToolContext(sandbox=self._sb, timeout=float(task.budget["tool_timeout"]), max_output=self.max_output)
+        self._steps = 0
+        self._errors = 0
+        self._tool_seconds = 0.0
+        self._answer: str | None = None
+        self._done = False
+        self._terminated = self._truncated = False
+
+        obs = self._reset_observation(task)
+        info = self._reset_info()
+        if self._log is not None:
+            self._log.append("reset", step=0, observation=obs, info=info, seed=seed, options=_jsonable(options), tools=self._schemas)
+        self._frame = obs
+        return obs, info
+
+    def _reset_observation(self, task: Task) -> str:
+        names = ", ".join(self.tools)
+        return (
+            f"{task.instruction}\n\n"
+            f"[Tools: {names}. Call one tool per step as JSON: "
+            '{"tool": "<name>", "args": {...}}. '
+            f"End with submit(answer). Budget: {task.budget['max_steps']} steps.]"
+        )
+
+    def _reset_info(self) -> dict:
+        t = self.task
+        return {
+            "task_id": t.id, "suite": t.suite, "suite_version": t.suite_version, "kind": t.kind,
+            "tools": copy.deepcopy(self._schemas), "max_steps": t.budget["max_steps"],
+            "step": 0, "error_count": 0,
+        }
+
+    def _acquire_sandbox(self, task: Task, routes: dict) -> None:
+        cfg = _sandbox_config(task.world.get("sandbox", {}), self._image)
+        if self._sandbox_mode == "fresh":
+            from airgap.sandbox import Sandbox
+
+            sb = Sandbox(cfg, routes=routes, sink=self._on_event)
+            sb.__enter__()  # start it; _release_sandbox exits it
+            self._sb, self._sb_pool = sb, None
+        else:
+            self._sb_pool = _pool(cfg, self._pool_size)
+            self._sb = self._sb_pool.acquire()
+            self._sb.set_routes(routes)
+            self._sb.set_sink(self._on_event)
+
+    def _release_sandbox(self) -> None:
+        sb, self._sb = self._sb, None
+        if sb is None:
+            return
+        try:
+            sb.set_sink(None)
+        except Exception:  # noqa: BLE001 - a dead sandbox is still released below
+            pass
+        if self._sb_pool is None:
+            sb.__exit__(None, None, None)
+        else:
+            self._sb_pool.release(sb)
+
+    def _open_log(self, task: Task, seed: int | None, options: dict, snap: Any) -> None:
+        if self.log_dir is None:
+            return
+        from .episode_log import EpisodeLog
+
+        self.log_dir.mkdir(parents=True, exist_ok=True)
+        name = f"{task.id}.seed{seed if seed is not None else 'none'}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.{time.monotonic_ns() % 10**9}.jsonl"
+        self.log_path = self.log_dir / name
+        header = {
+            "env_id": self.spec.id if self.spec is not None else None,
+            "task_id": task.id,
+            "task_version": task.suite_version,
+            "suite": task.suite,
+            "seed": seed,
+            "env_kwargs": _jsonable(self.env_kwargs),
+            "snapshot_manifest_hash": getattr(snap, "manifest_hash", None),
+            "image_digest": getattr(self._sb, "image_digest", None) or getattr(self._sb, "image_id", None),
+            "backend_fixture_hash": None,
+            "agent": _jsonable(options.get("agent")),
+            "sandbox_id": getattr(self._sb, "id", None),
+        }
+        self._log = EpisodeLog(self.log_path, header)
+
+    def _run_setup(self, task: Task) -> None:
+        """Prepare the sandbox as the task file says. A failure here is the task's bug, so it raises."""
+        for path, content in (task.setup.get("files") or {}).items():
+            self._sb.write_file(path, content.encode("utf-8"))
+        for cmd in task.setup.get("commands") or []:
+            r = self._sb.exec(cmd, timeout=60)
+            if r.exit_code != 0 or r.timed_out:
+                raise RuntimeError(
+                    f"task {task.id}: setup command {cmd!r} failed (exit {r.exit_code}, timed out: {r.timed_out}): "
+                    f"{(r.stderr or r.stdout)[-500:]!r}. Fix the task's setup in {self.suite.path}."
+                )
+
+    def _on_event(self, event: dict) -> None:
+        """The sandbox's event sink: keep gateway requests for graders, forward everything to the log."""
+        if event.get("type") == "http":
+            self._http_events.append(event)
+        log = self._log
+        if log is not None and not log.closed:
+            log.sink(event)
+
+    # ------------------------------------------------------------------ step
+
+    def step(self, action: Any) -> tuple[str, float, bool, bool, dict]:
+        if self.task is None:
+            raise gym.error.ResetNeeded("call reset() before step()")
+        if self._done:
+            obs = "[the episode is over: call reset() to start the next one]"
+            info = {"step": self._steps, "tool": None, "ok": False, "error": "episode_over", "truncated_output": False, "error_count": self._errors}
+            return obs, 0.0, self._terminated, self._truncated, info
+
+        self._steps += 1
+        step = self._steps
+        name: str | None = None
+        args: dict | None = None
+        result: ToolResult
+        t0 = time.monotonic()
+        try:
+            name, args = parse_action(action)
+        except ActionError as e:
+            result = self._error(e.kind, str(e) + ". " + self._how_to_call())
+        else:
+            result = self._call(name, args)
+        elapsed = time.monotonic() - t0
+
+        if self._log is not None:
+            self._log.append("action", step=step, action=_jsonable(action), tool=name, args=_jsonable(args) if args is not None else None)
+            self._log.append("validation", step=step, ok=result.error not in _INPUT_ERRORS, error=result.text if result.error in _INPUT_ERRORS else None)
+
+        reward, terminated, truncated = 0.0, False, False
+        info: dict[str, Any] = {"step": step, "tool": name, "ok": result.ok, "error": result.error}
+        text = result.text
+        if result.done:
+            terminated = True
+            self._answer = result.answer
+            graded = _graders.grade(self.task.graders, self._grading_episode())
+            reward = graded.reward
+            info["grades"] = graded.results
+            info["answer"] = result.answer
+            if self._log is not None:
+                self._log.append("reward", step=step, reward=reward, grader="all", detail=graded.results)
+        elif self._tool_seconds >= float(self.task.budget["total_tool_seconds"]):
+            truncated = True
+            text += f"\n[the episode's tool time budget of {self.task.budget['total_tool_seconds']}s is spent: the episode is over]"
+        elif step >= int(self.task.budget["max_steps"]):
+            truncated = True
+            text += f"\n[the step budget of {self.task.budget['max_steps']} steps is spent: the episode is over]"
+
+        obs, cut = cap_text(text, self.observation_space.max_length)
+        info["truncated_output"] = result.truncated or cut
+        info["error_count"] = self._errors
+        if self._log is not None:
+            self._log.append("observation", step=step, observation=obs, reward=reward, terminated=terminated,
+                             truncated=truncated, info=_jsonable(info), duration_s=round(elapsed, 6))
+        self._frame = f"[step {step}] {name or '?'}({json.dumps(args, ensure_ascii=False) if args else ''})\n{obs}"
+        if terminated or truncated:
+            self._terminated, self._truncated = terminated, truncated
+            self._end_episode(status="done", reward=reward, terminated=terminated, truncated=truncated)
+        return obs, reward, terminated, truncated, info
+
+    def _call(self, name: str, args: dict) -> ToolResult:
+        tool = self.tools.get(name)
+        if tool is None:
+            hint = " (reset and step are not tools)" if name in ("reset", "step") else ""
+            return self._error("unknown_tool", f"unknown tool {name!r}{hint}. " + self._how_to_call())
+        problems = tool.validate(args)
+        if problems:
+            return self._error("bad_args", f"bad arguments for {name}: {'; '.join(problems)}. "
+                               f"Call it as {tool.usage()} — {tool.description}")
+        remaining = float(self.task.budget["total_tool_seconds"]) - self._tool_seconds
+        self._ctx.timeout = max(0.1, min(float(self.task.budget["tool_timeout"]), remaining))
+        t0 = time.monotonic()
+        try:
+            result = tool(self._ctx, args)
+        except ToolError as e:
+            result = self._error(e.kind, f"{name} failed: {e}")
+        except Exception as e:  # noqa: BLE001 - a bug in a tool must not kill an evaluation; it is logged
+            result = self._error("internal", f"{name} failed with an internal error ({type(e).__name__}: {e}); try another call")
+            if self._log is not None:
+                import traceback
+
+                self._log.append("tool_internal_error", step=self._steps, tool=name, traceback=traceback.format_exc())
+        finally:
+            self._tool_seconds += time.monotonic() - t0
+        if not result.ok and result.error and not result.text.startswith("[error"):
+            self._errors += 1
+            result.text = f"[error: {result.error}] {result.text}"
+        result.text, result.truncated = cap_text(result.text, self.max_output)
+        return result
+
+    def _error(self, kind: str, message: str) -> ToolResult:
+        self._errors += 1
+        return ToolResult(text=f"[error: {kind}] {message}", ok=False, error=kind)
+
+    def _how_to_call(self) -> str:
+        return "Send one tool call per step as JSON, one of: " + " | ".join(t.usage() for t in self.tools.values())
+
+    def _grading_episode(self) -> _graders.Episode:
+        return _graders.Episode(answer=self._answer, http_events=list(self._http_events), sandbox=self._sb, backends={})
+
+    # ------------------------------------------------------------------ end, render, close
+
+    def _end_episode(self, status: str, **outcome: Any) -> None:
+        """Seal the log and give the sandbox back; safe to call when nothing is open."""
+        self._done = True
+        log, self._log = self._log, None
+        try:
+            if log is not None and not log.closed:
+                log.close(status=status, steps=getattr(self, "_steps", 0), answer=getattr(self, "_answer", None), **outcome)
+        finally:
+            self._release_sandbox()
+
+    def render(self) -> str | None:
+        if self.render_mode == "ansi":
+            return self._frame
+        return None
+
+    def close(self) -> None:
+        self._end_episode(status="closed")
+        super().close()
+
+
+# Error kinds that mean "the call itself was wrong" (validation failed), as opposed to a tool that ran and failed.
+_INPUT_ERRORS = {"bad_json", "bad_action", "bad_args", "unknown_tool"}
+
+
+def make_vec_env(num_envs: int = 1, vectorization_mode: str = "async", vector_kwargs: dict | None = None, **kwargs: Any) -> gym.vector.VectorEnv:
+    """The registered ``vector_entry_point``: AsyncVectorEnv (or SyncVectorEnv) with ``shared_memory=False`` for text spaces."""
+    max_episode_steps = kwargs.pop("max_episode_steps", None)
+    kwargs.pop("vector_kwargs", None)
+
+    def make_one() -> gym.Env:
+        env: gym.Env = AirgapEnv(**kwargs)
+        if max_episode_steps is not None:
+            env = gym.wrappers.TimeLimit(env, max_episode_steps)
+        return env
+
+    fns = [make_one] * num_envs
+    if vectorization_mode == "sync":
+        return gym.vector.SyncVectorEnv(fns, **(vector_kwargs or {}))
+    return gym.vector.AsyncVectorEnv(fns, **{"shared_memory": False, **(vector_kwargs or {})})
