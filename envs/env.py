@@ -42,7 +42,7 @@ import gymnasium as gym
 
 from . import graders as _graders
 from .spaces import UnicodeText
-from .tasks import Suite, Task, load_suite
+from .tasks import Suite, Task, available_suites, load_suite
 from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, parse_action, tool_schemas, toolset
 
 OBS_MAX_CHARS = 1 << 16  # the observation space's max_length; every observation is capped to it
@@ -57,10 +57,23 @@ ACTION_MAX_CHARS = 1 << 17
 _LOCK = threading.Lock()
 _WORLDS: dict[str, tuple[Any, dict]] = {}
 _POOLS: dict[tuple, Any] = {}
+_IMAGE_IDS: dict[str, str] = {}
+
+
+def _forget_after_fork() -> None:
+    """A forked child (AsyncVectorEnv workers) must not use its parent's pools: their threads did not survive."""
+    global _LOCK
+    _LOCK = threading.Lock()
+    _POOLS.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
 
 
 def _world(snapshot: str) -> tuple[Any, dict]:
-    """(Snapshot, routes) for a world's ``snapshot`` key: "default" or a path."""
+    """(Snapshot, routes) for a world's ``snapshot`` key: "default", a path, or "none" (no web at all)."""
+    if snapshot == "none":
+        return None, {}
     with _LOCK:
         if snapshot not in _WORLDS:
             from airgap.corpus import Snapshot, default_snapshot_path, world_routes
@@ -110,6 +123,17 @@ def close_shared_pools() -> None:
             p.close()
         except Exception:  # noqa: BLE001 - best effort at exit; `airgap sandbox gc` removes leftovers
             pass
+
+
+def _image_digest(sb: Any) -> str | None:
+    """The image id the sandbox runs (what the log header pins), when the engine can say."""
+    image = sb.config.image
+    if image not in _IMAGE_IDS:
+        try:  # airgap.sandbox has no public accessor for this yet
+            _IMAGE_IDS[image] = sb._backend.image_id(image)
+        except Exception:  # noqa: BLE001 - "not known" is a valid header value
+            return None
+    return _IMAGE_IDS[image]
 
 
 def _jsonable(x: Any) -> Any:
@@ -168,7 +192,8 @@ class AirgapEnv(gym.Env[str, str]):
         self.max_output = int(max_output)
         self._sandbox_mode, self._pool_size, self._image = sandbox, int(pool_size), image
         # What `airgap replay run` passes back to gym.make (JSON only; where logs go is not part of it).
-        self.env_kwargs = {"suite": suite, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
+        suite_arg = suite if str(suite) in available_suites() else str(self.suite.path)  # a path, made absolute
+        self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
                            "image": image, "max_output": max_output}
 
         self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
@@ -250,14 +275,10 @@ class AirgapEnv(gym.Env[str, str]):
         if self._sandbox_mode == "fresh":
             from airgap.sandbox import Sandbox
 
-            sb = Sandbox(cfg, routes=routes, sink=self._on_event)
-            sb.__enter__()  # start it; _release_sandbox exits it
-            self._sb, self._sb_pool = sb, None
+            self._sb, self._sb_pool = Sandbox(cfg, routes=routes, sink=self._on_event), None
         else:
             self._sb_pool = _pool(cfg, self._pool_size)
-            self._sb = self._sb_pool.acquire()
-            self._sb.set_routes(routes)
-            self._sb.set_sink(self._on_event)
+            self._sb = self._sb_pool.acquire(routes=routes, sink=self._on_event)
 
     def _release_sandbox(self) -> None:
         sb, self._sb = self._sb, None
@@ -268,7 +289,7 @@ class AirgapEnv(gym.Env[str, str]):
         except Exception:  # noqa: BLE001 - a dead sandbox is still released below
             pass
         if self._sb_pool is None:
-            sb.__exit__(None, None, None)
+            sb.close()
         else:
             self._sb_pool.release(sb)
 
@@ -288,7 +309,7 @@ class AirgapEnv(gym.Env[str, str]):
             "seed": seed,
             "env_kwargs": _jsonable(self.env_kwargs),
             "snapshot_manifest_hash": getattr(snap, "manifest_hash", None),
-            "image_digest": getattr(self._sb, "image_digest", None) or getattr(self._sb, "image_id", None),
+            "image_digest": _image_digest(self._sb),
             "backend_fixture_hash": None,
             "agent": _jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),
@@ -327,21 +348,14 @@ class AirgapEnv(gym.Env[str, str]):
 
         self._steps += 1
         step = self._steps
-        name: str | None = None
-        args: dict | None = None
-        result: ToolResult
         t0 = time.monotonic()
-        try:
-            name, args = parse_action(action)
-        except ActionError as e:
-            result = self._error(e.kind, str(e) + ". " + self._how_to_call())
-        else:
-            result = self._call(name, args)
-        elapsed = time.monotonic() - t0
-
-        if self._log is not None:
+        name, args, result = self._validate(action)
+        if self._log is not None:  # before the tool runs, so its sandbox events come after it in the log
             self._log.append("action", step=step, action=_jsonable(action), tool=name, args=_jsonable(args) if args is not None else None)
-            self._log.append("validation", step=step, ok=result.error not in _INPUT_ERRORS, error=result.text if result.error in _INPUT_ERRORS else None)
+            self._log.append("validation", step=step, ok=result is None, error=None if result is None else result.text)
+        if result is None:
+            result = self._run(name, args)
+        elapsed = time.monotonic() - t0
 
         reward, terminated, truncated = 0.0, False, False
         info: dict[str, Any] = {"step": step, "tool": name, "ok": result.ok, "error": result.error}
@@ -374,15 +388,25 @@ class AirgapEnv(gym.Env[str, str]):
             self._end_episode(status="done", reward=reward, terminated=terminated, truncated=truncated)
         return obs, reward, terminated, truncated, info
 
-    def _call(self, name: str, args: dict) -> ToolResult:
+    def _validate(self, action: Any) -> tuple[str | None, dict | None, ToolResult | None]:
+        """(tool name, args, None) for a valid call; otherwise an error result that says how to call."""
+        try:
+            name, args = parse_action(action)
+        except ActionError as e:
+            return None, None, self._error(e.kind, f"{e}. {self._how_to_call()}")
         tool = self.tools.get(name)
         if tool is None:
             hint = " (reset and step are not tools)" if name in ("reset", "step") else ""
-            return self._error("unknown_tool", f"unknown tool {name!r}{hint}. " + self._how_to_call())
+            return name, args, self._error("unknown_tool", f"unknown tool {name!r}{hint}. {self._how_to_call()}")
         problems = tool.validate(args)
         if problems:
-            return self._error("bad_args", f"bad arguments for {name}: {'; '.join(problems)}. "
-                               f"Call it as {tool.usage()} — {tool.description}")
+            return name, args, self._error("bad_args", f"bad arguments for {name}: {'; '.join(problems)}. "
+                                           f"Call it as {tool.usage()} — {tool.description}")
+        return name, args, None
+
+    def _run(self, name: str, args: dict) -> ToolResult:
+        """Run a validated call within the per-call and total tool-time budgets; tool failures become error results."""
+        tool = self.tools[name]
         remaining = float(self.task.budget["total_tool_seconds"]) - self._tool_seconds
         self._ctx.timeout = max(0.1, min(float(self.task.budget["tool_timeout"]), remaining))
         t0 = time.monotonic()
@@ -406,7 +430,8 @@ class AirgapEnv(gym.Env[str, str]):
 
     def _error(self, kind: str, message: str) -> ToolResult:
         self._errors += 1
-        return ToolResult(text=f"[error: {kind}] {message}", ok=False, error=kind)
+        text, cut = cap_text(f"[error: {kind}] {message}", self.max_output)
+        return ToolResult(text=text, ok=False, error=kind, truncated=cut)
 
     def _how_to_call(self) -> str:
         return "Send one tool call per step as JSON, one of: " + " | ".join(t.usage() for t in self.tools.values())
@@ -434,10 +459,6 @@ class AirgapEnv(gym.Env[str, str]):
     def close(self) -> None:
         self._end_episode(status="closed")
         super().close()
-
-
-# Error kinds that mean "the call itself was wrong" (validation failed), as opposed to a tool that ran and failed.
-_INPUT_ERRORS = {"bad_json", "bad_action", "bad_args", "unknown_tool"}
 
 
 def make_vec_env(num_envs: int = 1, vectorization_mode: str = "async", vector_kwargs: dict | None = None, **kwargs: Any) -> gym.vector.VectorEnv:
