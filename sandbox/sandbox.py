@@ -289,6 +289,10 @@ class Sandbox:
         self._log_exec(cmd, cwd, result, via="docker")
         return result
 
+    def interactive_argv(self, *cmd: str) -> list[str]:
+        """A ``docker exec -it`` command line for a human at a terminal (the CLI's ``shell``)."""
+        return self._backend.docker_exec_argv(self.container_id) + list(cmd)
+
     def _log_exec(self, cmd: str | list[str], cwd: str, r: ExecResult, via: str) -> None:
         self._emit("exec", via=via, cmd=cmd, cwd=cwd, exit_code=r.exit_code, timed_out=r.timed_out,
                    oom_killed=r.oom_killed, truncated=r.truncated, duration_ms=r.duration_ms,

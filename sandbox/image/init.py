@@ -229,6 +229,7 @@ async def run_exec(req, stdin):
         meta["timed_out"] = True
         kill_group(proc.pid)
         await proc.wait()
+        kill_group(proc.pid)  # again, for children forked while the first kill went round
     # Background jobs may keep the pipes open; collect what is there, then stop listening.
     done, pending = await asyncio.wait(readers, timeout=0.5)
     for task in pending:

@@ -1,0 +1,51 @@
+"""Fixtures for the sandbox tests: a real Docker engine and the base image, built by the CLI's own code."""
+from __future__ import annotations
+
+import pytest
+
+from airgap.sandbox import Sandbox, SandboxConfig
+from airgap.sandbox.image import DEFAULT_IMAGE, build
+
+
+async def echo_app(scope, receive, send):
+    """A tiny ASGI app: answers with what it was asked (method, scheme, host, path, body)."""
+    assert scope["type"] == "http"
+    body = b""
+    while True:
+        message = await receive()
+        body += message.get("body", b"")
+        if not message.get("more_body"):
+            break
+    host = dict(scope["headers"]).get(b"host", b"").decode()
+    text = f"{scope['method']} {scope['scheme']}://{host}{scope['path']} body={body.decode()}"
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    await send({"type": "http.response.body", "body": text.encode()})
+
+
+ROUTES = {"docs.python.org": echo_app, "mail.airgap": echo_app}
+
+
+@pytest.fixture(scope="session")
+def sandbox_image() -> str:
+    """Build (or confirm up to date, in about a second) the base image exactly as `airgap sandbox build` does."""
+    build(tag=DEFAULT_IMAGE, log=lambda line: None)
+    return DEFAULT_IMAGE
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox(sandbox_image):
+    """One sandbox for the tests that only look around; tests that break things make their own."""
+    events: list[dict] = []
+    with Sandbox(SandboxConfig(image=sandbox_image), routes=ROUTES, sink=events.append) as sb:
+        sb.events = events
+        yield sb
+
+
+@pytest.fixture
+def events_sandbox(shared_sandbox):
+    """The shared sandbox with a fresh event list and the default routes for this test."""
+    events: list[dict] = []
+    shared_sandbox.set_sink(events.append)
+    shared_sandbox.set_routes(ROUTES)
+    shared_sandbox.events = events
+    return shared_sandbox
