@@ -193,7 +193,7 @@ def export_hf(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> Pat
 
 def export_jsonl(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> Path:
     """Write ``out/events.jsonl``: every event of every episode, blobs inlined, each tagged with
-    ``episode_id``, ``log``, ``env_id``, ``task_id`` and ``seed``."""
+    ``episode_id`` (the header hash's first 16 hex digits), ``log_file``, ``env_id``, ``task_id`` and ``seed``."""
     eps = _load_all(paths)
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
@@ -201,12 +201,10 @@ def export_jsonl(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> 
     with open(target, "w", encoding="utf-8") as f:
         for ep in eps:
             h = ep.header
-            tag = {"episode_id": h.get("hash", "")[:16], "log": str(ep.path), "env_id": h.get("env_id"),
+            tag = {"episode_id": h.get("hash", "")[:16], "log_file": str(ep.path), "env_id": h.get("env_id"),
                    "task_id": h.get("task_id"), "seed": h.get("seed")}
             for ev in [h, *ep.events]:
-                row = dict(tag)
-                row.update(ev)
-                f.write(_dumps(row) + "\n")
+                f.write(_dumps({**ev, **tag}) + "\n")
     return target
 
 

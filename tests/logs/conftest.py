@@ -60,3 +60,9 @@ def episode(tmp_path):
 def make_episode():
     """The episode writer itself, for tests that need variations (redaction, unclosed, sizes)."""
     return write_episode
+
+
+@pytest.fixture
+def tool_schemas():
+    """The tool schemas the synthetic episodes were given."""
+    return TOOLS
