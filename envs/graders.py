@@ -244,7 +244,8 @@ def validate_spec(spec: Any) -> list[str]:
     gt = GRADERS.get(spec["type"])
     if gt is None:
         return [f"unknown grader type {spec['type']!r}; known: {sorted(GRADERS)}"]
-    errors = [e.message for e in Draft202012Validator(gt.schema).iter_errors(spec)]
+    errors = [(f"{'/'.join(map(str, e.path))}: " if e.path else "") + e.message
+              for e in Draft202012Validator(gt.schema).iter_errors(spec)]
     if not errors and spec["type"] == "regex":
         try:
             re.compile(spec["pattern"])

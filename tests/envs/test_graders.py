@@ -1,0 +1,104 @@
+"""Graders: each type on right, wrong and empty answers; reward 1 iff all pass; bad specs rejected."""
+import pytest
+
+from airgap.envs.graders import Episode, grade, normalize, normalize_url, passes_on_empty_answer, validate_spec
+
+
+def ok(spec, answer=None, **kw):
+    return grade([spec], Episode(answer=answer, **kw)).reward == 1.0
+
+
+def test_normalized_match():
+    spec = {"type": "normalized_match", "expected": ["indent", "the indent parameter"]}
+    assert ok(spec, " Indent. ") and ok(spec, "Indent parameter")
+    assert not ok(spec, "indentation") and not ok(spec, "") and not ok(spec, None)
+
+
+def test_contains_any_of():
+    spec = {"type": "contains", "expected": ["indent", "sort_keys"]}
+    assert ok(spec, "Use the INDENT argument") and ok(spec, "sort_keys=True")
+    assert not ok(spec, "separators") and not ok(spec, "")
+
+
+def test_numeric_with_tolerance_and_thousands():
+    assert ok({"type": "numeric", "expected": 128, "tol": 0}, "maxsize defaults to 128")
+    assert ok({"type": "numeric", "expected": 1000000}, "1,000,000")
+    assert ok({"type": "numeric", "expected": 3.14, "tol": 0.01}, "about 3.141")
+    assert not ok({"type": "numeric", "expected": 128, "tol": 0}, "127") and not ok({"type": "numeric", "expected": 0}, "")
+
+
+def test_regex_and_f1():
+    assert ok({"type": "regex", "pattern": r"^\s*3\.8\s*$"}, "3.8")
+    assert not ok({"type": "regex", "pattern": "x*"}, "")  # an empty answer never passes
+    assert ok({"type": "f1", "expected": "the quick brown fox", "threshold": 0.8}, "quick brown fox")
+    assert not ok({"type": "f1", "expected": "the quick brown fox", "threshold": 0.8}, "a slow dog")
+
+
+def test_url_visited_reads_gateway_http_events():
+    events = [
+        {"type": "http", "url": "https://docs.python.org/3.11/library/json.html#basic-usage", "status": 200},
+        {"type": "http", "url": "https://docs.python.org/3.11/missing.html", "status": 404},
+    ]
+    spec = {"type": "url_visited", "url": "http://DOCS.python.org/3.11/library/json.html"}
+    assert ok(spec, http_events=events)
+    assert not ok({"type": "url_visited", "url": "https://docs.python.org/3.11/missing.html"}, http_events=events)
+    assert not ok(spec)
+    assert normalize_url("https://x.org/a/index.html") == normalize_url("http://x.org/a/")
+
+
+class FakeSandbox:
+    """Stands in for airgap.sandbox.Sandbox in grader unit tests (the env tests use the real one)."""
+
+    def __init__(self, files):
+        self.files = files
+
+    def read_file(self, path):
+        if path not in self.files:
+            raise FileNotFoundError(path)
+        return self.files[path].encode()
+
+    def exec(self, cmd, timeout=None):
+        from types import SimpleNamespace
+
+        return SimpleNamespace(exit_code=0, stdout=self.files.get("/out", ""), stderr="")
+
+
+def test_sandbox_state_graders():
+    sb = FakeSandbox({"/workspace/out.txt": "x\n42\n", "/out": "ok\n"})
+    assert ok({"type": "file_contains", "path": "/workspace/out.txt", "pattern": "^42$"}, sandbox=sb)
+    assert not ok({"type": "file_contains", "path": "/workspace/none.txt", "pattern": "."}, sandbox=sb)
+    assert ok({"type": "command_output", "command": "true", "expected": "ok"}, sandbox=sb)
+    assert not ok({"type": "command_output", "command": "true", "expected": "ko"}, sandbox=sb)
+
+
+def test_backend_state_is_a_hook():
+    r = grade([{"type": "backend_state", "backend": "mail", "predicate": "sent"}], Episode(answer="x"))
+    assert r.reward == 0.0 and "not part of this world" in r.results[0]["detail"]
+
+
+def test_reward_is_one_iff_all_pass_and_every_verdict_is_reported():
+    specs = [{"type": "contains", "expected": "b"}, {"type": "numeric", "expected": 1}]
+    r = grade(specs, Episode(answer="abc 1"))
+    assert r.reward == 1.0 and [x["passed"] for x in r.results] == [True, True]
+    r = grade(specs, Episode(answer="abc"))
+    assert r.reward == 0.0 and [x["passed"] for x in r.results] == [True, False]
+    assert grade([], Episode(answer="x")).reward == 0.0
+
+
+@pytest.mark.parametrize("spec,needle", [
+    ({"type": "nope"}, "unknown grader type"),
+    ({"type": "contains"}, "'expected' is a required property"),
+    ({"type": "contains", "expected": ""}, "expected"),
+    ({"type": "regex", "pattern": "("}, "bad regex"),
+    ({"type": "numeric", "expected": 1, "tolerance": 2}, "tolerance"),
+    ("contains", "a grader is a mapping"),
+])
+def test_bad_specs_are_explained(spec, needle):
+    assert needle in " ".join(validate_spec(spec))
+
+
+def test_specs_that_pass_an_empty_answer_are_detected():
+    assert passes_on_empty_answer({"type": "numeric", "expected": 0}) is False
+    assert passes_on_empty_answer({"type": "regex", "pattern": "^$"}) is False
+    assert passes_on_empty_answer({"type": "f1", "expected": "x", "threshold": 0.5}) is False
+    assert normalize("The  Quick, brown fox!") == "quick brown fox"
