@@ -48,6 +48,8 @@ Typical use (the env does this; you rarely need to)::
 from __future__ import annotations
 
 import base64
+import contextlib
+import contextvars
 import dataclasses
 import datetime as _dt
 import functools
@@ -81,6 +83,7 @@ __all__ = [
     "event_hash",
     "schema",
     "redact_patterns",
+    "log_context",
 ]
 
 #: Bumped whenever a reader written for the old version could misread a new log.
@@ -140,6 +143,31 @@ REDACTED = "[REDACTED]"
 
 class LogError(Exception):
     """A log file that cannot be read as an episode log (the message says why and what to do)."""
+
+
+_CONTEXT: contextvars.ContextVar[tuple[dict, list] | None] = contextvars.ContextVar("airgap_episode_log_context", default=None)
+
+
+@contextlib.contextmanager
+def log_context(**header: Any) -> Iterator[list["EpisodeLog"]]:
+    """Every :class:`EpisodeLog` opened inside the block gets these header members (they win
+    over the writer's own) and is appended to the yielded list.
+
+    Why: ``airgap replay fork`` must make the env's *own* log (with its sandbox events,
+    validation and rewards) name its parent log, without the env knowing about forks::
+
+        with log_context(parent={"log": p, "head": h, "at_step": 3}) as opened:
+            env.reset(...)                  # the env opens its EpisodeLog here
+        opened[0].append("model", ...)      # and the caller can add to the same log
+
+    Scoped by ``contextvars``: other threads and async tasks are not affected.
+    """
+    opened: list[EpisodeLog] = []
+    token = _CONTEXT.set((dict(header), opened))
+    try:
+        yield opened
+    finally:
+        _CONTEXT.reset(token)
 
 
 # --------------------------------------------------------------------------- helpers
@@ -287,6 +315,10 @@ class EpisodeLog:
 
         h: dict[str, Any] = {k: None for k in HEADER_FIELDS}
         h.update(dict(header or {}))
+        ctx = _CONTEXT.get()
+        if ctx is not None:
+            h.update(ctx[0])
+            ctx[1].append(self)
         bad = RESERVED_KEYS & h.keys()
         if bad:
             raise ValueError(f"header must not set {sorted(bad)}: the log sets those itself")

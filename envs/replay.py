@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .episode_log import EpisodeLog, LogError, VerifyResult, read_log, verify
+from .episode_log import RESERVED_KEYS as RESERVED, EpisodeLog, LogError, VerifyResult, read_log, verify
 
 __all__ = [
     "Step",
@@ -489,22 +489,53 @@ def rerun(path: str | os.PathLike, *, stop_at_first: bool = True, env_overrides:
     return RerunResult(Path(path), len(ep.steps), n, divergences, dt, ep.duration_s)
 
 
-def fork(path: str | os.PathLike, at: int, agent_spec: str, *, out: str | os.PathLike | None = None,
-         max_steps: int | None = None, strict: bool = True, make_env: Callable[[dict], Any] | None = None,
+def _env_logs_itself(env_id: str | None) -> bool:
+    """True when the registered env's constructor takes ``log_dir`` (AirgapEnv does): then the
+    env writes the fork's log itself, sandbox events, validation and rewards included."""
+    import importlib
+    import inspect
+
+    import gymnasium
+
+    if not env_id:
+        return False
+    with contextlib.suppress(ImportError):
+        import airgap.envs  # noqa: F401 - registers airgap/* ids
+    try:
+        entry = gymnasium.spec(env_id).entry_point
+        if isinstance(entry, str):
+            mod, _, attr = entry.partition(":")
+            entry = getattr(importlib.import_module(mod), attr)
+        return "log_dir" in inspect.signature(entry).parameters
+    except Exception:  # unknown id, odd entry point: record the fork ourselves
+        return False
+
+
+def fork(path: str | os.PathLike, at: int, agent_spec: str, *, out_dir: str | os.PathLike | None = None,
+         max_steps: int | None = None, strict: bool = True, make_env: Callable[..., Any] | None = None,
          make_agent: Callable[[str], Any] | None = None) -> ForkResult:
     """Re-run ``path`` to step ``at`` (its first ``at`` actions), then let the agent ``agent_spec``
-    continue until the episode ends; record the new episode in ``out``.
+    continue until the episode ends, recording a new log in ``out_dir`` (default: next to ``path``).
 
-    The new log starts like any log (header, reset, the replayed steps, marked
-    ``"replayed": true``) and its header's ``parent`` is ``{"log", "head", "at_step"}``
-    so the fork can always be traced to the exact parent it came from. With
-    ``strict=True`` a divergence before step ``at`` stops the fork (the agent would be
-    continuing from a state the parent never saw).
+    The new log's header has ``parent = {"log", "head", "at_step"}`` (``head`` is the parent's
+    head hash, so the fork names one exact, verifiable parent) and ``agent = {"spec",
+    "after_step", "before"}``. A ``fork`` event marks where the agent took over.
 
-    The agent gets ``reset(obs0, info0)`` with the initial observation; if it has an
-    ``observe(action, obs, reward, terminated, truncated, info)`` method it is also told
-    each replayed step, so that agents with memory continue with the right history.
+    Who writes the log: when the env's constructor takes ``log_dir`` (AirgapEnv), the env
+    writes it as it writes every log (sandbox events, validation, rewards), and
+    :func:`~airgap.envs.episode_log.log_context` adds ``parent``/``agent`` to its header.
+    Otherwise this function records reset, actions and observations itself, marking the
+    replayed ones ``"replayed": true``. Agents that expose ``last_call`` (model agents) get
+    a ``model`` event before each of their actions.
+
+    With ``strict=True`` a divergence before step ``at`` stops the fork: the agent would be
+    continuing from a state the parent never saw. The agent gets ``reset(obs0, info0)`` with
+    the initial observation; if it has ``observe(action, obs, reward, terminated, truncated,
+    info)`` it is also told each replayed step, so agents with memory continue with the
+    right history (without it, a scripted agent starts its script at step ``at + 1``).
     """
+    from .episode_log import log_context
+
     path = Path(path)
     ep = load_episode(path, check=True)
     if ep.verification is not None and ep.verification.status in ("tampered", "invalid"):
@@ -517,54 +548,77 @@ def fork(path: str | os.PathLike, at: int, agent_spec: str, *, out: str | os.Pat
 
         make_agent = _make_agent
     agent = make_agent(agent_spec)
-    out = Path(out) if out is not None else path.with_name(f"{path.stem}.fork{at}-{_slug(agent_spec)}.jsonl")
-    header = {k: ep.header.get(k) for k in (
-        "env_id", "task_id", "task_version", "seed", "env_kwargs", "snapshot_manifest_hash",
-        "image_digest", "backend_fixture_hash")}
-    header["agent"] = {"spec": agent_spec, "after_step": at, "before": ep.header.get("agent")}
-    header["parent"] = {"log": str(path), "head": ep.verification.head if ep.verification else None, "at_step": at}
-    redaction = (ep.header.get("redaction") or {}).get("patterns")
-    env = make_env(ep.header) if make_env else make_env_from_header(ep.header)
+    out_dir = Path(out_dir) if out_dir is not None else path.parent
+    out_dir.mkdir(parents=True, exist_ok=True)
+    parent = {"log": str(path), "head": ep.verification.head if ep.verification else None, "at_step": at}
+    agent_desc = {"spec": agent_spec, "after_step": at, "before": ep.header.get("agent")}
+    overrides = {"log_dir": str(out_dir)} if _env_logs_itself(ep.header.get("env_id")) else {}
+
     t0 = time.perf_counter()
-    log = EpisodeLog(out, header, redact=redaction)
-    try:
-        replayed: list[tuple[Step, tuple]] = []
-        divergences, n, last, first = _replay_prefix(
-            env, ep, at, stop_at_first=True, observer=lambda s, r: replayed.append((s, r)))
-        prefix = RerunResult(path, at, n, divergences, time.perf_counter() - t0, None)
-        if divergences and strict:
-            log.close(status="error", error=f"re-run diverged before step {at}: {divergences[0].message}")
-            raise ReplayError(f"cannot fork at step {at}: the re-run diverged first. {divergences[0].message}")
-        obs0, info0 = first
-        log.append("reset", observation=obs0, info=_plain(info0), seed=ep.header.get("seed"),
-                   options={"task_id": ep.header.get("task_id")}, tools=ep.tools)
-        agent.reset(obs0, info0)
-        for s, (obs, reward, terminated, truncated, info) in replayed:
-            log.append("action", step=s.index, action=s.action.get("action"), tool=s.tool, args=s.args, replayed=True)
-            log.append("observation", step=s.index, observation=obs, reward=_num(reward), terminated=bool(terminated),
-                       truncated=bool(truncated), info=_plain(info), replayed=True)
-            if hasattr(agent, "observe"):
-                agent.observe(s.action.get("action"), obs, reward, terminated, truncated, info)
-        obs, reward, terminated, truncated, info = last
-        k = n
-        limit = max_steps if max_steps is not None else 10_000
-        while not (terminated or truncated) and k < at + limit:
-            k += 1
-            action = agent.act(obs, info)
-            log.append("action", step=k, action=action, agent=agent_spec)
-            obs, reward, terminated, truncated, info = env.step(action)
-            log.append("observation", step=k, observation=obs, reward=_num(reward), terminated=bool(terminated),
-                       truncated=bool(truncated), info=_plain(info))
-        end = log.close(reward=_num(reward), terminated=bool(terminated), truncated=bool(truncated), steps=k,
-                        status="closed", forked_from=str(path), at_step=at)
-        del end
-        return ForkResult(path, out, at, prefix, k, _num(reward), bool(terminated), bool(truncated))
-    except BaseException as e:
-        if not log.closed:
-            log.close(status="error", error=f"{type(e).__name__}: {e}")
-        raise
-    finally:
-        env.close()
+    with log_context(parent=parent, agent=agent_desc) as opened:
+        env = make_env(ep.header, **overrides) if make_env else make_env_from_header(ep.header, **overrides)
+        log: EpisodeLog | None = None
+        try:
+            replayed: list[tuple[Step, tuple]] = []
+            divergences, n, last, first = _replay_prefix(
+                env, ep, at, stop_at_first=True, observer=lambda s, r: replayed.append((s, r)))
+            prefix = RerunResult(path, at, n, divergences, time.perf_counter() - t0, None)
+            own = not opened  # the env did not open a log: record the fork here
+            obs0, info0 = first
+            if own:
+                header = {k: ep.header.get(k) for k in (
+                    "env_id", "task_id", "task_version", "seed", "env_kwargs", "snapshot_manifest_hash",
+                    "image_digest", "backend_fixture_hash")}
+                redaction = (ep.header.get("redaction") or {}).get("patterns")
+                log = EpisodeLog(out_dir / f"{path.stem}.fork{at}-{_slug(agent_spec)}.jsonl", header, redact=redaction)
+                log.append("reset", step=0, observation=obs0, info=_plain(info0), seed=ep.header.get("seed"),
+                           options={"task_id": ep.header.get("task_id")}, tools=ep.tools)
+                for s, (obs, reward, terminated, truncated, info) in replayed:
+                    log.append("action", step=s.index, action=s.action.get("action"), tool=s.tool, args=s.args,
+                               replayed=True)
+                    log.append("observation", step=s.index, observation=obs, reward=_num(reward),
+                               terminated=bool(terminated), truncated=bool(truncated), info=_plain(info), replayed=True)
+            else:
+                log = opened[0]
+            if divergences and strict:
+                if not log.closed:
+                    log.append("replay_divergence", step=divergences[0].step, field=divergences[0].field,
+                               message=divergences[0].message)
+                raise ReplayError(f"cannot fork at step {at}: the re-run diverged first. {divergences[0].message} "
+                                  "(use --force to fork anyway)")
+            agent.reset(obs0, info0)
+            for s, (obs, reward, terminated, truncated, info) in replayed:
+                if hasattr(agent, "observe"):
+                    agent.observe(s.action.get("action"), obs, reward, terminated, truncated, info)
+            obs, reward, terminated, truncated, info = last
+            if not log.closed:
+                log.append("fork", step=n, at_step=at, agent=agent_spec, parent=parent)
+            k = n
+            limit = max_steps if max_steps is not None else 10_000
+            while not (terminated or truncated) and k < at + limit:
+                k += 1
+                if hasattr(agent, "last_call"):
+                    agent.last_call = None
+                action = agent.act(obs, info)
+                call = getattr(agent, "last_call", None)
+                if isinstance(call, dict) and not log.closed:
+                    log.append("model", step=k, **{key: v for key, v in call.items() if key not in RESERVED})
+                if own:
+                    log.append("action", step=k, action=action, agent=agent_spec)
+                obs, reward, terminated, truncated, info = env.step(action)
+                if own:
+                    log.append("observation", step=k, observation=obs, reward=_num(reward),
+                               terminated=bool(terminated), truncated=bool(truncated), info=_plain(info))
+            if own:
+                log.close(status="closed", reward=_num(reward), terminated=bool(terminated),
+                          truncated=bool(truncated), steps=k)
+            return ForkResult(path, log.path, at, prefix, k, _num(reward), bool(terminated), bool(truncated))
+        except BaseException as e:
+            if log is not None and not log.closed and log is not (opened[0] if opened else None):
+                log.close(status="error", error=f"{type(e).__name__}: {e}")
+            raise
+        finally:
+            env.close()  # seals the env's own log, if it wrote one
 
 
 def _num(x: Any) -> Any:

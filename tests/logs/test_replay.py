@@ -142,30 +142,48 @@ def test_episode_model_groups_events_by_step(tmp_path):
     assert ep.reward == 1.0 and ep.terminated and ep.actions()[1] == '{"tool": "add", "args": {"n": 5}}'
 
 
-def test_fork_replays_then_hands_over_and_names_its_parent(tmp_path):
+class CounterNoLog(Counter):
+    """The same env without a log_dir: fork must record the new log itself."""
+
+    def __init__(self, drift=False):
+        super().__init__(log_dir=None, drift=drift)
+
+
+if "airgap-test/CounterNoLog-v0" not in gym.registry:
+    gym.register("airgap-test/CounterNoLog-v0", entry_point=CounterNoLog)
+
+
+@pytest.mark.parametrize("env_logs", [True, False], ids=["env-writes-log", "fork-records-log"])
+def test_fork_replays_then_hands_over_and_names_its_parent(tmp_path, env_logs):
     parent = _record(tmp_path, actions=[{"tool": "add", "args": {"n": 2}}, {"tool": "add", "args": {"n": 5}},
                                         {"tool": "submit", "args": {"answer": "-1"}}])
     assert load_episode(parent).reward == 0.0  # the parent got it wrong at step 3
-    out = tmp_path / "fork.jsonl"
-    r = fork(parent, 2, "oracle", out=out, make_agent=lambda spec: Oracle(),
-             make_env=lambda h: gym.make(ENV_ID, drift=False))
-    assert r.log == out and r.steps == 3 and r.reward == 1.0 and r.terminated
-    v = verify(out)
+    env_id = ENV_ID if env_logs else "airgap-test/CounterNoLog-v0"
+    out = tmp_path / "forks"
+    r = fork(parent, 2, "oracle", out_dir=out, make_agent=lambda spec: Oracle(),
+             make_env=lambda h, **kw: gym.make(env_id, **(kw if env_logs else {})))
+    assert r.log.parent == out and r.steps == 3 and r.reward == 1.0 and r.terminated
+    v = verify(r.log)
     assert v.ok, v
-    header, events = read_log(out)
+    header, events = read_log(r.log)
     assert header["parent"] == {"log": str(parent), "head": verify(parent).head, "at_step": 2}
     assert header["agent"]["spec"] == "oracle" and header["seed"] == 3 and header["task_id"] == "count-7"
     acts = [e for e in events if e["type"] == "action"]
-    assert [a.get("replayed", False) for a in acts] == [True, True, False]
-    assert acts[2]["action"]["tool"] == "submit"
+    assert len(acts) == 3 and acts[2]["action"]["tool"] == "submit"
+    fork_ev = [e for e in events if e["type"] == "fork"]
+    assert len(fork_ev) == 1 and fork_ev[0]["step"] == 2
+    if env_logs:  # the env's own log: its sandbox events are there too
+        assert sum(e["type"] == "sandbox.exec" for e in events) == 3
+    else:
+        assert [a.get("replayed", False) for a in acts] == [True, True, False]
     # the fork is itself a log that re-runs cleanly
-    assert rerun(out, make_env=lambda h: gym.make(ENV_ID)).ok
+    assert rerun(r.log, make_env=lambda h: gym.make(env_id)).ok
 
 
 def test_fork_refuses_a_step_outside_the_episode_and_a_diverging_prefix(tmp_path):
     parent = _record(tmp_path, drift=True)
     with pytest.raises(ReplayError, match="outside this episode"):
-        fork(parent, 9, "oracle", out=tmp_path / "f.jsonl", make_agent=lambda s: Oracle())
+        fork(parent, 9, "oracle", out_dir=tmp_path / "f", make_agent=lambda s: Oracle())
     with pytest.raises(ReplayError, match="diverged"):
-        fork(parent, 2, "oracle", out=tmp_path / "g.jsonl", make_agent=lambda s: Oracle(),
-             make_env=lambda h: gym.make(ENV_ID, drift=True))
+        fork(parent, 2, "oracle", out_dir=tmp_path / "g", make_agent=lambda s: Oracle(),
+             make_env=lambda h, **kw: gym.make(ENV_ID, drift=True, **kw))
