@@ -375,7 +375,8 @@ def _exec(ctx: ToolContext, cmd: str | list[str], timeout: float | None) -> Tool
 
     limit = ctx.timeout if timeout is None else max(0.1, min(float(timeout), ctx.timeout))
     try:
-        r = ctx.sandbox.exec(cmd, timeout=limit, max_output=max(ctx.max_output * 4, 1 << 16))
+        # Take up to 1 MiB per stream from the sandbox; the env then shows head and tail within max_output.
+        r = ctx.sandbox.exec(cmd, timeout=limit, max_output=1 << 20)
     except SandboxError as e:
         raise ToolError(f"the sandbox could not run the command: {e}", "sandbox_error") from None
     parts = [f"[exit code {r.exit_code}]"]
@@ -386,8 +387,6 @@ def _exec(ctx: ToolContext, cmd: str | list[str], timeout: float | None) -> Tool
         parts.append(stdout.rstrip("\n"))
     if stderr:
         parts.append("[stderr]\n" + stderr.rstrip("\n"))
-    if r.truncated:
-        parts.append("[output truncated by the sandbox]")
     if r.oom_killed:
         parts.append("[killed: out of memory]")
     if r.timed_out:

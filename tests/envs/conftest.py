@@ -1,0 +1,44 @@
+"""Fixtures for the env tests: the real Docker engine, the base image and the bundled snapshot,
+each built by the same code as the `airgap sandbox build` / `airgap corpus build-default` commands."""
+from __future__ import annotations
+
+import pytest
+
+
+
+@pytest.fixture(scope="session")
+def sandbox_image() -> str:
+    """Build (or confirm up to date, in about a second) the base image exactly as `airgap sandbox build` does."""
+    from airgap.sandbox.image import DEFAULT_IMAGE, build
+
+    build(tag=DEFAULT_IMAGE, log=lambda line: None)
+    return DEFAULT_IMAGE
+
+
+@pytest.fixture(scope="session")
+def default_snapshot(sandbox_image) -> str:
+    """The bundled snapshot (docs.python.org/3.11 + www.sqlite.org), built once if missing or stale."""
+    from airgap.corpus.defaults import ensure_default_snapshot
+
+    return ensure_default_snapshot(progress=False)
+
+
+@pytest.fixture(autouse=True)
+def _no_pools_left(request):
+    """Every docker test ends with the process's shared sandbox pools closed, so leaks are attributable."""
+    yield
+    if request.node.get_closest_marker("docker"):
+        from airgap.envs.env import close_shared_pools
+
+        close_shared_pools()
+
+
+@pytest.fixture(scope="session")
+def default_snapshot_or_none() -> str:
+    """The fuzz world: the bundled snapshot when airgap.corpus can build it, else no web at all."""
+    try:
+        from airgap.corpus import world_routes  # noqa: F401
+        from airgap.corpus.defaults import ensure_default_snapshot
+    except ImportError:
+        return "none"
+    return "default" if ensure_default_snapshot(progress=False) else "none"
