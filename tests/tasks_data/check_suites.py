@@ -103,6 +103,100 @@ ANSWER_GRADERS = {"normalized_match", "contains", "numeric", "regex", "f1"}
 STATE_GRADERS = {"file_contains", "command_output", "url_visited"}
 
 # --------------------------------------------------------------------------- helpers
+from html.parser import HTMLParser
+
+_BLOCK = {"p", "div", "dt", "dd", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "td", "th", "table",
+          "ul", "ol", "dl", "section", "blockquote", "hr", "title", "caption"}
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.out, self.skip = [], 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in ("script", "style"):
+            self.skip += 1
+        if tag in _BLOCK:
+            self.out.append("\x00")
+
+    def handle_endtag(self, tag):
+        if tag in ("script", "style"):
+            self.skip = max(0, self.skip - 1)
+        if tag in _BLOCK:
+            self.out.append("\x00")
+
+    def handle_data(self, data):
+        if not self.skip:
+            self.out.append(data)
+
+
+_PAGE_LINES: dict[str, list[str]] = {}
+
+# The bundled snapshot is a wget crawl from each site's index.html (corpus/crawl.py, DEFAULT_SITES); a page
+# not reachable by links from there, or matching the site's reject pattern, is not in the snapshot.
+_ASSET_RE = r"\.(png|jpe?g|gif|svg|ico|css|js|pdf|txt|zip|gz|tgz|woff2?|ttf|eot)(\?.*)?$"
+_REJECT = {
+    "https://docs.python.org/3.11/": r"(/_(sources|static|images|downloads)/|/genindex|/whatsnew/|/distutils/|/install/|/search\.html"
+                                     r"|/download\.html|/py-modindex\.html|/c-api/)|" + _ASSET_RE,
+    "https://www.sqlite.org/": r"(/releaselog/|/c3ref/|/images/|changes\.html|chronology\.html|/doc_|fileio\.html)|" + _ASSET_RE,
+}
+_REACHABLE: dict[str, set[str]] = {}
+
+
+class _Links(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.hrefs = []
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "a":
+            self.hrefs += [v for k, v in attrs if k == "href" and v]
+
+
+def reachable(prefix: str) -> set[str]:
+    """Relative paths of the pages a crawl from prefix + index.html reaches in the local files."""
+    if prefix not in _REACHABLE:
+        import posixpath
+        import urllib.parse
+
+        root, reject = URL_ROOTS[prefix], re.compile(_REJECT[prefix])
+        seen, todo = {"index.html"}, ["index.html"]
+        while todo:
+            rel = todo.pop()
+            f = root / rel
+            if not f.is_file() or not rel.endswith(".html"):
+                continue
+            lp = _Links()
+            lp.feed(f.read_text(errors="replace"))
+            for h in lp.hrefs:
+                u = urllib.parse.urlsplit(h)
+                if u.scheme or u.netloc or not u.path:
+                    continue
+                nxt = posixpath.normpath(posixpath.join(posixpath.dirname(rel), urllib.parse.unquote(u.path)))
+                if nxt.startswith("..") or nxt in seen or reject.search("/" + nxt):
+                    continue
+                seen.add(nxt)
+                todo.append(nxt)
+        _REACHABLE[prefix] = seen
+    return _REACHABLE[prefix]
+
+
+def page_lines(url: str, path: Path) -> list[str]:
+    """The page as lines of text: airgap.corpus.render_page when there is one, else a block-level split."""
+    if url not in _PAGE_LINES:
+        raw = path.read_bytes()
+        try:
+            from airgap.corpus import render_page  # the env's own renderer, when present
+
+            lines = list(render_page(raw, url).lines)
+        except Exception:  # noqa: BLE001 - fall back to a plain block-level rendering
+            p = _Text()
+            p.feed(raw.decode("utf-8", "replace"))
+            lines = [" ".join(l.split()) for l in "".join(p.out).split("\x00")]
+        _PAGE_LINES[url] = [l for l in lines if l.strip()]
+    return _PAGE_LINES[url]
+
 
 
 def local_path(url: str) -> Path | None:
@@ -190,11 +284,25 @@ class Checker:
                     self.bad(where, f"URL {u} is outside the bundled snapshot")
                 elif not p.is_file():
                     self.bad(where, f"URL {u} -> {p} does not exist")
+                else:
+                    prefix = next(k for k in URL_ROOTS if u.startswith(k))
+                    rel = u.split("#", 1)[0][len(prefix):] or "index.html"
+                    if rel not in reachable(prefix):
+                        self.bad(where, f"URL {u} is not reachable by a crawl from {prefix}index.html (not in the snapshot)")
             if suite == "webqa" and not task.get("supporting_urls"):
                 self.bad(where, "no supporting_urls")
             for g in graders:
                 if g.get("type") not in ANSWER_GRADERS | STATE_GRADERS:
                     self.bad(where, f"unknown grader type {g.get('type')!r}")
+            current = None  # the oracle's find() calls must hit a line of the page it has open
+            for i, call in enumerate(oracle):
+                args = call.get("args") or {}
+                if call.get("tool") == "open" and args.get("url"):
+                    current = args["url"]
+                elif call.get("tool") == "find" and current and local_path(current) and local_path(current).is_file():
+                    needle = args.get("pattern", "").casefold()
+                    if not any(needle in l.casefold() for l in page_lines(current, local_path(current))):
+                        self.bad(where, f"oracle[{i}] find {args.get('pattern')!r} matches no line of {current}")
             submitted = oracle[-1].get("args", {}).get("answer")
             if str(submitted) != str(task.get("answer")):
                 self.bad(where, f"oracle submits {submitted!r} but answer is {task.get('answer')!r}")
