@@ -544,9 +544,16 @@ def fork(path: str | os.PathLike, at: int, agent_spec: str, *, out_dir: str | os
     if at < 0 or at > len(ep.steps):
         raise ReplayError(f"--at {at} is outside this episode: it has steps 1..{len(ep.steps)} (0 = right after reset)")
     if make_agent is None:
+        import inspect
+
         from .agents import make_agent as _make_agent  # the other half of the envs package
 
-        make_agent = _make_agent
+        suite = (ep.header.get("env_kwargs") or {}).get("suite")
+        if suite and "suite" in inspect.signature(_make_agent).parameters:  # oracle finds tasks of a suite given by path
+            def make_agent(spec: str) -> Any:
+                return _make_agent(spec, suite=suite)
+        else:
+            make_agent = _make_agent
     agent = make_agent(agent_spec)
     out_dir = Path(out_dir) if out_dir is not None else path.parent
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -667,6 +674,9 @@ def _sandbox_summary(ev: dict) -> str:
         return f"dns {ev.get('name') or ev.get('host') or ev.get('query')} → {ev.get('answer', ev.get('result', ''))}"
     if t == "egress_attempt":
         return f"BLOCKED egress to {ev.get('host') or ev.get('dest') or ev.get('address') or '?'}"
+    if t in ("file_read", "file_write"):
+        size = ev.get("size", ev.get("bytes"))
+        return f"{t.replace('_', ' ')} {ev.get('path', '')}" + (f" ({size} bytes)" if size is not None else "")
     return t.replace("_", " ")
 
 

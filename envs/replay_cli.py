@@ -148,6 +148,11 @@ def _render_step(s: Step, *, max_lines: int, detail: bool) -> Group:
                                            indent=1, ensure_ascii=False, default=str), "json", word_wrap=True))
     for f in s.flags:
         parts.append(Text(f"  ⚑ {f.get('name')} ({f.get('severity') or 'flag'}): {f.get('detail') or ''}", style="bold yellow"))
+    for ev in s.other:
+        if ev["type"] == "fork":
+            parts.append(Text(f"  ⑂ fork: agent {ev.get('agent')} takes over after step {ev.get('at_step')}", style="bold magenta"))
+        else:
+            parts.append(Text(f"  · {ev['type']}", style="dim"))
     for b in s.backend:
         parts.append(Text(f"  backend {b.get('backend')}: {json.dumps(b.get('diff'), default=str)[:200]}", style="blue"))
     if s.observation is not None:
