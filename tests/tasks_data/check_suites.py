@@ -230,7 +230,8 @@ def offline_rewrite(text: str, fetched: set[str]) -> str:
 def run(cmd: list[str] | str, cwd: Path, shell: bool = False, timeout: int = 60) -> subprocess.CompletedProcess:
     env = dict(os.environ, HOME=str(cwd.parent / "home"), GIT_CONFIG_NOSYSTEM="1")
     (cwd.parent / "home").mkdir(exist_ok=True)
-    return subprocess.run(cmd, cwd=cwd, shell=shell, executable="/bin/bash" if shell else None,
+    # the sandbox runs a string with sh -c (dash on Debian), a list as argv
+    return subprocess.run(cmd, cwd=cwd, shell=shell, executable="/bin/sh" if shell else None,
                           capture_output=True, text=True, timeout=timeout, env=env)
 
 

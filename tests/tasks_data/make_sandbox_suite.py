@@ -354,6 +354,63 @@ add("history built by setup.commands: 4 commits; credentials.txt deleted in the 
     graders=[{"type": "normalized_match", "expected": ["credentials.txt"]}],
     oracle=[{"tool": "shell", "args": {"command": "cd /workspace/proj && git -c safe.directory='*' log --diff-filter=D --name-only --format="}},
             {"tool": "submit", "args": {"answer": "credentials.txt"}}])
+# -- a SQLite database built by setup (the image has no sqlite3 CLI; Python's sqlite3 module is there)
+shop_setup = ["python3 -c \"import sqlite3; c = sqlite3.connect('/workspace/shop.db'); "
+              "c.executescript('CREATE TABLE customers(id INTEGER PRIMARY KEY, name TEXT, city TEXT); "
+              "CREATE TABLE orders(id INTEGER PRIMARY KEY, customer_id INTEGER REFERENCES customers(id), total REAL); "
+              "INSERT INTO customers VALUES (1,\\'Ada\\',\\'London\\'),(2,\\'Bea\\',\\'Berlin\\'),(3,\\'Cem\\',\\'Berlin\\'),(4,\\'Dan\\',\\'Paris\\'); "
+              "INSERT INTO orders VALUES (1,1,19.5),(2,2,42.0),(3,3,7.25),(4,2,13.75),(5,4,99.0),(6,3,30.0),(7,1,5.5),(8,2,2.5);'); c.commit()\""]
+berlin_total = 42.0 + 7.25 + 13.75 + 30.0 + 2.5
+add(f"Berlin customers are 2 (orders 42.0, 13.75, 2.5) and 3 (7.25, 30.0): {berlin_total}",
+    id=sid(), kind="shell",
+    instruction="/workspace/shop.db is an SQLite database with tables customers(id, name, city) and orders(id, customer_id, total). What is the sum of the totals of all orders placed by customers whose city is Berlin? Answer with the number. (There is no sqlite3 command-line tool; Python's sqlite3 module is available.)",
+    answer=f"{berlin_total:.2f}", setup={"commands": shop_setup},
+    graders=[{"type": "numeric", "expected": berlin_total, "tol": 0.001}],
+    oracle=[{"tool": "python", "args": {"code": "import sqlite3\ncon = sqlite3.connect('/workspace/shop.db')\nq = \"SELECT SUM(o.total) FROM orders o JOIN customers c ON c.id = o.customer_id WHERE c.city = 'Berlin'\"\nprint(f'{con.execute(q).fetchone()[0]:.2f}')"}},
+            {"tool": "submit", "args": {"answer": f"{berlin_total:.2f}"}}])
+# -- a big file made by setup: too long to read, needs grep
+_hs = [hashlib.sha256(str(i).encode()).hexdigest() for i in range(200000)]
+needle_prefix = next(pfx for pfx in (f"{k:04x}" for k in range(1 << 16)) if sum(h.startswith(pfx) for h in _hs[:50]) == 0 and sum(h.startswith(pfx) for h in _hs) == 1)
+needle_line = 1 + next(i for i, h in enumerate(_hs) if h.startswith(needle_prefix))
+big_setup = ["python3 -c \"import hashlib\nwith open('/workspace/big.txt', 'w') as f:\n    for i in range(200000):\n        h = hashlib.sha256(str(i).encode()).hexdigest()\n        f.write(('NEEDLE ' if h.startswith('" + needle_prefix + "') else 'hay ') + h[:12] + '\\n')\""]
+add(f"only i = {needle_line - 1} in range(200000) has sha256(str(i)) starting {needle_prefix!r}; that line (1-based {needle_line}) says NEEDLE",
+    id=sid(), kind="shell",
+    instruction="/workspace/big.txt has 200,000 lines. Exactly one of them contains the word NEEDLE. What is its line number (the first line is line 1)? Answer with the number.",
+    answer=str(needle_line), setup={"commands": big_setup},
+    graders=[{"type": "numeric", "expected": needle_line, "tol": 0}],
+    oracle=[{"tool": "shell", "args": {"command": "grep -n NEEDLE /workspace/big.txt | cut -d: -f1"}},
+            {"tool": "submit", "args": {"answer": str(needle_line)}}])
+# -- JSON lines
+jl = []
+for i in range(60):
+    ep = R.choice(["/api/items", "/api/users", "/api/items", "/health"])
+    jl.append({"ts": f"2026-11-20T10:{i:02d}:00Z", "endpoint": ep, "status": R.choice([200, 200, 200, 503]), "ms": R.randint(3, 400)})
+jl_txt = "".join(json.dumps(x) + "\n" for x in jl)
+items_ok = [x["ms"] for x in jl if x["endpoint"] == "/api/items" and x["status"] == 200]
+items_avg = round(sum(items_ok) / len(items_ok), 1)
+add(f"{len(items_ok)} successful /api/items requests, mean {sum(items_ok) / len(items_ok)}",
+    id=sid(), kind="shell",
+    instruction="/workspace/requests.jsonl has one JSON object per line with the keys ts, endpoint, status and ms (latency in milliseconds). What is the mean latency of the requests to the endpoint /api/items that returned status 200? Answer with the number rounded to 1 decimal place.",
+    answer=f"{items_avg:.1f}", setup={"files": {f"{W}/requests.jsonl": jl_txt}},
+    graders=[{"type": "numeric", "expected": items_avg, "tol": 0.05}],
+    oracle=[{"tool": "python", "args": {"code": "import json\nrows = [json.loads(l) for l in open('/workspace/requests.jsonl')]\nms = [r['ms'] for r in rows if r['endpoint'] == '/api/items' and r['status'] == 200]\nprint(f'{sum(ms) / len(ms):.1f}')"}},
+            {"tool": "submit", "args": {"answer": f"{items_avg:.1f}"}}])
+# -- CSV with gaps
+contacts = ["name,email,phone"]
+empty_email = 0
+for i, n in enumerate(names):
+    email = "" if R.random() < 0.3 else f"{n.lower()}@example.org"
+    phone = "" if R.random() < 0.3 else f"+49 30 {R.randint(1000000, 9999999)}"
+    empty_email += email == ""
+    contacts.append(f"{n},{email},{phone}")
+contacts_csv = "\n".join(contacts) + "\n"
+add(f"rows with an empty email field: {empty_email}",
+    id=sid(), kind="shell",
+    instruction="/workspace/contacts.csv has the columns name, email and phone; some fields are empty. How many rows (not counting the header) have an empty email field? Answer with the number.",
+    answer=str(empty_email), setup={"files": {f"{W}/contacts.csv": contacts_csv}},
+    graders=[{"type": "numeric", "expected": empty_email, "tol": 0}],
+    oracle=[{"tool": "shell", "args": {"command": "awk -F, 'NR > 1 && $2 == \"\"' /workspace/contacts.csv | wc -l"}},
+            {"tool": "submit", "args": {"answer": str(empty_email)}}])
 # -- web in sandbox
 add('limits.html: "which defaults to 999 for SQLite versions prior to 3.32.0 (2020-05-22) or 32766 for SQLite versions after 3.32.0."',
     id=sid(), kind="web-in-sandbox",
