@@ -238,13 +238,13 @@ class _ChatAgent:
             self.messages.append({"role": "user", "content": obs})
         self._pending = None
 
-    def _remember(self, content: str, call: dict | None) -> Any:
+    def _remember(self, content: str, call: dict | None, call_id: str | None = None) -> Any:
         """Record the assistant turn; return the action for the env."""
         n = sum(1 for m in self.messages if m["role"] == "assistant")
         if call is None:
             self.messages.append({"role": "assistant", "content": content})
             return content  # the env answers with an error that says how to call a tool
-        item = {"id": f"call_{n}", "type": "function",
+        item = {"id": call_id or f"call_{n}", "type": "function",
                 "function": {"name": call["tool"], "arguments": json.dumps(call["args"], ensure_ascii=False) if not isinstance(call["args"], str) else call["args"]}}
         self.messages.append({"role": "assistant", "content": content or None, "tool_calls": [item]})
         self._pending = item
@@ -345,12 +345,10 @@ class OpenAIAgent(_ChatAgent):
                           "latency_s": time.monotonic() - t0, "model": self.model}
         content = msg.get("content") or ""
         calls = msg.get("tool_calls") or []
-        if calls:
+        if calls:  # one call per step: the env takes one; later ones are dropped from the history too
             fn = calls[0]["function"]
-            call = {"tool": fn["name"], "args": fn.get("arguments", "{}")}
-        else:
-            call = parse_tool_call_text(content)
-        return self._remember(content, call)
+            return self._remember(content, {"tool": fn["name"], "args": fn.get("arguments", "{}")}, calls[0].get("id"))
+        return self._remember(content, parse_tool_call_text(content))
 
 
 # ---------------------------------------------------------------------------- specs
