@@ -476,3 +476,17 @@ def make_vec_env(num_envs: int = 1, vectorization_mode: str = "async", vector_kw
     if vectorization_mode == "sync":
         return gym.vector.SyncVectorEnv(fns, **(vector_kwargs or {}))
     return gym.vector.AsyncVectorEnv(fns, **{"shared_memory": False, **(vector_kwargs or {})})
+
+
+def split_vector_info(info: dict, num_envs: int) -> list[dict]:
+    """Per-sub-env dicts from a vector env's batched ``info`` (keys whose ``_key`` mask is False are left out)."""
+    out: list[dict] = [{} for _ in range(num_envs)]
+    for key, values in info.items():
+        if key.startswith("_"):
+            continue
+        mask = info.get("_" + key)
+        per_env = split_vector_info(values, num_envs) if isinstance(values, dict) else values
+        for i in range(num_envs):
+            if mask is None or bool(mask[i]):
+                out[i][key] = per_env[i]
+    return out
