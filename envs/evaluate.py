@@ -95,10 +95,10 @@ def _env():
     return _WORKER["env"]
 
 
-def run_episode(env, agent, task_id: str, seed: int) -> dict:
+def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = None) -> dict:
     """Play one task to the end with ``agent``; returns the result row (no wall-clock data goes into the env)."""
     t0 = time.monotonic()
-    obs, info = env.reset(seed=seed, options={"task_id": task_id})
+    obs, info = env.reset(seed=seed, options={"task_id": task_id, "agent": agent_spec})
     agent.reset(obs, info)
     reward_total, steps, terminated, truncated = 0.0, 0, False, False
     while not (terminated or truncated):
@@ -122,7 +122,7 @@ def _worker_run(task_id: str, agent_spec: str, seed: int) -> dict:
     from airgap.envs.agents import make_agent
 
     try:
-        return run_episode(_env(), make_agent(agent_spec), task_id, seed)
+        return run_episode(_env(), make_agent(agent_spec), task_id, seed, agent_spec)
     except Exception as e:  # a harness failure: recorded, retried on resume, never a crash of the evaluation
         env = _WORKER.pop("env", None)
         if env is not None:

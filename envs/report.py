@@ -59,7 +59,7 @@ def _render_episode(log: str, out: Path) -> str | None:
     target = out / "episodes" / (Path(log).stem + ".html")
     target.parent.mkdir(exist_ok=True)
     try:
-        render_html(log, target)
+        target.write_text(render_html(log), encoding="utf-8")
     except Exception:  # noqa: BLE001 - a log that cannot be rendered still gets its row; `airgap replay verify` says why
         return None
     return str(target.relative_to(out))

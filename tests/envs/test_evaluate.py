@@ -1,0 +1,75 @@
+"""`airgap evaluate` end to end: real Docker, the bundled snapshot, real worker processes, a real SIGKILL."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from airgap.envs.episode_log import verify
+from airgap.envs.evaluate import EvalConfig, read_results, run_evaluation, summarize, wilson
+
+pytestmark = pytest.mark.docker
+TASKS = ["webqa-001", "webqa-002", "webqa-003"]
+AIRGAP = [sys.executable, "-m", "airgap.envs.cli"]
+
+
+def test_wilson_interval_is_sane():
+    assert wilson(0, 10)[0] == 0.0 and wilson(10, 10)[1] == 1.0
+    lo, hi = wilson(5, 10)
+    assert lo < 0.5 < hi
+    s = summarize([{"reward": 1.0, "steps": 3, "kind": "a"}, {"reward": 0.0, "steps": 5, "kind": "b"}], total=2)
+    assert s["overall"]["solved"] == 1 and s["by_kind"]["a"]["success_rate"] == 1.0 and s["by_kind"]["b"]["solved"] == 0
+
+
+def test_oracle_solves_and_noop_scores_zero(tmp_path, default_snapshot):
+    oracle = run_evaluation(EvalConfig(agent="oracle", out=str(tmp_path / "oracle"), workers=2, tasks=TASKS))
+    assert [r["task_id"] for r in oracle] == TASKS
+    assert all(r["reward"] == 1.0 and r["terminated"] for r in oracle)
+    for r in oracle:  # every episode left a log that verifies
+        assert verify(r["log"]).status == "ok"
+    noop = run_evaluation(EvalConfig(agent="noop", out=str(tmp_path / "noop"), workers=1, tasks=TASKS))
+    assert [r["reward"] for r in noop] == [0.0, 0.0, 0.0]
+    summary = json.loads((tmp_path / "oracle" / "summary.json").read_text())
+    assert summary["overall"]["success_rate"] == 1.0 and summary["finished"] == 3
+    report = (tmp_path / "oracle" / "report.html").read_text()
+    assert report.count("<tr><td>webqa-00") == 3
+
+
+def test_cli_run_then_resume_after_sigkill(tmp_path, default_snapshot):
+    """Kill the evaluation after its first finished episode; the same command finishes the rest and keeps the first."""
+    out = tmp_path / "run"
+    args = [*AIRGAP, "evaluate", "--out", str(out), "--workers", "1", "--limit", "4"]
+    proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline and not read_results(out) and proc.poll() is None:
+        time.sleep(0.2)
+    first = read_results(out)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert first, proc.stderr.read().decode()[-2000:]
+
+    done = subprocess.run(args, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-2000:]
+    rows = read_results(out)
+    finished = [r["task_id"] for r in rows if "error" not in r]
+    assert sorted(set(finished)) == sorted(finished)  # nothing ran twice
+    assert len(finished) == 4
+    assert rows[0] == first[0]  # the row written before the kill is kept as it was
+    assert "overall" in done.stdout and "report:" in done.stdout
+
+
+def test_resume_refuses_a_different_agent(tmp_path, default_snapshot):
+    run_evaluation(EvalConfig(agent="noop", out=str(tmp_path / "x"), workers=1, tasks=TASKS[:1]))
+    with pytest.raises(SystemExit, match="agent"):
+        run_evaluation(EvalConfig(agent="oracle", out=str(tmp_path / "x"), workers=1, tasks=TASKS[:1]))
+
+
+def test_unknown_task_is_a_clear_error(tmp_path):
+    with pytest.raises(SystemExit, match="unknown task ids"):
+        run_evaluation(EvalConfig(out=str(tmp_path / "y"), tasks=["no-such-task"]))
