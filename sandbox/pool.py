@@ -89,6 +89,9 @@ class SandboxPool:
     def release(self, sandbox: Sandbox) -> None:
         """Hand a sandbox back: it is destroyed (never reused) and a fresh one is warmed in its place."""
         sandbox.set_sink(None)
+        if self._closed:
+            sandbox.close()
+            return
         self._workers.submit(sandbox.close)
         self._start_one()
 

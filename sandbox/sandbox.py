@@ -164,8 +164,15 @@ class Sandbox:
         raise SandboxError(f"sandbox {self.id}: the init did not come up within {self.config.start_timeout:.0f}s; "
                            f"see `docker logs airgap-{self.id}`")
 
-    def _raise_if_dead(self, when: str) -> None:
-        state = self._backend.state(self.container_id) if self.container_id else None
+    def _raise_if_dead(self, when: str, grace: float = 0.0) -> None:
+        """Raise a SandboxError saying why, if the container is dead or dies within ``grace`` seconds
+        (a lost connection to the init usually means the engine is still tearing the container down)."""
+        deadline = time.monotonic() + grace
+        while True:
+            state = self._backend.state(self.container_id) if self.container_id else None
+            if state is None or not state.get("Running") or time.monotonic() >= deadline:
+                break
+            time.sleep(0.1)
         if state is None or not state.get("Running"):
             why = "it is gone" if state is None else (
                 f"exit code {state.get('ExitCode')}" + (", OOM-killed" if state.get("OOMKilled") else "")
@@ -241,7 +248,7 @@ class Sandbox:
                 raise SandboxError(f"sandbox {self.id}: no answer from the init within {timeout}s") from e
             except (ConnectionError, FileNotFoundError, ValueError) as e:
                 if request["op"] != "ping":
-                    self._raise_if_dead(f"during {request['op']}")
+                    self._raise_if_dead(f"during {request['op']}", grace=5.0)
                 raise SandboxError(f"sandbox {self.id}: the init failed during {request['op']}: {e}") from e
         if not meta.get("ok"):
             if meta.get("errno"):
@@ -270,6 +277,12 @@ class Sandbox:
             stdout_bytes=meta["stdout_total"], stderr_bytes=meta["stderr_total"], signal=meta.get("signal"))
         self._log_exec(cmd, cwd, result, via="init")
         return result
+
+    def kill_all(self) -> int:
+        """SIGKILL every process the agent owns, including daemons that left their process group
+        (a fork bomb's leftovers, servers started with ``&``). Returns how many were killed."""
+        meta, _ = self._call({"op": "kill_all"}, timeout=60)
+        return int(meta["killed"])
 
     def exec_docker(self, cmd: str | list[str], timeout: float = 600.0, max_output: int = 1 << 20,
                     cwd: str = "/workspace", env: dict[str, str] | None = None) -> ExecResult:

@@ -7,7 +7,8 @@ It does three jobs, all on one asyncio loop:
 2. A relay: TCP 127.0.0.1:80 and :443 are copied byte for byte to the gateway socket, after a
    one-line preamble ``TCP <port>`` and the gateway's ``OK``. TLS is terminated by the gateway, on the host.
 3. A control server for the harness on ``$AIRGAP_DIR/ctl/init.sock`` (a 0700 folder the agent cannot
-   enter): exec with timeout / output cap / OOM detection, and file read/write, always as the agent.
+   enter): exec with timeout / output cap / OOM detection, file read/write (always as the agent), and
+   ``kill_all`` of the agent's processes.
 
 Wire format of the control socket, one request per connection: a JSON line, then ``stdin_len`` or
 ``size`` raw bytes. The reply is a JSON line, then ``stdout_len`` + ``stderr_len`` (or ``size``) raw bytes.
@@ -240,6 +241,38 @@ async def run_exec(req, stdin):
     return meta, out, err
 
 
+async def kill_agent_processes():
+    """SIGKILL every process the agent owns (also those that left the process group), until none is left."""
+    killed = set()
+    for _ in range(100):
+        pids = []
+        for name in os.listdir("/proc"):
+            try:
+                if name.isdigit() and os.stat(f"/proc/{name}").st_uid == AGENT_UID:
+                    pids.append(int(name))
+            except OSError:
+                continue
+        alive = [p for p in pids if not is_zombie(p)]
+        if not alive:
+            break
+        for pid in alive:
+            try:
+                os.kill(pid, signal.SIGKILL)
+                killed.add(pid)
+            except OSError:
+                pass
+        await asyncio.sleep(0.01)
+    return len(killed)
+
+
+def is_zombie(pid):
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "Z"
+    except (OSError, IndexError):
+        return True
+
+
 # ---------------------------------------------------------------------------------------------------
 # Files (in a forked child that has become the agent, so permissions are the agent's)
 
@@ -299,7 +332,7 @@ def write_as_agent(path, data, mode):
 
 async def handle_ctl(reader, writer):
     loop = asyncio.get_running_loop()
-    payload = []
+    payload, req = [], {}
     try:
         req = json.loads(await reader.readline())
         op = req.get("op")
@@ -312,6 +345,8 @@ async def handle_ctl(reader, writer):
                          stdout_total=out.total, stderr_total=err.total,
                          stdout_sha256=out.sha.hexdigest(), stderr_sha256=err.sha.hexdigest())
             payload = [bytes(out.kept), bytes(err.kept)]
+        elif op == "kill_all":
+            reply = {"ok": True, "killed": await kill_agent_processes()}
         elif op == "read":
             data = await loop.run_in_executor(None, read_as_agent, req["path"])
             reply, payload = {"ok": True, "size": len(data)}, [data]
@@ -325,6 +360,8 @@ async def handle_ctl(reader, writer):
         reply = {"ok": False, "errno": e.errno, "error": e.strerror or str(e)}
     except (ValueError, KeyError, TypeError, asyncio.IncompleteReadError) as e:
         reply = {"ok": False, "error": f"bad request: {e!r}"}
+    except Exception as e:  # e.g. no thread or process left to start: answer anyway, never leave the caller hanging
+        reply = {"ok": False, "error": f"init could not {req.get('op', 'serve')}: {e!r}"}
     try:
         writer.write(json.dumps(reply).encode() + b"\n")
         for part in payload:
@@ -335,8 +372,18 @@ async def handle_ctl(reader, writer):
         pass
 
 
+def watch_children_without_threads(loop):
+    """Python < 3.12 waits for each child in a new thread, which a fork bomb at the pids limit makes
+    impossible (the exec would never finish). A pidfd per child needs no thread; 3.12+ does this itself."""
+    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
+        watcher = asyncio.PidfdChildWatcher()
+        watcher.attach_loop(loop)
+        asyncio.set_child_watcher(watcher)
+
+
 async def main():
     loop = asyncio.get_running_loop()
+    watch_children_without_threads(loop)
     await loop.create_datagram_endpoint(DNSProtocol, local_addr=("127.0.0.1", 53))
     for port in RELAY_PORTS:
         await asyncio.start_server(relay_handler(port), "127.0.0.1", port)
