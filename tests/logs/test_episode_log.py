@@ -287,3 +287,17 @@ def test_sigkill_mid_episode_leaves_a_truncated_prefix(tmp_path):
     assert r.n_events >= 41
     header, events = read_log(p)
     assert header["seed"] == 1 and len(events) == r.n_events - 1
+
+
+def test_per_type_validators_agree_with_the_full_schema(episode, tmp_path):
+    from airgap.envs.episode_log import _type_validator
+
+    v = jsonschema.Draft202012Validator(schema())
+    events = [json.loads(x) for x in lines(episode)]
+    broken = []
+    for ev in events:  # every event, and a damaged copy of each
+        bad = dict(ev)
+        bad.pop("step", None) if ev["type"] in ("action", "observation") else bad.update(seq="x")
+        broken.append(bad)
+    for ev in events + broken:
+        assert v.is_valid(ev) == _type_validator(ev["type"]).is_valid(ev), ev
