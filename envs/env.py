@@ -102,13 +102,57 @@ def _sandbox_config(sandbox: dict, image: str | None):
     return SandboxConfig(**kwargs)
 
 
-def _pool(cfg: Any, size: int) -> Any:
-    from airgap.sandbox import SandboxPool
+class _SandboxSource:
+    """Sandboxes of one configuration for the envs of this process.
 
+    Up to ``size`` envs at a time get theirs from a warm :class:`SandboxPool` (a reset costs
+    milliseconds); an env beyond that gets a freshly started sandbox instead of waiting for one
+    of the others to finish its episode (a pool never grows on its own).
+    """
+
+    def __init__(self, cfg: Any, size: int):
+        from airgap.sandbox import SandboxPool
+
+        self.cfg = cfg
+        self.pool = SandboxPool(size=size, config=cfg)
+        self.in_use = 0
+        self.lock = threading.Lock()
+
+    def acquire(self, routes: dict, sink: Any) -> tuple[Any, bool]:
+        """(sandbox, came from the pool)."""
+        with self.lock:
+            from_pool = self.in_use < self.pool.size
+            self.in_use += from_pool
+        if not from_pool:
+            from airgap.sandbox import Sandbox
+
+            return Sandbox(self.cfg, routes=routes, sink=sink), False
+        try:
+            return self.pool.acquire(routes=routes, sink=sink), True
+        except BaseException:
+            with self.lock:
+                self.in_use -= 1
+            raise
+
+    def release(self, sb: Any, from_pool: bool) -> None:
+        if not from_pool:
+            sb.close()
+            return
+        try:
+            self.pool.release(sb)
+        finally:
+            with self.lock:
+                self.in_use -= 1
+
+    def close(self) -> None:
+        self.pool.close()
+
+
+def _source(cfg: Any, size: int) -> _SandboxSource:
     key = (repr(cfg), size)
     with _LOCK:
         if key not in _POOLS:
-            _POOLS[key] = SandboxPool(size=size, config=cfg)
+            _POOLS[key] = _SandboxSource(cfg, size)
         return _POOLS[key]
 
 
@@ -202,7 +246,8 @@ class AirgapEnv(gym.Env[str, str]):
         self._order: list[int] = list(range(len(self.tasks)))
         self._next = 0
         self._sb: Any = None
-        self._sb_pool: Any = None  # the pool self._sb came from; None for a "fresh" sandbox
+        self._sb_source: _SandboxSource | None = None  # where self._sb came from; None for a "fresh" sandbox
+        self._sb_pooled = False
         self._log: Any = None
         self.log_path: Path | None = None
         self.task: Task | None = None
@@ -275,10 +320,10 @@ class AirgapEnv(gym.Env[str, str]):
         if self._sandbox_mode == "fresh":
             from airgap.sandbox import Sandbox
 
-            self._sb, self._sb_pool = Sandbox(cfg, routes=routes, sink=self._on_event), None
+            self._sb, self._sb_source = Sandbox(cfg, routes=routes, sink=self._on_event), None
         else:
-            self._sb_pool = _pool(cfg, self._pool_size)
-            self._sb = self._sb_pool.acquire(routes=routes, sink=self._on_event)
+            self._sb_source = _source(cfg, self._pool_size)
+            self._sb, self._sb_pooled = self._sb_source.acquire(routes, self._on_event)
 
     def _release_sandbox(self) -> None:
         sb, self._sb = self._sb, None
@@ -288,10 +333,10 @@ class AirgapEnv(gym.Env[str, str]):
             sb.set_sink(None)
         except Exception:  # noqa: BLE001 - a dead sandbox is still released below
             pass
-        if self._sb_pool is None:
+        if self._sb_source is None:
             sb.close()
         else:
-            self._sb_pool.release(sb)
+            self._sb_source.release(sb, self._sb_pooled)
 
     def _open_log(self, task: Task, seed: int | None, options: dict, snap: Any) -> None:
         if self.log_dir is None:
