@@ -14,6 +14,7 @@ import atexit
 import os
 import shutil
 import signal
+import sys
 import threading
 import time
 from pathlib import Path
@@ -22,7 +23,7 @@ from typing import Any
 from .backend import DockerBackend
 
 _live: set = set()
-_lock = threading.Lock()
+_lock = threading.RLock()  # re-entrant: a signal handler may run while the main thread holds it
 _installed = False
 
 
@@ -70,7 +71,7 @@ def close_all() -> None:
         try:
             sb.close()
         except Exception as e:  # best effort on the way out; gc catches what is left
-            print(f"airgap: cleanup of {sb!r} failed: {e}")
+            print(f"airgap: cleanup of {sb!r} failed: {e}", file=sys.stderr)
 
 
 def _install_handlers() -> None:

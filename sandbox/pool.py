@@ -67,6 +67,11 @@ class SandboxPool:
         else:
             self._ready.put(sb)
 
+    @property
+    def ready(self) -> int:
+        """How many warm sandboxes are waiting right now."""
+        return self._ready.qsize()
+
     def acquire(self, timeout: float = 120.0, routes: dict[str, Callable] | None = None,
                 sink: EventSink | None = None) -> Sandbox:
         """A clean, running sandbox (its routes and sink set if given). Milliseconds when one is warm."""

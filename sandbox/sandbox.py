@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import socket
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -199,7 +200,8 @@ class Sandbox:
             try:
                 self._backend.remove(self.container_id)
             except SandboxError as e:
-                print(f"airgap: could not remove sandbox {self.id}: {e} (run `airgap sandbox gc` later)")
+                print(f"airgap: could not remove sandbox {self.id}: {e} (run `airgap sandbox gc` later)",
+                      file=sys.stderr)
         self._gateway.close_channel(self._channel)
         shutil.rmtree(self.dir, ignore_errors=True)
 
