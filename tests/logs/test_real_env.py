@@ -120,12 +120,12 @@ def test_every_builtin_oracle_episode_reruns_without_divergence(sandbox_image, t
     from airgap.envs.episode_log import verify
     from airgap.envs.replay import rerun
 
-    if suite == "webqa":
-        try:
-            from airgap.corpus.defaults import ensure_default_snapshot
-        except ImportError:
-            pytest.skip("airgap.corpus cannot build the bundled snapshot yet")
-        ensure_default_snapshot(progress=False)
+    try:  # both built-in suites use the bundled snapshot (the sandbox suite for its http/curl tasks)
+        from airgap.corpus import Snapshot, world_routes  # noqa: F401
+        from airgap.corpus.defaults import ensure_default_snapshot
+    except ImportError:
+        pytest.skip("airgap.corpus cannot build and serve the bundled snapshot yet")
+    ensure_default_snapshot(progress=False)
     tasks = _suite_tasks(suite)
     assert tasks, f"suite {suite} has no tasks"
     failures = []
