@@ -1,0 +1,170 @@
+#!/usr/bin/env python3
+"""Benchmark: what the gymnasium env costs on top of the sandbox and the corpus, and episode throughput.
+
+    .venv/bin/python scripts/bench_envs.py [--steps 200] [--episodes 24] [--rounds 5]
+
+1. Steps/s of ``search`` and ``shell`` steps through ``AirgapEnv.step`` vs the same work called
+   directly, on the same sandbox, in the same run, alternating in rounds (A, B, A, B...) so
+   machine noise hits both alike; the overhead is the ratio of medians (target <= 1.10).
+   Baselines: ``sandbox.exec("true")`` for shell; for search ``sandbox.fetch`` of the search API
+   (the same gateway path the env uses, so the log sees it) and, for reference, ``Snapshot.search``
+   in-process (no gateway, no HTTP, no JSON).
+2. Episodes/min of the oracle over the ``webqa`` suite with 1, 2 and 4 async envs
+   (``gym.make_vec(..., vectorization_mode="async")``).
+
+Nothing here is asserted; the numbers go in the README. Needs the base image and the bundled
+snapshot (``airgap sandbox build``, ``airgap corpus build-default``).
+"""
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+
+import gymnasium as gym
+import numpy as np
+
+import airgap.envs  # noqa: F401 - registers the ids
+from airgap.envs.agents import make_agent
+from airgap.envs.env import AirgapEnv, close_shared_pools, split_vector_info
+
+QUERIES = ["json dumps indent", "sqlite foreign key", "functools lru_cache", "asyncio gather", "pathlib glob",
+           "re fullmatch", "sqlite window functions", "collections Counter most_common"]
+
+
+def rate(fn, n: int) -> float:
+    """Calls per second of ``fn(i)`` over ``n`` calls."""
+    t0 = time.perf_counter()
+    for i in range(n):
+        fn(i)
+    return n / (time.perf_counter() - t0)
+
+
+def ab(name: str, env_fn, direct_fns: dict, n: int, rounds: int) -> list[tuple]:
+    """Alternate env and direct blocks; return table rows (name, env/s, baseline, baseline/s, overhead)."""
+    env_rates: list[float] = []
+    direct_rates: dict[str, list[float]] = {k: [] for k in direct_fns}
+    for _ in range(rounds):
+        env_rates.append(rate(env_fn, n))
+        for k, fn in direct_fns.items():
+            direct_rates[k].append(rate(fn, n))
+    e = statistics.median(env_rates)
+    rows = []
+    for k, rs in direct_rates.items():
+        d = statistics.median(rs)
+        rows.append((name, e, k, d, d / e))  # time ratio = (1/e) / (1/d)
+    return rows
+
+
+BENCH_SUITE = {
+    "suite": "bench", "version": 1,
+    "world": {"snapshot": "default", "tools": ["search", "shell"]},
+    "budget": {"max_steps": 10**6, "tool_timeout": 20, "total_tool_seconds": 10**6},
+    "tasks": [{"id": "bench-1", "instruction": "Benchmark.", "graders": [{"type": "contains", "expected": "never"}],
+               "oracle": [{"tool": "submit", "args": {"answer": "never"}}]}],
+}
+
+
+def bench_steps(steps: int, rounds: int) -> list[tuple]:
+    import tempfile
+    from pathlib import Path
+
+    import yaml
+
+    from airgap.envs.env import _world
+
+    suite = Path(tempfile.mkdtemp()) / "bench.yaml"
+    suite.write_text(yaml.safe_dump(BENCH_SUITE))
+    env = AirgapEnv(str(suite), max_output=8000)
+    rows = []
+    try:
+        env.reset(seed=0)
+        sb = env._sb
+        snap, _ = _world("default")
+
+        def env_search(i):
+            env.step({"tool": "search", "args": {"query": QUERIES[i % len(QUERIES)], "k": 5}})
+
+        def fetch_search(i):
+            import urllib.parse
+
+            q = urllib.parse.urlencode({"q": QUERIES[i % len(QUERIES)], "k": 5})
+            sb.fetch("GET", f"https://search.airgap/api/search?{q}").json()
+
+        def corpus_search(i):
+            snap.search(QUERIES[i % len(QUERIES)], k=5)
+
+        rows += ab("search", env_search, {"sandbox.fetch(search API)": fetch_search, "Snapshot.search (in-process)": corpus_search}, steps, rounds)
+
+        def env_shell(i):
+            env.step({"tool": "shell", "args": {"command": "true"}})
+
+        def direct_shell(i):
+            sb.exec("true", timeout=20, max_output=1 << 20)
+
+        rows += ab("shell", env_shell, {"sandbox.exec": direct_shell}, steps, rounds)
+    finally:
+        env.close()
+        close_shared_pools()
+    return rows
+
+
+def bench_episodes(num_envs: int, episodes: int) -> float:
+    """Oracle episodes per minute over webqa with ``num_envs`` async envs (resets included)."""
+    envs = gym.make_vec("airgap/WebQA-v0", num_envs=num_envs, vectorization_mode="async")
+    agents = [make_agent("oracle") for _ in range(num_envs)]
+    try:
+        obs, info = envs.reset(seed=0)
+        infos = split_vector_info(info, num_envs)
+        for i, a in enumerate(agents):
+            a.reset(obs[i], infos[i])
+        restarted = np.zeros(num_envs, dtype=bool)
+        finished = 0
+        t0 = time.perf_counter()
+        while finished < episodes:
+            obs, reward, terminated, truncated, info = envs.step(tuple(a.act(obs[i], infos[i]) for i, a in enumerate(agents)))
+            infos = split_vector_info(info, num_envs)
+            for i in range(num_envs):
+                if restarted[i]:
+                    agents[i].reset(obs[i], infos[i])
+                    restarted[i] = False
+                elif terminated[i] or truncated[i]:
+                    finished += 1
+                    restarted[i] = True
+        return finished / (time.perf_counter() - t0) * 60
+    finally:
+        envs.close()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", type=int, default=200, help="calls per timed block")
+    ap.add_argument("--rounds", type=int, default=5, help="alternating env/direct blocks")
+    ap.add_argument("--episodes", type=int, default=24, help="oracle episodes per vector-env size")
+    ap.add_argument("--envs", default="1,2,4", help="vector-env sizes")
+    args = ap.parse_args()
+
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    t = Table(title=f"env step overhead (median of {args.rounds} alternating rounds x {args.steps} calls)")
+    for col in ("step", "env steps/s", "baseline", "baseline calls/s", "env time / baseline time"):
+        t.add_column(col, justify="right" if "/s" in col or "time" in col else "left")
+    for name, e, k, d, ratio in bench_steps(args.steps, args.rounds):
+        t.add_row(name, f"{e:.0f}", k, f"{d:.0f}", f"{ratio:.3f}")
+    console.print(t)
+
+    t = Table(title=f"oracle over webqa, {args.episodes} episodes per row (gym.make_vec async)")
+    for col in ("envs", "episodes/min", "vs 1 env"):
+        t.add_column(col, justify="right")
+    base = None
+    for n in [int(x) for x in args.envs.split(",")]:
+        epm = bench_episodes(n, args.episodes)
+        base = base or epm
+        t.add_row(str(n), f"{epm:.1f}", f"{epm / base:.2f}x")
+    console.print(t)
+
+
+if __name__ == "__main__":
+    main()
