@@ -343,15 +343,11 @@ def _open_url(ctx: ToolContext, url: str, cursor: int) -> str:
     final_url, resp = _fetch(ctx, "GET", url)
     if resp.status >= 400:
         raise ToolError(f"{url} answered HTTP {resp.status}: the page is not in this offline web. Use search(query) to find pages that are.", "http_error")
-    ctype = {k.lower(): v for k, v in dict(resp.headers).items()}.get("content-type", "")
-    body = bytes(resp.body)
-    if "html" in ctype or (not ctype and body.lstrip()[:1] == b"<"):
-        from airgap.corpus import render_page
+    ctype = {k.lower(): v for k, v in dict(resp.headers).items()}.get("content-type") or None
+    from airgap.corpus import render_page
 
-        rp = render_page(body, final_url)
-        page = Page(url=final_url, title=rp.title or final_url, lines=list(rp.lines), links={int(i): u for i, _t, u in rp.links})
-    else:
-        page = Page(url=final_url, title=final_url, lines=_decode(body).splitlines(), links={})
+    rp = render_page(bytes(resp.body), final_url, content_type=ctype)
+    page = Page(url=final_url, title=rp.title or final_url, lines=list(rp.lines), links={int(i): u for i, _t, u in rp.links})
     return ctx.browser.show(page, cursor)
 
 
