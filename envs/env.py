@@ -153,7 +153,22 @@ def _source(cfg: Any, size: int) -> _SandboxSource:
     with _LOCK:
         if key not in _POOLS:
             _POOLS[key] = _SandboxSource(cfg, size)
+            _close_pools_at_exit()
         return _POOLS[key]
+
+
+_HOOKED_PID = 0
+
+
+def _close_pools_at_exit() -> None:
+    """atexit covers a normal interpreter; multiprocessing workers (AsyncVectorEnv) end with os._exit,
+    which runs only multiprocessing's finalizers, so register there too (once per process)."""
+    global _HOOKED_PID
+    if _HOOKED_PID != os.getpid():
+        import multiprocessing.util
+
+        _HOOKED_PID = os.getpid()
+        multiprocessing.util.Finalize(None, close_shared_pools, exitpriority=100)
 
 
 @atexit.register
