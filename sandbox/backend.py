@@ -124,10 +124,14 @@ class DockerBackend:
     # -- containers -------------------------------------------------------------------------------
 
     def create(self, image: str, **spec: Any) -> str:
-        """Create and start a detached container; return its id. Never pulls: the image must exist."""
+        """Create and start a detached container; return its id. Never pulls: the image must exist.
+
+        ``spec`` takes ``containers.run`` keywords, except ``ulimits``: a plain {name: limit} dict."""
         if self.image_labels(image) is None:
             raise SandboxError(f"image {image!r} not found in the Docker engine. Build it with "
                                "`airgap sandbox build` (no registry needed), or pass an image you have.")
+        ulimit = _docker().types.Ulimit
+        spec["ulimits"] = [ulimit(name=k, soft=v, hard=v) for k, v in spec.get("ulimits", {}).items()]
         container = self.call("start container", lambda: self.client.containers.run(image, detach=True, **spec),
                               retries=1)
         return container.id

@@ -55,7 +55,8 @@ def run(
     image: str = typer.Option(DEFAULT_IMAGE, help="Image to run (must exist; never pulled)."),
     log: Optional[Path] = typer.Option(None, "--log", help="Append every event (exec, http, dns...) to this JSONL file."),
     max_output: int = typer.Option(1 << 20, help="Bytes of stdout/stderr kept each (sha256 covers all)."),
-    runtime: Optional[str] = typer.Option(None, help="Container runtime, e.g. runsc if the engine offers gVisor."),
+    runtime: Optional[str] = typer.Option(None, help="Container runtime: runsc (gVisor, must be installed) or "
+                                          "auto (runsc when the engine offers it)."),
 ) -> None:
     """Run one command in a fresh sandbox, print the result as JSON, remove the sandbox.
 

@@ -68,7 +68,8 @@ def _image_files() -> dict[str, bytes]:
 
 
 def recipe_hash(base: str) -> str:
-    """Hash of everything that decides the image's content; equal hash means nothing to rebuild."""
+    """Hash of everything that decides the image's content (our files and the base's name and id);
+    an equal hash means there is nothing to rebuild."""
     h = hashlib.sha256()
     for name, data in sorted(_image_files().items()):
         h.update(name.encode() + b"\0" + data + b"\0")
@@ -123,7 +124,9 @@ def build(base: str | None = None, tag: str = DEFAULT_IMAGE, mirror: str | None 
             backend.import_image(tarball, base)
     elif backend.image_labels(base) is None:
         log(f"base image {base} is not present locally; the engine will try to pull it")
-    recipe = recipe_hash(base)
+    # The base's image id (when we have it) makes a re-pulled or re-imported base count as a change.
+    base_id = backend.image_id(base) if backend.image_labels(base) is not None else ""
+    recipe = recipe_hash(f"{base}@{base_id}")
     labels = backend.image_labels(tag)
     if not force and labels is not None and labels.get(RECIPE_LABEL) == recipe:
         log(f"{tag} is up to date (recipe {recipe[:12]})")

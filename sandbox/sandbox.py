@@ -16,7 +16,7 @@ import shutil
 import socket
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -54,7 +54,7 @@ class SandboxConfig:
     pids: int = 256
     workspace_size: str = "256m"  # /workspace, a tmpfs owned by the agent
     tmp_size: str = "64m"  # /tmp and the agent's home, tmpfs
-    runtime: str | None = None  # e.g. "runsc" (gVisor), only if the engine offers it
+    runtime: str | None = None  # "runsc" (gVisor; an error if the engine lacks it), "auto" (runsc if offered)
     env: dict[str, str] = field(default_factory=dict)  # overrides TZ, LANG, PYTHONHASHSEED...
     nofile: int = 1024
     start_timeout: float = 30.0
@@ -95,8 +95,6 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path) -> di
     env = {"TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", **config.env}
     fsize = max(parse_size(config.workspace_size), parse_size(config.tmp_size))
     agent_tmpfs = "rw,nosuid,nodev,uid=1000,gid=1000,mode=0755,size="
-    from docker.types import Ulimit
-
     spec: dict[str, Any] = dict(
         name=f"airgap-{sandbox_id}", hostname="sandbox", user="0:0", init=True,
         command=["python3", "-I", "/opt/airgap/init.py"], working_dir="/workspace",
@@ -110,13 +108,22 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path) -> di
                  str(host_dir / "ca.pem"): {"bind": CA_BUNDLE, "mode": "ro"}},
         pids_limit=config.pids, mem_limit=config.memory, memswap_limit=config.memory,
         nano_cpus=int(config.cpus * 1e9),
-        ulimits=[Ulimit(name="nofile", soft=config.nofile, hard=config.nofile),
-                 Ulimit(name="fsize", soft=fsize, hard=fsize)],
+        ulimits={"nofile": config.nofile, "fsize": fsize},
         sysctls={"net.ipv4.ip_unprivileged_port_start": "0"},
     )
     if config.runtime:
         spec["runtime"] = config.runtime
     return spec
+
+
+def pick_runtime(wanted: str | None, offered: set[str]) -> str | None:
+    """``"auto"`` means gVisor when the engine has it; a named runtime must be offered; None is the default."""
+    if wanted == "auto":
+        return "runsc" if "runsc" in offered else None
+    if wanted and wanted not in offered:
+        raise SandboxError(f"the engine does not offer runtime {wanted!r} (it has: {', '.join(sorted(offered))}); "
+                           "install it, use runtime='auto', or leave it unset")
+    return wanted
 
 
 class Sandbox:
@@ -131,9 +138,8 @@ class Sandbox:
         self._closed = False
         self._backend = backend or DockerBackend()
         self._gateway = gateway or Gateway.shared()
-        if self.config.runtime and self.config.runtime not in self._backend.runtimes():
-            raise SandboxError(f"the engine does not offer runtime {self.config.runtime!r} "
-                               f"(it has: {', '.join(sorted(self._backend.runtimes()))}); install it or drop --runtime")
+        if self.config.runtime:
+            self.config = replace(self.config, runtime=pick_runtime(self.config.runtime, self._backend.runtimes()))
         self.dir = sandbox_root() / self.id
         self.dir.mkdir(mode=0o755)
         self._gateway.ca.write_cert(self.dir / "ca.pem")
@@ -178,8 +184,9 @@ class Sandbox:
             why = "it is gone" if state is None else (
                 f"exit code {state.get('ExitCode')}" + (", OOM-killed" if state.get("OOMKilled") else "")
                 + (f", {state.get('Error')}" if state.get("Error") else ""))
-            raise SandboxError(f"sandbox {self.id} died {when} ({why}). If this repeats, rebuild the image with "
-                               "`airgap sandbox build` and check `airgap sandbox run -- true`.")
+            hint = ("If this repeats, rebuild the image with `airgap sandbox build` and try `airgap sandbox run -- "
+                    "true`." if when == "while starting" else "Its state is lost; start a new sandbox.")
+            raise SandboxError(f"sandbox {self.id} died {when} ({why}). {hint}")
 
     def alive(self, timeout: float = 2.0) -> bool:
         """True if the init answers a ping (a millisecond when healthy)."""

@@ -13,7 +13,8 @@ import pytest
 
 from airgap.sandbox.ca import CertificateAuthority
 from airgap.sandbox.gateway import Gateway
-from airgap.sandbox.sandbox import parse_size
+from airgap.sandbox import SandboxError
+from airgap.sandbox.sandbox import parse_size, pick_runtime
 
 from sandbox_helpers import echo_app
 
@@ -115,3 +116,11 @@ def test_parse_size():
     assert parse_size("256m") == 256 * 2**20 and parse_size("1g") == 2**30 and parse_size(5) == 5
     with pytest.raises(Exception, match="512m"):
         parse_size("lots")
+
+
+def test_runtime_is_detected_never_required():
+    assert pick_runtime("auto", {"runc"}) is None
+    assert pick_runtime("auto", {"runc", "runsc"}) == "runsc"
+    assert pick_runtime(None, {"runc"}) is None
+    with pytest.raises(SandboxError, match="does not offer runtime 'runsc'"):
+        pick_runtime("runsc", {"runc"})
