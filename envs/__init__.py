@@ -33,11 +33,13 @@ def _register() -> None:
         gym.register(
             id=env_id,
             entry_point="airgap.envs.env:AirgapEnv",
+            # gym.make_vec(id, num_envs=n) with no mode: AsyncVectorEnv(shared_memory=False), the right
+            # choice for text. With vectorization_mode="async" gymnasium builds AsyncVectorEnv itself, with
+            # shared memory on: UnicodeText registers a lossless shared-memory layout, so that works too.
+            # (A `vector_kwargs` default in `kwargs` would break the "sync" and default modes.)
             vector_entry_point="airgap.envs.env:make_vec_env",
             max_episode_steps=peek_max_steps(suite),
-            # gym.make_vec(..., vectorization_mode="async") takes its AsyncVectorEnv arguments from here:
-            # text observations cannot live in fixed-size shared memory arrays efficiently.
-            kwargs={"suite": suite, "vector_kwargs": {"shared_memory": False}},
+            kwargs={"suite": suite},
         )
 
 

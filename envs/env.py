@@ -221,8 +221,6 @@ class AirgapEnv(gym.Env[str, str]):
         image: sandbox image, overriding the tasks' ``world.sandbox.image``.
         max_output: characters of tool output shown before it is cut (head and tail are kept).
         render_mode: ``"ansi"`` or None.
-        vector_kwargs: not used by the env; ``gym.make_vec`` reads it from the registration
-            (``{"shared_memory": False}``) and ``gym.make`` passes it through.
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
@@ -238,7 +236,6 @@ class AirgapEnv(gym.Env[str, str]):
         image: str | None = None,
         max_output: int = 8000,
         render_mode: str | None = None,
-        vector_kwargs: dict | None = None,
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
@@ -524,7 +521,6 @@ class AirgapEnv(gym.Env[str, str]):
 def make_vec_env(num_envs: int = 1, vectorization_mode: str = "async", vector_kwargs: dict | None = None, **kwargs: Any) -> gym.vector.VectorEnv:
     """The registered ``vector_entry_point``: AsyncVectorEnv (or SyncVectorEnv) with ``shared_memory=False`` for text spaces."""
     max_episode_steps = kwargs.pop("max_episode_steps", None)
-    kwargs.pop("vector_kwargs", None)
 
     def make_one() -> gym.Env:
         env: gym.Env = AirgapEnv(**kwargs)

@@ -12,13 +12,15 @@ Two things ``Text`` does through its charset are redone here with code points:
   letters, CJK, emoji, control characters), seeded by the space's ``np_random``. It is
   meant for fuzzing and ``check_env``, not for producing meaningful text.
 * flattening and the shared memory used by ``AsyncVectorEnv(shared_memory=True)`` store
-  code points (``ord``) prefixed by the length, so no character is lost. The registered
-  envs still default to ``shared_memory=False`` (see ``airgap.envs.make_vec_env``) because a
-  fixed-size buffer of ``max_length`` code points per env is mostly wasted for text.
+  code points (``ord``) prefixed by the length, so no character is lost (``gym.make_vec(id,
+  vectorization_mode="async")`` uses this). ``gym.make_vec(id)`` with no mode uses the
+  registered vector entry point, ``shared_memory=False``: a fixed buffer of ``max_length``
+  code points per env is mostly wasted on short observations.
 """
 from __future__ import annotations
 
 import string
+from collections.abc import Sequence
 from ctypes import c_int32
 from multiprocessing.sharedctypes import SynchronizedArray
 from types import ModuleType
@@ -111,10 +113,40 @@ def _create_unicode_shared_memory(space: UnicodeText, n: int = 1, ctx: ModuleTyp
     return ctx.Array(np.dtype(np.int32).char, n * (space.max_length + 1))
 
 
+class SharedTextView(Sequence):
+    """The strings in a shared-memory buffer, decoded when read.
+
+    ``AsyncVectorEnv`` calls ``read_from_shared_memory`` once, at construction, and expects a *view*
+    that later writes show through (true of numpy arrays). A tuple of ``str`` would be a frozen
+    snapshot (gymnasium's own ``Text`` has that problem), so this object decodes on every access,
+    and a deep copy (what ``AsyncVectorEnv(copy=True)`` returns) is a plain tuple.
+    """
+
+    def __init__(self, space: UnicodeText, data: np.ndarray):
+        self._space, self._data = space, data
+
+    def __len__(self) -> int:
+        return self._data.shape[0]
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return tuple(self)[i]
+        return _unflatten_unicode(self._space, self._data[i])
+
+    def __deepcopy__(self, memo) -> tuple[str, ...]:
+        return tuple(self)
+
+    def __eq__(self, other) -> bool:
+        return tuple(self) == tuple(other) if isinstance(other, (tuple, SharedTextView)) else NotImplemented
+
+    def __repr__(self) -> str:
+        return f"SharedTextView({tuple(self)!r})"
+
+
 @read_from_shared_memory.register(UnicodeText)
-def _read_unicode_from_shared_memory(space: UnicodeText, shared_memory: SynchronizedArray[c_int32], n: int = 1) -> tuple[str, ...]:
+def _read_unicode_from_shared_memory(space: UnicodeText, shared_memory: SynchronizedArray[c_int32], n: int = 1) -> SharedTextView:
     data = np.frombuffer(shared_memory.get_obj(), dtype=np.int32).reshape((n, space.max_length + 1))
-    return tuple(_unflatten_unicode(space, row) for row in data)
+    return SharedTextView(space, data)
 
 
 @write_to_shared_memory.register(UnicodeText)

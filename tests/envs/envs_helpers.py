@@ -45,3 +45,33 @@ def run_episode(env, agent, seed=None, options=None, max_steps=100):
         if terminated or truncated:
             return observations, total, info, step
     raise AssertionError(f"episode did not end within {max_steps} steps")
+
+
+def run_vector(envs, agents, episodes_each: int = 1, max_steps: int = 500) -> list[float]:
+    """Drive a vector env (next-step autoreset) until every sub-env finished ``episodes_each`` episodes."""
+    import numpy as np
+
+    from airgap.envs.env import split_vector_info
+
+    n = len(agents)
+    obs, info = envs.reset(seed=0)
+    infos = split_vector_info(info, n)
+    for i in range(n):
+        agents[i].reset(obs[i], infos[i])
+    finished = np.zeros(n, dtype=int)
+    restarted = np.zeros(n, dtype=bool)
+    rewards: list[float] = []
+    for _ in range(max_steps):
+        obs, reward, terminated, truncated, info = envs.step(tuple(agents[i].act(obs[i], infos[i]) for i in range(n)))
+        infos = split_vector_info(info, n)
+        for i in range(n):
+            if restarted[i]:  # with next-step autoreset this step was the sub-env's reset
+                agents[i].reset(obs[i], infos[i])
+                restarted[i] = False
+            elif terminated[i] or truncated[i]:
+                rewards.append(float(reward[i]))
+                finished[i] += 1
+                restarted[i] = True
+        if (finished >= episodes_each).all():
+            return rewards
+    raise AssertionError(f"vector env did not finish: {finished}")

@@ -11,7 +11,7 @@ import airgap.envs  # noqa: F401 - registers the ids
 from airgap.envs.agents import make_agent
 from airgap.envs.env import AirgapEnv, close_shared_pools
 
-from envs_helpers import MINI, owned_containers, run_episode, wait_until
+from envs_helpers import MINI, owned_containers, run_episode, run_vector, wait_until
 
 pytestmark = pytest.mark.docker
 
@@ -204,3 +204,18 @@ def test_fuzzing_1000_actions_never_crashes_and_leaks_nothing(sandbox_image, def
     assert "internal" not in errors, errors  # no tool crashed on its input
     assert errors.get(None, 0) > 100 and errors.get("bad_json", 0) > 10 and errors.get("bad_args", 0) > 10, errors
     assert wait_until(lambda: set(owned_containers()) <= before), "containers leaked"
+
+
+@pytest.mark.parametrize("mode,num_envs", [("async", 4), (None, 2), ("sync", 2)])
+def test_make_vec_runs_episodes_to_completion(sandbox_image, mode, num_envs):
+    """async: gymnasium's AsyncVectorEnv with UnicodeText shared memory; None: our vector entry point
+    (shared_memory=False); sync: in-process."""
+    envs = gym.make_vec("airgap/Sandbox-v0", num_envs=num_envs, vectorization_mode=mode, suite=MINI)
+    pids = [p.pid for p in getattr(envs, "processes", [])]
+    try:
+        rewards = run_vector(envs, [make_agent("oracle", suite=MINI) for _ in range(num_envs)], episodes_each=2)
+        assert len(rewards) >= 2 * num_envs and all(r == 1.0 for r in rewards), rewards
+    finally:
+        envs.close()
+    if pids:
+        assert wait_until(lambda: not owned_containers(pids)), "the workers' sandboxes were not removed"

@@ -1,4 +1,6 @@
 """UnicodeText: any str within bounds, seeded samples, lossless flatten and shared memory."""
+import copy
+
 import numpy as np
 from gymnasium.spaces.utils import flatten, unflatten
 from gymnasium.vector.utils import create_shared_memory, read_from_shared_memory, write_to_shared_memory
@@ -34,9 +36,13 @@ def test_flatten_roundtrip_keeps_every_character():
 def test_shared_memory_roundtrip():
     space = UnicodeText(max_length=16)
     shm = create_shared_memory(space, n=2)
+    view = read_from_shared_memory(space, shm, n=2)  # AsyncVectorEnv reads once, then only writes
     write_to_shared_memory(space, 0, "héllo 😀", shm)
     write_to_shared_memory(space, 1, "", shm)
-    assert read_from_shared_memory(space, shm, n=2) == ("héllo 😀", "")
+    assert view == ("héllo 😀", "") and view[0] == "héllo 😀" and len(view) == 2
+    snapshot = copy.deepcopy(view)
+    write_to_shared_memory(space, 1, "later", shm)
+    assert snapshot == ("héllo 😀", "") and type(snapshot) is tuple and view[1] == "later"
 
 
 def test_equality_and_repr():
