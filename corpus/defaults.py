@@ -1,0 +1,57 @@
+"""The bundled default snapshot: where it lives, how it is built, the search engine's hostname.
+
+The WARC files under ``data/`` (Python 3.11 docs and SQLite docs, crawled from Debian's
+doc packages on loopback, URLs rewritten to the real sites; see data/README.md) are
+built into a snapshot at `default_snapshot_path()` by `airgap corpus build-default`.
+"""
+from __future__ import annotations
+
+import glob
+import json
+import os
+
+SEARCH_HOST = "search.airgap"
+DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+def default_warcs() -> list[str]:
+    paths = sorted(glob.glob(os.path.join(DATA_DIR, "*.warc.gz")))
+    if not paths:
+        raise FileNotFoundError(f"no WARC files in {DATA_DIR}: regenerate them with `airgap corpus make-default-warc`")
+    return paths
+
+
+def default_snapshot_path() -> str:
+    """``$AIRGAP_SNAPSHOT_DIR/default`` or ``~/.cache/airgap/snapshots/default`` (XDG_CACHE_HOME respected)."""
+    root = os.environ.get("AIRGAP_SNAPSHOT_DIR")
+    if not root:
+        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        root = os.path.join(cache, "airgap", "snapshots")
+    return os.path.join(root, "default")
+
+
+def build_default(out: str | None = None, *, progress: bool = True, dense_model: str | None = None, **kw):
+    """Build the default snapshot from the shipped WARCs (BM25 only unless a dense model is given)."""
+    from .snapshot import build_snapshot
+
+    return build_snapshot(default_warcs(), out or default_snapshot_path(), overwrite=True, progress=progress,
+                          dense_model=dense_model, **kw)
+
+
+def _up_to_date(path: str) -> bool:
+    try:
+        with open(os.path.join(path, "manifest.json")) as f:
+            have = {s["path"]: s["sha256"] for s in json.load(f)["sources"]}
+    except (OSError, ValueError, KeyError):
+        return False
+    from .snapshot import _sha256_file
+
+    return have == {os.path.basename(p): _sha256_file(p) for p in default_warcs()}
+
+
+def ensure_default_snapshot(progress: bool = False) -> str:
+    """Path of the default snapshot, building it first if it is missing or older than the shipped WARCs."""
+    path = default_snapshot_path()
+    if not _up_to_date(path):
+        build_default(path, progress=progress)
+    return path

@@ -1,0 +1,412 @@
+"""A snapshot: a folder holding pages, passages, indexes and a manifest; built once, read many times.
+
+Folder layout::
+
+    manifest.json     sources, counts, crawl dates, checksums, index settings, sizes
+    bodies.zst        page bodies, one zstd frame each, exact duplicates once   (store.py)
+    pages.sqlite      (url, date) -> body index, titles, text; passages' text    (store.py)
+    passages.npy      per passage: page, url group, valid-from and valid-until date keys
+    bm25/             bm25s index, loaded memory-mapped                          (sparse.py)
+    dense/            faiss index and encoder settings, when built               (dense.py)
+
+Captures of one URL at several dates are all kept. Each passage is valid from its
+capture's date until the next capture of the same URL, so "as of" a date is a mask over
+passages, and the default (the latest capture) is the mask of passages valid forever.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+
+import numpy as np
+from tqdm.auto import tqdm
+
+from .capture import Capture, Skipped, as_of_key
+from .extract import UndecodableBody, extract
+from .passages import WORDS, chunk_text, passage_id, query_stems, snippet
+from .sources import detect_kind, read_source
+from .sparse import SETTINGS as BM25_SETTINGS
+from .sparse import SparseIndex
+from .store import Page, Store, StoreWriter
+from .urls import UrlMap, normalize_url
+
+FORMAT = "airgap-snapshot/1"
+FOREVER = np.iinfo(np.int64).max
+MODES = ("bm25", "dense", "hybrid")
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+SHOWN_ERRORS = 20  # skipped records kept verbatim in the manifest
+_PASSAGE_DTYPE = np.dtype([("page", "<i4"), ("url", "<i4"), ("valid_from", "<i8"), ("valid_until", "<i8")])
+
+
+@dataclass
+class Hit:
+    url: str
+    title: str
+    snippet: str
+    score: float
+    passage_id: str
+    date: str
+    text: str  # the whole passage (without the title)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _sha256_file(path: str) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _source_checksum(path: str) -> str:
+    if os.path.isfile(path):
+        return _sha256_file(path)
+    if os.path.isdir(path):
+        h = hashlib.sha256()
+        for root, dirs, files in os.walk(path):
+            dirs.sort()
+            for name in sorted(files):
+                p = os.path.join(root, name)
+                h.update(os.path.relpath(p, path).encode() + b"\0" + _sha256_file(p).encode())
+        return h.hexdigest()
+    return ""  # a hub name: nothing local to hash
+
+
+def build_snapshot(
+    sources: list[str],
+    out: str,
+    *,
+    url_map: list[str] | None = None,
+    column_map: dict[str, str] | None = None,
+    dense_model: str | None = None,
+    index: str = "flat",
+    device: str = "cpu",
+    batch_size: int = 64,
+    overwrite: bool = False,
+    progress: bool = True,
+    on_skip: Callable[[Skipped], None] | None = None,
+) -> "Snapshot":
+    """Ingest `sources` into a new snapshot folder `out` and index it; returns it opened.
+
+    Bad records are skipped and counted (`on_skip` sees each one); the build is written
+    to ``out + ".partial"`` and renamed at the end, so `out` is never half-built.
+    """
+    if os.path.exists(out) and os.listdir(out):
+        if not overwrite:
+            raise FileExistsError(f"{out} already exists: pass overwrite=True (--overwrite) or choose another --out")
+    if not sources:
+        raise ValueError("no sources given: pass WARC/ZIM/JSONL/Parquet files or dataset folders")
+    umap = UrlMap(url_map)
+    tmp = out.rstrip("/") + ".partial"
+    shutil.rmtree(tmp, ignore_errors=True)
+    os.makedirs(tmp)
+    writer = StoreWriter(tmp)
+    counts = dict(records=0, captures=0, duplicate_captures=0, duplicate_bodies=0, skipped=0)
+    errors: list[dict] = []
+    source_info = []
+
+    def skip(s: Skipped) -> None:
+        counts["skipped"] += 1
+        info["skipped"] += 1
+        if len(errors) < SHOWN_ERRORS:
+            errors.append(asdict(s))
+        if on_skip:
+            on_skip(s)
+
+    for src in sources:
+        kind = detect_kind(src)
+        info = dict(path=os.path.basename(os.path.normpath(src)), kind=kind, sha256=_source_checksum(src),
+                    captures=0, skipped=0)
+        source_info.append(info)
+        bar = tqdm(read_source(src, kind, column_map), desc=f"ingest {info['path']}", unit=" rec",
+                   disable=not progress, file=sys.stderr)
+        for item in bar:
+            counts["records"] += 1
+            if isinstance(item, Skipped):
+                skip(item)
+                continue
+            problem = _ingest(writer, item, umap, info["path"], counts)
+            if problem:
+                skip(Skipped(info["path"], item.url, problem))
+            else:
+                info["captures"] += 1
+    writer.close()
+
+    store = Store(tmp)
+    n_passages, texts, digest = _make_passages(store, tmp, progress)
+    SparseIndex.build(texts, os.path.join(tmp, "bm25"), show_progress=progress)
+    dense_settings = None
+    if dense_model:
+        from .dense import build_dense
+
+        dense_settings = build_dense(texts, dense_model, os.path.join(tmp, "dense"), kind=index, device=device,
+                                     batch_size=batch_size, progress=progress)
+    del texts
+    manifest = _manifest(store, tmp, source_info, counts, errors, umap, n_passages, digest, dense_settings)
+    store.close()
+    with open(os.path.join(tmp, "manifest.json"), "w") as f:
+        json.dump(manifest, f, indent=2, sort_keys=True)
+        f.write("\n")
+    if os.path.exists(out):
+        shutil.rmtree(out)
+    os.rename(tmp, out)
+    return Snapshot.open(out)
+
+
+def _ingest(writer: StoreWriter, cap: Capture, umap: UrlMap, source: str, counts: dict) -> str | None:
+    """Store one capture; returns why it was skipped, or None."""
+    try:
+        url = normalize_url(umap(cap.url))
+    except ValueError as e:
+        return str(e)
+    if writer.has_capture(url, cap.date):
+        counts["duplicate_captures"] += 1
+        return None
+    body = cap.body
+    if body is None:  # a revisit: same body as an earlier capture, found by payload digest or by URL and date
+        body_id = writer.find_body_by_digest(cap.revisit_digest) if cap.revisit_digest else None
+        if body_id is None and cap.revisit_of:
+            body_id = writer.find_capture_body(normalize_url(umap(cap.revisit_of[0])), cap.revisit_of[1])
+        if body_id is None:
+            return "revisit of a capture that is not in this build (add the WARC holding the original)"
+        body = writer.read_body(body_id)
+    try:
+        if cap.text is not None:
+            title, text, outlinks = cap.title or "", cap.text, []
+        else:
+            title, text, outlinks = extract(body, cap.content_type, url)
+            title = cap.title or title
+    except UndecodableBody as e:
+        return f"undecodable body: {e}"
+    sha = hashlib.sha256(body).hexdigest()
+    body_id = writer.find_body(sha)
+    if body_id is None:
+        body_id = writer.add_body(body, sha, text, cap.payload_digest)
+    else:
+        counts["duplicate_bodies"] += 1
+    writer.add_page(url, cap.date, cap.status, cap.content_type, cap.headers, title, outlinks, body_id, source)
+    counts["captures"] += 1
+    return None
+
+
+def _make_passages(store: Store, folder: str, progress: bool) -> tuple[int, list[str], str]:
+    """Chunk every 2xx page with text; write passage rows and validity windows. Returns (n, texts, digest)."""
+    db = store.db
+    rows = db.execute(
+        "SELECT p.id, p.url, p.date, p.date_key, p.status, p.title, b.text FROM pages p"
+        " JOIN bodies b ON b.id = p.body_id ORDER BY p.id").fetchall()
+    # validity: a capture is current from its date until the next capture of the same URL
+    until: dict[int, int] = {}
+    url_ids: dict[str, int] = {}
+    by_url: dict[str, list[tuple[int, int]]] = {}
+    for pid, url, _date, key, *_ in rows:
+        by_url.setdefault(url, []).append((key, pid))
+        url_ids.setdefault(url, len(url_ids))
+    for caps in by_url.values():
+        caps.sort()
+        for (_, pid), (nxt, _) in zip(caps, caps[1:]):
+            until[pid] = nxt
+    w = sqlite3.connect(store.db_path)
+    w.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, pid TEXT UNIQUE NOT NULL, page_id INTEGER NOT NULL,"
+              " text TEXT NOT NULL)")
+    meta, texts, batch = [], [], []
+    digest = hashlib.sha256()
+    for pid, url, date, key, status, title, text in tqdm(rows, desc="passages", unit=" page", disable=not progress,
+                                                       file=sys.stderr):
+        if not (200 <= status < 300) or not text:
+            continue
+        heading = title or url
+        for n, chunk in enumerate(chunk_text(text)):
+            ident = passage_id(url, date, n)
+            batch.append((len(texts), ident, pid, chunk))
+            meta.append((pid, url_ids[url], key, until.get(pid, FOREVER)))
+            texts.append(f"{heading}\n{chunk}")
+            digest.update(f"{ident}\t{heading}\t{chunk}\n".encode())
+        if len(batch) > 5000:
+            w.executemany("INSERT INTO passages VALUES (?,?,?,?)", batch)
+            batch = []
+    w.executemany("INSERT INTO passages VALUES (?,?,?,?)", batch)
+    w.commit()
+    w.close()
+    np.save(os.path.join(folder, "passages.npy"), np.array(meta, dtype=_PASSAGE_DTYPE))
+    return len(texts), texts, digest.hexdigest()
+
+
+def _folder_files(folder: str) -> dict[str, str]:
+    out = {}
+    for root, _dirs, files in os.walk(folder):
+        for name in files:
+            p = os.path.join(root, name)
+            out[os.path.relpath(p, folder)] = p
+    return dict(sorted(out.items()))
+
+
+def _manifest(store, folder, sources, counts, errors, umap, n_passages, passage_digest, dense_settings) -> dict:
+    db = store.db
+    first, last = db.execute("SELECT MIN(date), MAX(date) FROM pages").fetchone()
+    n_urls = db.execute("SELECT COUNT(DISTINCT url) FROM pages").fetchone()[0]
+    n_bodies, body_bytes = db.execute("SELECT COUNT(*), COALESCE(SUM(size), 0) FROM bodies").fetchone()
+    statuses = dict(db.execute("SELECT status, COUNT(*) FROM pages GROUP BY status ORDER BY status").fetchall())
+    pages_digest = hashlib.sha256()
+    for row in db.execute("SELECT p.url, p.date, p.status, b.sha256 FROM pages p JOIN bodies b ON b.id=p.body_id"
+                          " ORDER BY p.url, p.date_key"):
+        pages_digest.update(("\t".join(map(str, row)) + "\n").encode())
+    files = _folder_files(folder)
+    checksums = {"pages": pages_digest.hexdigest(), "passages": passage_digest}
+    for rel, p in files.items():
+        if rel != "pages.sqlite":  # SQLite's file bytes are not guaranteed stable; its content is in "pages"
+            checksums[rel] = _sha256_file(p)
+    index = {"bm25": dict(BM25_SETTINGS)}
+    if dense_settings:
+        index["dense"] = dense_settings
+    return {
+        "format": FORMAT,
+        "sources": sources,
+        "url_map": umap.as_list(),
+        "counts": dict(counts, urls=n_urls, bodies=n_bodies, body_bytes=body_bytes, passages=n_passages,
+                       hosts=len(store.hosts()), statuses={str(k): v for k, v in statuses.items()}),
+        "crawl_dates": {"first": first, "last": last},
+        "skipped": {"count": counts["skipped"], "first": errors},
+        "passages": {"words": WORDS, "indexed_text": "title + newline + chunk"},
+        "index": index,
+        "checksums": checksums,
+        "sizes": {rel: os.path.getsize(p) for rel, p in files.items()},
+    }
+
+
+class Snapshot:
+    """A built snapshot, opened read-only. Safe to share between threads."""
+
+    def __init__(self, path: str):
+        self.path = os.path.abspath(path)
+        mpath = os.path.join(self.path, "manifest.json")
+        if not os.path.exists(mpath):
+            raise FileNotFoundError(f"{path} is not a snapshot (no manifest.json): build one with `airgap corpus build`"
+                                    " or `airgap corpus build-default`")
+        with open(mpath, "rb") as f:
+            raw = f.read()
+        self.manifest: dict = json.loads(raw)
+        if self.manifest.get("format") != FORMAT:
+            raise ValueError(f"{path} has format {self.manifest.get('format')!r}, this code reads {FORMAT}: rebuild it")
+        self.manifest_hash = hashlib.sha256(raw).hexdigest()
+        self.store = Store(self.path)
+        self.meta = np.load(os.path.join(self.path, "passages.npy"), mmap_mode="r")
+        self.sparse = SparseIndex.load(os.path.join(self.path, "bm25"))
+        self._dense = None
+        # the mask of the latest captures; None when every URL has one capture (no masking needed)
+        self._latest = None if (self.meta["valid_until"] == FOREVER).all() else self._mask(None)
+
+    @classmethod
+    def open(cls, path: str) -> "Snapshot":
+        return cls(path)
+
+    def __repr__(self) -> str:
+        c = self.manifest["counts"]
+        return f"Snapshot({self.path!r}, urls={c['urls']}, passages={c['passages']})"
+
+    # ------------------------------------------------------------ pages
+    def get(self, url: str, as_of: str | None = None) -> Page | None:
+        """The capture of `url` current at `as_of` (default: the latest), or None if absent."""
+        try:
+            url = normalize_url(url)
+        except ValueError:
+            return None
+        return self.store.get(url, as_of)
+
+    def dates(self, url: str) -> list[str]:
+        """Every crawl date of `url`, oldest first."""
+        try:
+            return self.store.dates(normalize_url(url))
+        except ValueError:
+            return []
+
+    def hosts(self) -> list[str]:
+        return self.store.hosts()
+
+    # ------------------------------------------------------------ search
+    def _mask(self, as_of: str | None) -> np.ndarray:
+        t = as_of_key(as_of)
+        t = FOREVER - 1 if t is None else t
+        return ((self.meta["valid_from"] <= t) & (t < self.meta["valid_until"])).astype(np.float32)
+
+    @property
+    def dense(self):
+        if self._dense is None:
+            if "dense" not in self.manifest["index"]:
+                raise ValueError(f"{self.path} has no dense index: rebuild with --dense-model PATH, or use mode='bm25'")
+            from .dense import DenseIndex
+
+            self._dense = DenseIndex.load(os.path.join(self.path, "dense"))
+        return self._dense
+
+    def search(self, query: str, k: int = 10, mode: str = "bm25", as_of: str | None = None,
+               per_page: bool = True) -> list[Hit]:
+        """Top `k` hits for `query`; one hit per page unless per_page=False (then one per passage)."""
+        if mode not in MODES:
+            raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+        k = max(1, int(k))
+        mask = self._latest if as_of is None else self._mask(as_of)
+        want = k * 4 + 10 if per_page else k
+        while True:
+            if mode == "bm25":
+                rows, scores = self.sparse.search(query, want, mask)
+            elif mode == "dense":
+                rows, scores = self.dense.search(query, want, mask)
+            else:
+                rows, scores = self._hybrid(query, want, mask)
+            chosen = self._choose(rows, scores, k, per_page)
+            # one page can hold many of the best passages: ask for more until k pages or no more passages
+            if len(chosen) == k or len(rows) < want or want >= len(self.meta):
+                break
+            want *= 4
+        return self._hits(query, chosen)
+
+    def _hybrid(self, query: str, want: int, mask) -> tuple[np.ndarray, np.ndarray]:
+        fused: dict[int, float] = {}
+        for rows, _ in (self.sparse.search(query, want, mask), self.dense.search(query, want, mask)):
+            for rank, row in enumerate(rows.tolist()):
+                fused[row] = fused.get(row, 0.0) + 1.0 / (RRF_K + rank + 1)
+        order = sorted(fused.items(), key=lambda kv: (-kv[1], kv[0]))[:want]
+        return (np.array([r for r, _ in order], dtype=np.int64), np.array([s for _, s in order], dtype=np.float32))
+
+    def _choose(self, rows: np.ndarray, scores: np.ndarray, k: int, per_page: bool) -> list[tuple[int, float]]:
+        """The first k candidates, keeping only the best passage of each URL when per_page."""
+        chosen: list[tuple[int, float]] = []
+        seen: set[int] = set()
+        url_of = self.meta["url"]
+        for row, score in zip(rows.tolist(), scores.tolist()):
+            if per_page:
+                u = int(url_of[row])
+                if u in seen:
+                    continue
+                seen.add(u)
+            chosen.append((row, score))
+            if len(chosen) == k:
+                break
+        return chosen
+
+    def _hits(self, query: str, chosen: list[tuple[int, float]]) -> list[Hit]:
+        stems = query_stems(query)
+        hits = []
+        for row, score in chosen:
+            pid, text, url, date, title = self.passage(row)
+            hits.append(Hit(url, title or url, snippet(text, stems), round(float(score), 6), pid, date, text))
+        return hits
+
+    def passage(self, row: int) -> tuple[str, str, str, str, str]:
+        """(passage id, text, url, date, title) of passage number `row`."""
+        return self.store.db.execute(
+            "SELECT s.pid, s.text, p.url, p.date, p.title FROM passages s JOIN pages p ON p.id = s.page_id"
+            " WHERE s.row = ?", (row,)).fetchone()
+
+    def retrieve(self, queries: list[str], topk: int = 3, mode: str = "bm25") -> list[list[Hit]]:
+        """Passages (not pages) per query, for the Search-R1 style batch protocol."""
+        return [self.search(q, k=topk, mode=mode, per_page=False) for q in queries]

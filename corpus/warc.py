@@ -1,0 +1,165 @@
+"""WARC / WARC.gz / WET reading with fastwarc, and WARC writing for URL rewriting.
+
+Reading yields `Capture`s for `response`, `revisit` and (WET) `conversion` records.
+A broken record does not end the file: we note it as `Skipped` and start again at
+the next record boundary (the next gzip member, or the next ``WARC/1.`` line), so a
+truncated member or a bad header costs one record, not the rest of the crawl.
+"""
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import os
+from collections.abc import Iterator
+
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+from .capture import Capture, Skipped, iso_date
+from .extract import UndecodableBody, undo_content_encoding
+
+_TYPES = WarcRecordType.response | WarcRecordType.revisit | WarcRecordType.conversion
+_GZIP_MAGIC = b"\x1f\x8b\x08"
+_WARC_MAGIC = b"WARC/1."
+_DROP_ON_STORE = {"transfer-encoding", "content-encoding"}
+
+
+def _strip_uri(value: str | None) -> str:
+    return (value or "").strip().strip("<>")
+
+
+def _is_gzip(path: str) -> bool:
+    with open(path, "rb") as f:
+        return f.read(2) == b"\x1f\x8b"
+
+
+def _next_boundary(f, start: int, gz: bool) -> int:
+    """Offset of the next plausible record start at or after `start`, or -1 at end of file."""
+    magic = _GZIP_MAGIC if gz else b"\n" + _WARC_MAGIC
+    skip = 0 if gz else 1  # the newline before WARC/1. is not part of the record
+    pos = start
+    while True:
+        f.seek(pos)
+        chunk = f.read(1 << 20)
+        if len(chunk) < len(magic):
+            return -1
+        i = chunk.find(magic)
+        if i >= 0:
+            return pos + i + skip
+        pos += len(chunk) - len(magic) + 1
+
+
+def read_warc(path: str) -> Iterator[Capture | Skipped]:
+    """Every response/revisit/conversion record of one WARC file, in file order."""
+    name = os.path.basename(path)
+    gz = _is_gzip(path)
+    with open(path, "rb") as f:
+        start = 0
+        while start >= 0:
+            last_good = None  # offset of the last record read whole in this pass
+            f.seek(start)
+            try:
+                # every type is read, and filtered here, so last_good is truly the record before a failure
+                for rec in ArchiveIterator(f, parse_http=True, auto_decode="transfer"):
+                    last_good = rec.stream_pos
+                    if not rec.record_type & _TYPES:
+                        continue
+                    try:
+                        cap = _to_capture(rec)
+                    except Exception as e:
+                        yield Skipped(name, f"{name}@{rec.stream_pos}", f"{type(e).__name__}: {e}")
+                        continue
+                    yield cap
+                return
+            except BaseException as e:  # fastwarc reports some malformed input as a Rust panic (BaseException)
+                if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit)):
+                    raise
+                bad = start if last_good is None else _next_boundary(f, last_good + 1, gz)
+                msg = (str(e).splitlines() or [""])[0][:200]
+                yield Skipped(name, f"{name}@{bad}", f"{type(e).__name__}: {msg}")
+                start = -1 if bad < 0 else _next_boundary(f, bad + 1, gz)
+
+
+def _to_capture(rec) -> Capture | None:
+    h = rec.headers
+    url = _strip_uri(h.get("WARC-Target-URI"))
+    date = iso_date(h.get("WARC-Date"))
+    if rec.record_type == WarcRecordType.conversion:  # WET: plain text extracted by the crawler
+        text = rec.reader.read().decode("utf-8", "strict")
+        return Capture(url, date, 200, [("Content-Type", "text/plain; charset=utf-8")], text.encode(),
+                       "text/plain; charset=utf-8", text=text)
+    http = rec.http_headers
+    if http is None:
+        if rec.record_type == WarcRecordType.revisit:
+            http_status, headers = 200, []
+        else:
+            raise ValueError("response record without an HTTP header block")
+    else:
+        http_status, headers = http.status_code, [(k, v) for k, v in http.astuples()]
+    lower = {k.lower(): v for k, v in headers}
+    ctype = lower.get("content-type", "")
+    if rec.record_type == WarcRecordType.revisit:
+        return Capture(url, date, http_status, _stored_headers(headers), None, ctype,
+                       revisit_digest=h.get("WARC-Payload-Digest"),
+                       revisit_of=(_strip_uri(h.get("WARC-Refers-To-Target-URI")) or url,
+                                   iso_date(h.get("WARC-Refers-To-Date")) if h.get("WARC-Refers-To-Date") else ""))
+    body = rec.reader.read()
+    if "chunked" in lower.get("transfer-encoding", "").lower() and body[:1].isalnum() and b"\r\n" in body[:12]:
+        raise UndecodableBody("chunked transfer encoding left undecoded")
+    body = undo_content_encoding(body, lower.get("content-encoding"))
+    return Capture(url, date, http_status, _stored_headers(headers), body, ctype,
+                   payload_digest=h.get("WARC-Payload-Digest"))
+
+
+def _stored_headers(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    """Headers as archived, less the encodings we have undone (the body is stored decoded)."""
+    return [(k, v) for k, v in headers if k.lower() not in _DROP_ON_STORE]
+
+
+# ---------------------------------------------------------------- writing
+
+
+def _sha1_b32(data: bytes) -> str:
+    return "sha1:" + base64.b32encode(hashlib.sha1(data).digest()).decode()
+
+
+def write_record(out, warc_headers: list[tuple[str, str]], block: bytes) -> None:
+    """One WARC/1.0 record as its own gzip member (so readers can seek and resync)."""
+    hdr = [(k, v) for k, v in warc_headers if k.lower() not in ("content-length", "warc-block-digest")]
+    hdr += [("WARC-Block-Digest", _sha1_b32(block)), ("Content-Length", str(len(block)))]
+    head = "WARC/1.0\r\n" + "".join(f"{k}: {v}\r\n" for k, v in hdr) + "\r\n"
+    out.write(gzip.compress(head.encode("utf-8") + block + b"\r\n\r\n", mtime=0))
+
+
+def rewrite_warc(src: str, dst: str, url_map, keep_types=("warcinfo", "response", "revisit")) -> int:
+    """Copy a WARC, rewriting WARC-Target-URI (and HTTP Location headers) with `url_map`.
+
+    Used to turn a loopback crawl into one with the real URLs. Returns records written.
+    """
+    n = 0
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        for rec in ArchiveIterator(f, record_types=WarcRecordType.any_type, parse_http=False):
+            rtype = rec.headers.get("WARC-Type")
+            if rtype not in keep_types:
+                continue
+            block = rec.reader.read()
+            headers = []
+            for k, v in rec.headers.astuples():
+                if k in ("WARC-Target-URI", "WARC-Refers-To-Target-URI"):
+                    v = url_map(_strip_uri(v))
+                headers.append((k, v))
+            if rtype in ("response", "revisit"):
+                block = _rewrite_location(block, url_map)
+            write_record(out, headers, block)
+            n += 1
+    return n
+
+
+def _rewrite_location(block: bytes, url_map) -> bytes:
+    head, sep, body = block.partition(b"\r\n\r\n")
+    lines = head.split(b"\r\n")
+    for i, line in enumerate(lines):
+        if line.lower().startswith(b"location:"):
+            value = line.split(b":", 1)[1].strip().decode("latin-1")
+            lines[i] = b"Location: " + url_map(value).encode("latin-1")
+    return b"\r\n".join(lines) + sep + body
