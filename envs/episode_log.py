@@ -188,6 +188,8 @@ def _now_iso() -> str:
 # Anything unusual (a float, a non-ASCII key) takes the careful path.
 
 _encode_str = json.encoder.encode_basestring  # C version when available; ensure_ascii=False semantics
+_FAST_JSON = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False, check_circular=False,
+                              allow_nan=False)
 
 
 def _es_number(x: float) -> str:
@@ -259,9 +261,10 @@ def _jcs(obj: Any, out: list) -> None:
     elif obj is False:
         out.append("false")
     elif t is int:
-        if not -(2**53) < obj < 2**53:
-            raise ValueError(f"integer {obj} is outside the range RFC 8785 can represent")
-        out.append(str(obj))
+        if -(2**53) < obj < 2**53:
+            out.append(str(obj))
+        else:  # RFC 8785 numbers are IEEE doubles: json.loads reads a big float such as 1.5e20 back as an int
+            out.append(_es_number(float(obj)))
     elif t is float:
         if not math.isfinite(obj):
             raise ValueError(f"{obj} is not representable in RFC 8785 JSON")
@@ -427,6 +430,7 @@ class EpisodeLog:
         self._known_blobs: set[str] = set()
         self.n_redactions = 0
         self.n_blobs = 0
+        self._slow = False  # set by _prepare when an event needs the careful RFC 8785 encoder
         self.closed = False
         self.end_event: dict | None = None
 
@@ -459,12 +463,13 @@ class EpisodeLog:
             h["started_at"] = _now_iso()
         h["inline_limit"] = self.inline_limit
         h["blob_dir"] = self.blob_dir.name if self.blob_dir.parent == self.path.parent else str(self.blob_dir)
+        self._slow = False
         data = self._prepare(h)
         # recorded after redaction so the record of the patterns is not itself redacted away
         data["redaction"] = (
             {"patterns": [p.pattern for p in self._patterns], "replacement": REDACTED} if self._patterns else None
         )
-        self.header = self._write("header", data)
+        self.header = self._write("header", data, self._slow)
 
     # -- public API -----------------------------------------------------------------
 
@@ -500,7 +505,9 @@ class EpisodeLog:
             step = data.get("step")
             if isinstance(step, int) and not isinstance(step, bool):
                 self._step = step
-            return self._write(type, self._prepare(data))
+            self._slow = False
+            prepared = self._prepare(data)
+            return self._write(type, prepared, self._slow)
 
     def sink(self, event: Mapping[str, Any]) -> None:
         """Adapter for the sandbox's event sink: ``sandbox.set_sink(log.sink)``.
@@ -568,13 +575,14 @@ class EpisodeLog:
     # -- internals ------------------------------------------------------------------
 
     def _close_locked(self, outcome: dict) -> dict:
+        self._slow = False
         data = self._prepare(dict(outcome))
         data["log"] = {
             "n_events": self._seq + 1,
             "n_blobs": self.n_blobs,
             "n_redactions": self.n_redactions,
         }
-        ev = self._write("end", data)
+        ev = self._write("end", data, self._slow)
         self.end_event = ev
         self.closed = True
         try:
@@ -584,7 +592,7 @@ class EpisodeLog:
         os.close(self._fd)
         return ev
 
-    def _write(self, type: str, data: dict) -> dict:
+    def _write(self, type: str, data: dict, slow: bool = True) -> dict:
         """Build the event, hash it, write it with one write(2). Caller holds the lock (or is __init__)."""
         ev = {
             "seq": self._seq,
@@ -595,17 +603,29 @@ class EpisodeLog:
         }
         for k, v in data.items():
             ev[k] = v
-        # each member is serialised once; the hashed body and the written line (the same
-        # members plus "hash") are two joins of those parts in RFC 8785 key order
-        parts = {}
-        for k, v in ev.items():
-            buf: list = []
-            _jcs(v, buf)
-            parts[k] = "".join(buf)
-        h = hashlib.sha256(_join_members(parts)).hexdigest()
-        ev["hash"] = h
-        parts["hash"] = f'"{h}"'
-        line = _join_members(parts) + b"\n"
+        t = ev["t_mono"]
+        if t.is_integer():
+            ev["t_mono"] = int(t)
+        elif t < 1e-4:
+            slow = True
+        if not slow:
+            # the common case: the C JSON encoder, sorted keys, no spaces, gives RFC 8785 bytes
+            # for this event (_prepare flagged anything it would lay out differently)
+            h = hashlib.sha256(_FAST_JSON.encode(ev).encode("utf-8")).hexdigest()
+            ev["hash"] = h
+            line = _FAST_JSON.encode(ev).encode("utf-8") + b"\n"
+        else:
+            # each member is serialised once; the hashed body and the written line (the same
+            # members plus "hash") are two joins of those parts in RFC 8785 key order
+            parts = {}
+            for k, v in ev.items():
+                buf: list = []
+                _jcs(v, buf)
+                parts[k] = "".join(buf)
+            h = hashlib.sha256(_join_members(parts)).hexdigest()
+            ev["hash"] = h
+            parts["hash"] = f'"{h}"'
+            line = _join_members(parts) + b"\n"
         n = os.write(self._fd, line)
         while n < len(line):  # short writes are rare (signals, full disks); finish the line
             n += os.write(self._fd, line[n:])
@@ -659,15 +679,25 @@ class EpisodeLog:
         if isinstance(value, str):
             if self._patterns:
                 value = self._redact_str(value)
+            if not value.isascii():
+                try:
+                    value.encode("utf-8")
+                except UnicodeEncodeError:  # lone surrogates (e.g. from surrogateescape) have no UTF-8 form
+                    value = value.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
             if len(value) > self.inline_limit // 4 and len(value.encode("utf-8", "surrogatepass")) > self.inline_limit:
                 return self._store_blob(value.encode("utf-8", "surrogatepass"), "text")
             return value
         if isinstance(value, int):
             return value if -(2**53) < value < 2**53 else str(value)
         if isinstance(value, float):
-            if math.isfinite(value):
-                return value
-            return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+            if not math.isfinite(value):
+                return "NaN" if math.isnan(value) else ("Infinity" if value > 0 else "-Infinity")
+            value = float(value)  # numpy.float64 and other subclasses
+            if value.is_integer() and abs(value) < 2**53:
+                return int(value)  # RFC 8785 writes 1.0 as 1; readers get an int either way
+            if not 1e-4 <= abs(value) < 1e16:
+                self._slow = True  # Python's float repr and ECMAScript's differ in layout here
+            return value
         if isinstance(value, (bytes, bytearray, memoryview)):
             b = bytes(value)
             if self._bpatterns:
@@ -676,7 +706,14 @@ class EpisodeLog:
                 return self._store_blob(b, "bytes")
             return {"$bytes": base64.b64encode(b).decode("ascii")}
         if isinstance(value, Mapping):
-            return {str(k): self._prepare(v) for k, v in value.items()}
+            out = {}
+            for k, v in value.items():
+                if type(k) is not str:
+                    k = str(k)
+                if not k.isascii():
+                    self._slow = True  # key order must follow UTF-16 code units
+                out[k] = self._prepare(v)
+            return out
         if isinstance(value, (list, tuple)):
             return [self._prepare(v) for v in value]
         if isinstance(value, (set, frozenset)):
