@@ -64,7 +64,7 @@ class StoreWriter:
         self.folder = folder
         self.db = sqlite3.connect(os.path.join(folder, "pages.sqlite"))
         self.db.executescript(_SCHEMA)
-        self.bodies = open(os.path.join(folder, "bodies.zst"), "wb")
+        self.bodies = open(os.path.join(folder, "bodies.zst"), "w+b")  # read back for revisits
         self.offset = 0
         self.cctx = zstandard.ZstdCompressor(level=level, write_checksum=True)
         self.body_sha = hashlib.sha256()  # checksum of bodies.zst, computed as it is written

@@ -50,7 +50,7 @@ def _next_boundary(f, start: int, gz: bool) -> int:
 
 
 def read_warc(path: str) -> Iterator[Capture | Skipped]:
-    """Every response/revisit/conversion record of one WARC file, in file order."""
+    """Every response/revisit/conversion record of one WARC file, in file order; broken ones as Skipped."""
     name = os.path.basename(path)
     gz = _is_gzip(path)
     with open(path, "rb") as f:
@@ -70,14 +70,25 @@ def read_warc(path: str) -> Iterator[Capture | Skipped]:
                         yield Skipped(name, f"{name}@{rec.stream_pos}", f"{type(e).__name__}: {e}")
                         continue
                     yield cap
+                # fastwarc ends quietly at a truncated last record: any record start after the last one read
+                # means there was another record that could not be read
+                tail = _next_boundary(f, (start if last_good is None else last_good) + 1, gz)
+                if tail >= 0:
+                    yield Skipped(name, f"{name}@{tail}", "truncated record at the end of the file")
                 return
             except BaseException as e:  # fastwarc reports some malformed input as a Rust panic (BaseException)
                 if isinstance(e, (KeyboardInterrupt, SystemExit, GeneratorExit)):
                     raise
-                bad = start if last_good is None else _next_boundary(f, last_good + 1, gz)
-                msg = (str(e).splitlines() or [""])[0][:200]
-                yield Skipped(name, f"{name}@{bad}", f"{type(e).__name__}: {msg}")
-                start = -1 if bad < 0 else _next_boundary(f, bad + 1, gz)
+                msg = f"{type(e).__name__}: {(str(e).splitlines() or [''])[0][:200]}"
+                if last_good is not None:
+                    # the failure is somewhere after the last good record: start again at the record boundary
+                    # right after it; if that record is the broken one, the next pass fails at once (below)
+                    start = _next_boundary(f, last_good + 1, gz)
+                    if start < 0:
+                        yield Skipped(name, f"{name}@{last_good}+", msg + " (trailing bytes)")
+                else:  # the very record at `start` is broken: report it and skip to the next boundary
+                    yield Skipped(name, f"{name}@{start}", msg)
+                    start = _next_boundary(f, start + 1, gz)
 
 
 def _to_capture(rec) -> Capture | None:
