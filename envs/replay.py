@@ -471,15 +471,21 @@ def _replay_prefix(env, ep: Episode, upto: int | None, *, stop_at_first: bool,
 
 
 def rerun(path: str | os.PathLike, *, stop_at_first: bool = True, env_overrides: dict | None = None,
-          make_env: Callable[[dict], Any] | None = None) -> RerunResult:
+          log_dir: str | os.PathLike | None = None, make_env: Callable[[dict], Any] | None = None) -> RerunResult:
     """Re-run a logged episode in a fresh env with the same seed, task and actions.
 
     Returns a :class:`RerunResult`; ``result.first`` is the first divergence (None when the
-    re-run matched at every step). ``make_env(header)`` may replace the default
-    :func:`make_env_from_header` (tests use it to inject an env).
+    re-run matched at every step). ``log_dir`` makes an env that takes ``log_dir`` (AirgapEnv)
+    log the re-run too, so the two logs can be compared event by event. ``make_env(header)``
+    may replace the default :func:`make_env_from_header` (tests use it to inject an env).
     """
     ep = load_episode(path, check=False)
-    env = make_env(ep.header) if make_env else make_env_from_header(ep.header, **(env_overrides or {}))
+    overrides = dict(env_overrides or {})
+    if log_dir is not None:
+        if not _env_logs_itself(ep.header.get("env_id")):
+            raise ReplayError(f"env {ep.header.get('env_id')!r} does not take log_dir, so its re-run cannot be logged")
+        overrides["log_dir"] = str(log_dir)
+    env = make_env(ep.header) if make_env else make_env_from_header(ep.header, **overrides)
     t0 = time.perf_counter()
     try:
         divergences, n, _, _ = _replay_prefix(env, ep, None, stop_at_first=stop_at_first)

@@ -238,6 +238,7 @@ def html(
 def run(
     log: Path = typer.Argument(..., help="An episode log (.jsonl).", show_default=False),
     all_divergences: bool = typer.Option(False, "--all", help="Keep going after the first divergence and list every one."),
+    log_dir: Optional[Path] = typer.Option(None, "--log-dir", help="Also log the re-run here (envs that take log_dir), to compare the two logs."),
 ) -> None:
     """Re-run a logged episode in a fresh env: gymnasium.make(header env_id, **env_kwargs),
     reset with the same seed and task, the same actions in the same order; compare every
@@ -248,8 +249,11 @@ def run(
     """
     from .replay import rerun
 
+    v = verify_log(log, check_schema=False)
+    if v.status != "ok":
+        err.print(f"[{_STYLE.get(v.status, 'red')}]warning: this log is {v.status}[/]: {escape(v.message)}")
     try:
-        r = rerun(log, stop_at_first=not all_divergences)
+        r = rerun(log, stop_at_first=not all_divergences, log_dir=log_dir)
     except ReplayError as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD)

@@ -187,3 +187,13 @@ def test_fork_refuses_a_step_outside_the_episode_and_a_diverging_prefix(tmp_path
     with pytest.raises(ReplayError, match="diverged"):
         fork(parent, 2, "oracle", out_dir=tmp_path / "g", make_agent=lambda s: Oracle(),
              make_env=lambda h, **kw: gym.make(ENV_ID, drift=True, **kw))
+
+
+def test_rerun_can_log_the_rerun_for_comparison(tmp_path):
+    log = _record(tmp_path / "orig")
+    res = runner.invoke(app, ["replay", "run", str(log), "--log-dir", str(tmp_path / "again")])
+    assert res.exit_code == 0, res.output
+    (again,) = (tmp_path / "again").glob("*.jsonl")
+    assert verify(again).ok
+    texts = lambda p: [e["observation"] for e in read_log(p)[1] if e["type"] == "observation"]  # noqa: E731
+    assert texts(again) == texts(log)
