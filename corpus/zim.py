@@ -3,7 +3,9 @@
 A ZIM file stores paths, not URLs. A page's URL is the archive's ``Source`` metadata
 (when it is an http(s) URL, e.g. ``https://en.wikipedia.org/wiki/``) joined with the
 entry path, else ``https://<Name or file stem>/<path>``; `--url-map` can change either.
-The crawl date is the archive's ``Date`` metadata. Non-HTML entries (images, CSS,
+The crawl date is the archive's ``Date`` metadata. Redirect entries (Kiwix keeps
+Wikipedia's redirects, and zimwriterfs turns ``<meta http-equiv=refresh>`` files into
+them) become 301 responses with a Location header. Non-HTML entries (images, CSS,
 scripts) are left out: search needs text, and serving them is not worth the space.
 """
 from __future__ import annotations
@@ -43,7 +45,8 @@ def read_zim(path: str) -> Iterator[Capture | Skipped]:
     def url_of(entry_path: str) -> str:
         return normalize_url(urljoin(base, quote(entry_path, safe="/:@!$&'()*+,;=-._~%")))
 
-    for i in range(archive.all_entry_count):
+    # ids below entry_count are the content entries (metadata, listings and indexes come after them)
+    for i in range(archive.entry_count):
         try:
             entry = archive._get_entry_by_id(i)  # libzim's only way to walk every entry
             if entry.path.startswith(("M/", "X/", "W/", "-/")) and not archive.has_new_namespace_scheme:
