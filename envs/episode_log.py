@@ -62,7 +62,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Iterable, Iterator, Mapping, Sequence
 
 import rfc8785
 
@@ -810,7 +810,6 @@ def verify(path: str | os.PathLike, *, check_schema: bool = True, check_blobs: b
     head = ZERO_HASH
     n = 0
     saw_end = False
-    prev_line_complete = True
 
     def bad(status: str, i: int, msg: str) -> VerifyResult:
         return VerifyResult(status, n, i, msg, None if head == ZERO_HASH and i == 0 else head, p)

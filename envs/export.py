@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Iterable
 
 from .episode_log import ZERO_HASH
-from .replay import Episode, Step, load_episode, observation_text
+from .replay import Episode, Step, load_episode
 
 __all__ = ["FORMATS", "episode_messages", "hf_row", "hf_features", "export", "export_hf", "export_inspect",
            "export_jsonl", "inspect_log"]

@@ -21,7 +21,6 @@ transcript is in :mod:`airgap.envs.replay_cli`.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import datetime as _dt
 import json
 import math
@@ -29,7 +28,7 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any, Callable
 
 from .episode_log import RESERVED_KEYS as RESERVED, EpisodeLog, LogError, VerifyResult, read_log, verify
 

@@ -7,7 +7,6 @@ which are the API to use from Python.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import List, Optional
 
