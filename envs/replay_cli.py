@@ -149,7 +149,7 @@ def _render_step(s: Step, *, max_lines: int, detail: bool) -> Group:
         parts.append(Text(f"  ⚑ {f.get('name')} ({f.get('severity') or 'flag'}): {f.get('detail') or ''}", style="bold yellow"))
     for ev in s.other:
         if ev["type"] == "fork":
-            parts.append(Text(f"  ⑂ fork: agent {ev.get('agent')} takes over after step {ev.get('at_step')}", style="bold magenta"))
+            parts.append(Text(f"  fork: agent {ev.get('agent')} takes over after step {ev.get('at_step')}", style="bold magenta"))
         else:
             parts.append(Text(f"  · {ev['type']}", style="dim"))
     for b in s.backend:
