@@ -66,3 +66,28 @@ def test_make_vec_4_async_envs_run_to_completion(default_snapshot):
     finally:
         envs.close()
     assert wait_until(lambda: not owned_containers(pids)), "the workers' sandboxes were not removed"
+
+
+def test_webqa_same_seed_and_actions_give_identical_observations(default_snapshot):
+    """Web pages, search results and code output are pure functions of the snapshot, seed and actions."""
+
+    def run():
+        env = gym.make("airgap/WebQA-v0")
+        try:
+            out = []
+            for seed in (11, 12, 13):
+                obs, info = env.reset(seed=seed)
+                agent = make_agent("oracle")
+                agent.reset(obs, info)
+                out.append(obs)
+                while True:
+                    obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
+                    out.append((obs, reward, sorted(info.items(), key=str)))
+                    if terminated or truncated:
+                        break
+            return out
+        finally:
+            env.close()
+
+    first = run()
+    assert len(first) > 6 and first == run()
