@@ -262,7 +262,9 @@ def _manifest(store, folder, sources, counts, errors, umap, n_passages, passage_
     files = _folder_files(folder)
     checksums = {"pages": pages_digest.hexdigest(), "passages": passage_digest}
     for rel, p in files.items():
-        if rel != "pages.sqlite":  # SQLite's file bytes are not guaranteed stable; its content is in "pages"
+        # SQLite's file bytes are not guaranteed stable (its content is in "pages"), nor are faiss indexes
+        # (multi-threaded adds and float sums), so those are sized but not checksummed
+        if rel != "pages.sqlite" and not rel.startswith("dense/"):
             checksums[rel] = _sha256_file(p)
     index = {"bm25": dict(BM25_SETTINGS)}
     if dense_settings:
@@ -285,8 +287,10 @@ def _manifest(store, folder, sources, counts, errors, umap, n_passages, passage_
 class Snapshot:
     """A built snapshot, opened read-only. Safe to share between threads."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, *, dense_model: str | None = None, device: str = "cpu"):
+        """`dense_model` overrides the encoder folder recorded at build time (when the snapshot moved machines)."""
         self.path = os.path.abspath(path)
+        self._dense_model, self._device = dense_model, device
         mpath = os.path.join(self.path, "manifest.json")
         if not os.path.exists(mpath):
             raise FileNotFoundError(f"{path} is not a snapshot (no manifest.json): build one with `airgap corpus build`"
@@ -305,8 +309,8 @@ class Snapshot:
         self._latest = None if (self.meta["valid_until"] == FOREVER).all() else self._mask(None)
 
     @classmethod
-    def open(cls, path: str) -> "Snapshot":
-        return cls(path)
+    def open(cls, path: str, **kwargs) -> "Snapshot":
+        return cls(path, **kwargs)
 
     def __repr__(self) -> str:
         c = self.manifest["counts"]
@@ -344,7 +348,7 @@ class Snapshot:
                 raise ValueError(f"{self.path} has no dense index: rebuild with --dense-model PATH, or use mode='bm25'")
             from .dense import DenseIndex
 
-            self._dense = DenseIndex.load(os.path.join(self.path, "dense"))
+            self._dense = DenseIndex.load(os.path.join(self.path, "dense"), self._device, self._dense_model)
         return self._dense
 
     def search(self, query: str, k: int = 10, mode: str = "bm25", as_of: str | None = None,
