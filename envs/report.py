@@ -36,7 +36,7 @@ def histogram(values: list[int], *, width: int = 560, height: int = 160, label: 
     bins = list(range(lo, hi + 1))
     counts = [values.count(b) for b in bins]
     top = max(counts)
-    col = (width - 40) / len(bins)
+    col = min(48.0, (width - 40) / len(bins))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" role="img">']
     for i, (b, c) in enumerate(zip(bins, counts)):
         hgt = (c / top) * height
