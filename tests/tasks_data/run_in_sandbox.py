@@ -2,6 +2,9 @@
 """Replay task oracles in real sandboxes (needs Docker and the airgap/base image; not a pytest module).
 
     .venv/bin/python tests/tasks_data/run_in_sandbox.py            # sandbox suite + webqa code tasks
+    .venv/bin/python tests/tasks_data/run_in_sandbox.py --full     # every task of both suites through AirgapEnv
+                                                                   # on the bundled snapshot (built if missing;
+                                                                   # AIRGAP_SNAPSHOT_DIR picks where)
 
 * sandbox tasks without the web, and webqa ``code`` tasks: through ``AirgapEnv`` with the oracle agent
   (reward must be 1) and the noop agent (reward must be 0), in a copy of the suite whose world has
@@ -48,16 +51,17 @@ def static_site(host: str):
     return app
 
 
-def run_env(suite_file: Path, keep) -> int:
+def run_env(suite_file: Path, keep, full: bool = False) -> int:
     import airgap.envs  # noqa: F401
     from airgap.envs.agents import make_agent
     from airgap.envs.env import AirgapEnv, close_shared_pools
     from envs_helpers import run_episode
 
     d = yaml.safe_load(suite_file.read_text())
-    d["world"]["snapshot"] = "none"
-    d["world"]["tools"] = [t for t in d["world"]["tools"] if t not in ("search", "open", "find", "click")]
-    d["tasks"] = [t for t in d["tasks"] if keep(t)]
+    if not full:
+        d["world"]["snapshot"] = "none"
+        d["world"]["tools"] = [t for t in d["world"]["tools"] if t not in ("search", "open", "find", "click")]
+        d["tasks"] = [t for t in d["tasks"] if keep(t)]
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / suite_file.name
@@ -103,6 +107,13 @@ def run_web(suite_file: Path) -> int:
 
 def main() -> int:
     tasks = ROOT / "envs" / "tasks"
+    if "--full" in sys.argv:
+        from airgap.corpus.defaults import ensure_default_snapshot
+
+        ensure_default_snapshot(progress=False)
+        bad = run_env(tasks / "webqa.yaml", None, full=True) + run_env(tasks / "sandbox.yaml", None, full=True)
+        print("all passed" if not bad else f"{bad} task(s) failed")
+        return 1 if bad else 0
     bad = run_env(tasks / "sandbox.yaml", lambda t: t.get("kind") != "web-in-sandbox")
     bad += run_env(tasks / "webqa.yaml", lambda t: t.get("kind") == "code")
     bad += run_web(tasks / "sandbox.yaml")
