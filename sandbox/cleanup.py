@@ -55,7 +55,7 @@ def owner_alive(labels: dict[str, str]) -> bool:
 def track(sandbox: Any) -> None:
     with _lock:
         _live.add(sandbox)
-    _install_handlers()
+    install_handlers()
 
 
 def untrack(sandbox: Any) -> None:
@@ -74,7 +74,7 @@ def close_all() -> None:
             print(f"airgap: cleanup of {sb!r} failed: {e}", file=sys.stderr)
 
 
-def _install_handlers() -> None:
+def install_handlers() -> None:
     """Register atexit and chaining SIGTERM/SIGHUP handlers once (only the main thread may set handlers)."""
     global _installed
     if _installed or threading.current_thread() is not threading.main_thread():

@@ -111,7 +111,7 @@ class Gateway:
                      sink: EventSink | None = None) -> Channel:
         """Start listening on ``socket_path`` for one sandbox; the socket is world-connectable because
         the container's uids differ from ours (the folder it sits in decides who can see it)."""
-        channel = Channel(sandbox, Path(socket_path), dict(routes or {}), sink)
+        channel = Channel(sandbox, Path(socket_path), {k.lower(): v for k, v in (routes or {}).items()}, sink)
 
         async def start():
             channel.server = await asyncio.start_unix_server(lambda r, w: self._handle(channel, r, w),

@@ -14,7 +14,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Callable
 
 from .backend import DockerBackend
-from .cleanup import gc
+from .cleanup import gc, install_handlers
 from .errors import SandboxError
 from .events import EventSink
 from .gateway import Gateway
@@ -35,6 +35,7 @@ class SandboxPool:
         self._pending = 0  # starts in flight
         self._lock = threading.Lock()
         self._last_error: Exception | None = None
+        install_handlers()  # here, in the caller's thread: the workers below may not set signal handlers
         if collect_orphans:
             gc(self._backend)  # leftovers of harnesses that were SIGKILLed
         # Starting containers is I/O-bound on the engine; a couple in parallel is as fast as it gets.

@@ -23,6 +23,7 @@ import json
 import os
 import signal
 import struct
+import subprocess
 import sys
 import time
 
@@ -34,6 +35,7 @@ AGENT_UID = int(os.environ.get("AIRGAP_AGENT_UID", "1000"))
 AGENT_GID = int(os.environ.get("AIRGAP_AGENT_GID", "1000"))
 RELAY_PORTS = (80, 443)
 CHUNK = 1 << 16
+PIPE_GRACE = 0.2  # seconds to keep reading after the command exits, for output still in flight
 
 # The environment every command starts from: the container's (TZ, LANG, PYTHONHASHSEED...) minus ours.
 BASE_ENV = {k: v for k, v in os.environ.items() if not k.startswith("AIRGAP_")}
@@ -167,31 +169,85 @@ def oom_kills():
 
 
 class Capture:
-    """Keeps the first ``cap`` bytes of a stream and the sha256 and length of all of it."""
+    """Reads a pipe without blocking the loop; keeps the first ``cap`` bytes and the sha256 and length of all."""
 
-    def __init__(self, cap):
-        self.cap, self.kept, self.total, self.sha = cap, bytearray(), 0, hashlib.sha256()
+    def __init__(self, loop, pipe, cap):
+        self.loop, self.pipe, self.fd, self.cap = loop, pipe, pipe.fileno(), cap
+        self.kept, self.total, self.sha = bytearray(), 0, hashlib.sha256()
+        self.eof = loop.create_future()
+        os.set_blocking(self.fd, False)
+        loop.add_reader(self.fd, self._readable)
 
-    async def drain(self, stream):
-        while True:
-            data = await stream.read(CHUNK)
-            if not data:
-                return
-            self.total += len(data)
-            self.sha.update(data)
-            room = self.cap - len(self.kept)
-            if room > 0:
-                self.kept += data[:room]
+    def _readable(self):
+        try:
+            data = os.read(self.fd, CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.close()
+            return
+        self.total += len(data)
+        self.sha.update(data)
+        room = self.cap - len(self.kept)
+        if room > 0:
+            self.kept += data[:room]
+
+    def close(self):
+        if not self.eof.done():
+            self.loop.remove_reader(self.fd)
+            self.pipe.close()
+            self.eof.set_result(None)
 
 
-async def feed(stream, data):
-    try:
+class Feeder:
+    """Writes stdin to a pipe without blocking the loop, then closes it (a child that never reads is fine)."""
+
+    def __init__(self, loop, pipe, data):
+        self.loop, self.pipe, self.fd, self.data = loop, pipe, pipe.fileno(), memoryview(data)
+        self.closed = False
+        os.set_blocking(self.fd, False)
         if data:
-            stream.write(data)
-            await stream.drain()
-        stream.close()
-    except (OSError, RuntimeError):
-        pass
+            loop.add_writer(self.fd, self._writable)
+        else:
+            self.close()
+
+    def _writable(self):
+        try:
+            self.data = self.data[os.write(self.fd, self.data[:CHUNK]):]
+        except BlockingIOError:
+            return
+        except OSError:  # EPIPE: the child is gone or closed its stdin
+            self.data = self.data[:0]
+        if not self.data:
+            self.close()
+
+    def close(self):
+        if not self.closed:
+            self.closed = True
+            self.loop.remove_writer(self.fd)
+            self.pipe.close()
+
+
+async def wait_exit(loop, proc):
+    """Wait until the process exits, not until its pipes close (background jobs may hold those for ever).
+
+    A pidfd becomes readable at exit and needs no thread, which matters when a fork bomb has used up
+    the pids limit; kernels or runtimes without pidfd_open get polling instead."""
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        while proc.poll() is None:
+            await asyncio.sleep(0.005)
+        return
+    exited = loop.create_future()
+    loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+    try:
+        await exited
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
 
 
 def kill_group(pid):
@@ -207,38 +263,35 @@ async def run_exec(req, stdin):
     env = dict(BASE_ENV)
     env.update({str(k): str(v) for k, v in (req.get("env") or {}).items()})
     timeout, cap = req.get("timeout"), int(req.get("max_output", 1 << 20))
+    loop = asyncio.get_running_loop()
     oom_before, started = oom_kills(), time.monotonic()
-    out, err = Capture(cap), Capture(cap)
     meta = {"timed_out": False}
     try:
         # A new session puts the command and everything it forks in one process group we can kill.
-        proc = await asyncio.create_subprocess_exec(
-            *argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-            cwd=req.get("cwd") or "/workspace", env=env, user=AGENT_UID, group=AGENT_GID, extra_groups=[],
-            start_new_session=True)
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                cwd=req.get("cwd") or "/workspace", env=env, user=AGENT_UID, group=AGENT_GID,
+                                extra_groups=[], start_new_session=True)
     except OSError as e:
-        code = 127 if e.errno == errno.ENOENT else 126
-        where = e.filename if e.filename else argv[0]
-        err.kept += f"airgap: cannot run {argv[0]!r}: {e.strerror} ({where})\n".encode()
-        err.total, err.sha = len(err.kept), hashlib.sha256(bytes(err.kept))
-        return dict(meta, exit_code=code, oom_killed=False, duration_ms=0.0), out, err
-    readers = [asyncio.ensure_future(out.drain(proc.stdout)), asyncio.ensure_future(err.drain(proc.stderr))]
-    asyncio.ensure_future(feed(proc.stdin, stdin))
+        message = f"airgap: cannot run {argv[0]!r}: {e.strerror} ({e.filename or argv[0]})\n".encode()
+        meta.update(exit_code=127 if e.errno == errno.ENOENT else 126, oom_killed=False, duration_ms=0.0)
+        return meta, (b"", 0, hashlib.sha256()), (message, len(message), hashlib.sha256(message))
+    out, err = Capture(loop, proc.stdout, cap), Capture(loop, proc.stderr, cap)
+    feeder = Feeder(loop, proc.stdin, stdin)
     try:
-        await asyncio.wait_for(proc.wait(), timeout)
+        await asyncio.wait_for(wait_exit(loop, proc), timeout)
     except asyncio.TimeoutError:
         meta["timed_out"] = True
         kill_group(proc.pid)
-        await proc.wait()
+        await wait_exit(loop, proc)
         kill_group(proc.pid)  # again, for children forked while the first kill went round
-    # Background jobs may keep the pipes open; collect what is there, then stop listening.
-    done, pending = await asyncio.wait(readers, timeout=0.5)
-    for task in pending:
-        task.cancel()
-    code = proc.returncode
+    code = proc.wait()  # reaps it: it has exited
+    # What the command wrote is in the pipes; background jobs may keep them open, so wait only briefly.
+    await asyncio.wait([out.eof, err.eof], timeout=PIPE_GRACE)
+    for part in (out, err, feeder):
+        part.close()
     meta.update(exit_code=code if code >= 0 else 128 - code, signal=-code if code < 0 else None,
                 oom_killed=oom_kills() > oom_before, duration_ms=round((time.monotonic() - started) * 1000, 3))
-    return meta, out, err
+    return meta, (bytes(out.kept), out.total, out.sha), (bytes(err.kept), err.total, err.sha)
 
 
 async def kill_agent_processes():
@@ -340,11 +393,10 @@ async def handle_ctl(reader, writer):
             reply = {"ok": True, "pid": os.getpid()}
         elif op == "exec":
             stdin = await reader.readexactly(int(req.get("stdin_len", 0)))
-            meta, out, err = await run_exec(req, stdin)
-            reply = dict(meta, ok=True, stdout_len=len(out.kept), stderr_len=len(err.kept),
-                         stdout_total=out.total, stderr_total=err.total,
-                         stdout_sha256=out.sha.hexdigest(), stderr_sha256=err.sha.hexdigest())
-            payload = [bytes(out.kept), bytes(err.kept)]
+            meta, (out, out_total, out_sha), (err, err_total, err_sha) = await run_exec(req, stdin)
+            reply = dict(meta, ok=True, stdout_len=len(out), stderr_len=len(err), stdout_total=out_total,
+                         stderr_total=err_total, stdout_sha256=out_sha.hexdigest(), stderr_sha256=err_sha.hexdigest())
+            payload = [out, err]
         elif op == "kill_all":
             reply = {"ok": True, "killed": await kill_agent_processes()}
         elif op == "read":
@@ -372,18 +424,8 @@ async def handle_ctl(reader, writer):
         pass
 
 
-def watch_children_without_threads(loop):
-    """Python < 3.12 waits for each child in a new thread, which a fork bomb at the pids limit makes
-    impossible (the exec would never finish). A pidfd per child needs no thread; 3.12+ does this itself."""
-    if sys.version_info < (3, 12) and hasattr(os, "pidfd_open"):
-        watcher = asyncio.PidfdChildWatcher()
-        watcher.attach_loop(loop)
-        asyncio.set_child_watcher(watcher)
-
-
 async def main():
     loop = asyncio.get_running_loop()
-    watch_children_without_threads(loop)
     await loop.create_datagram_endpoint(DNSProtocol, local_addr=("127.0.0.1", 53))
     for port in RELAY_PORTS:
         await asyncio.start_server(relay_handler(port), "127.0.0.1", port)
