@@ -215,7 +215,7 @@ def show(
 @app.command()
 def html(
     log: Path = typer.Argument(..., help="An episode log (.jsonl).", show_default=False),
-    out: Path = typer.Option(None, "--out", "-o", help="Where to write the page [default: LOG with .html]."),
+    out: Path = typer.Option(None, "--out", "-o", help="Where to write the page (default: LOG with .html)."),
 ) -> None:
     """Render one self-contained HTML page (no external files, opens offline): header, every step
     with its tool call, full output (long ones collapsed), sandbox execs and HTTP requests,
@@ -271,7 +271,7 @@ def fork(
     log: Path = typer.Argument(..., help="The parent episode log (.jsonl).", show_default=False),
     at: int = typer.Option(..., "--at", help="Replay the parent's first K actions, then hand over (0 = right after reset).", show_default=False),
     agent: str = typer.Option(..., "--agent", help="Agent spec for the rest: oracle, noop, random[:seed], hf:PATH, openai:URL#MODEL.", show_default=False),
-    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the new log [default: the parent's folder]."),
+    out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the new log (default: the parent's folder)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="At most this many agent steps after K."),
     force: bool = typer.Option(False, "--force", help="Fork even if the re-run diverges before step K."),
 ) -> None:
