@@ -4,8 +4,8 @@
     .venv/bin/python scripts/bench_envs.py [--steps 200] [--episodes 24] [--rounds 5]
 
 1. Steps/s of ``search`` and ``shell`` steps through ``AirgapEnv.step`` vs the same work called
-   directly, on the same sandbox, in the same run, alternating in rounds (A, B, A, B...) so
-   machine noise hits both alike; the overhead is the ratio of medians (target <= 1.10).
+   directly, on the same sandbox, in the same run, interleaved call by call (A, B, A, B...) so
+   machine noise hits both alike; the overhead is the ratio of median call times (target <= 1.10).
    Baselines: ``sandbox.exec("true")`` for shell; for search ``sandbox.fetch`` of the search API
    (the same gateway path the env uses, so the log sees it) and, for reference, ``Snapshot.search``
    in-process (no gateway, no HTTP, no JSON).
@@ -32,28 +32,21 @@ QUERIES = ["json dumps indent", "sqlite foreign key", "functools lru_cache", "as
            "re fullmatch", "sqlite window functions", "collections Counter most_common"]
 
 
-def rate(fn, n: int) -> float:
-    """Calls per second of ``fn(i)`` over ``n`` calls."""
-    t0 = time.perf_counter()
-    for i in range(n):
-        fn(i)
-    return n / (time.perf_counter() - t0)
-
-
 def ab(name: str, env_fn, direct_fns: dict, n: int, rounds: int) -> list[tuple]:
-    """Alternate env and direct blocks; return table rows (name, env/s, baseline, baseline/s, overhead)."""
-    env_rates: list[float] = []
-    direct_rates: dict[str, list[float]] = {k: [] for k in direct_fns}
-    for _ in range(rounds):
-        env_rates.append(rate(env_fn, n))
+    """Interleave single calls (env, direct, env, direct, ...) so load changes on a shared machine hit
+    both alike; rates are 1 / median call time. Rows: (name, env/s, baseline, baseline/s, time ratio)."""
+    env_times: list[float] = []
+    direct_times: dict[str, list[float]] = {k: [] for k in direct_fns}
+    for i in range(n * rounds):
+        t0 = time.perf_counter()
+        env_fn(i)
+        env_times.append(time.perf_counter() - t0)
         for k, fn in direct_fns.items():
-            direct_rates[k].append(rate(fn, n))
-    e = statistics.median(env_rates)
-    rows = []
-    for k, rs in direct_rates.items():
-        d = statistics.median(rs)
-        rows.append((name, e, k, d, d / e))  # time ratio = (1/e) / (1/d)
-    return rows
+            t0 = time.perf_counter()
+            fn(i)
+            direct_times[k].append(time.perf_counter() - t0)
+    e = statistics.median(env_times)
+    return [(name, 1 / e, k, 1 / statistics.median(ts), e / statistics.median(ts)) for k, ts in direct_times.items()]
 
 
 BENCH_SUITE = {
@@ -138,8 +131,8 @@ def bench_episodes(num_envs: int, episodes: int) -> float:
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--steps", type=int, default=200, help="calls per timed block")
-    ap.add_argument("--rounds", type=int, default=5, help="alternating env/direct blocks")
+    ap.add_argument("--steps", type=int, default=200, help="calls per round")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds (calls = steps x rounds, interleaved env/direct)")
     ap.add_argument("--episodes", type=int, default=24, help="oracle episodes per vector-env size")
     ap.add_argument("--envs", default="1,2,4", help="vector-env sizes")
     args = ap.parse_args()
@@ -148,7 +141,7 @@ def main() -> None:
     from rich.table import Table
 
     console = Console()
-    t = Table(title=f"env step overhead (median of {args.rounds} alternating rounds x {args.steps} calls)")
+    t = Table(title=f"env step overhead ({args.rounds * args.steps} interleaved calls each, median call time)")
     for col in ("step", "env steps/s", "baseline", "baseline calls/s", "env time / baseline time"):
         t.add_column(col, justify="right" if "/s" in col or "time" in col else "left")
     for name, e, k, d, ratio in bench_steps(args.steps, args.rounds):
