@@ -73,3 +73,21 @@ def test_file_ops_have_agent_permissions(small_sandbox):
         small_sandbox.read_file("/workspace/does-not-exist")
     with pytest.raises(PermissionError):
         small_sandbox.read_file("/etc/shadow")
+
+
+def test_background_jobs_do_not_hold_up_exec(small_sandbox):
+    # The command has exited; its background job still holds stdout. Exec must return anyway.
+    r = small_sandbox.exec("sleep 60 & echo started", timeout=30)
+    assert not r.timed_out and r.exit_code == 0 and r.stdout == "started\n"
+    # A daemon in its own session survives a timeout kill of the group, yet cannot stall the exec.
+    r = small_sandbox.exec("setsid sleep 60 & while :; do :; done", timeout=2)
+    assert r.timed_out
+    assert small_sandbox.kill_all() >= 2
+    assert small_sandbox.exec("cat /proc/[0-9]*/cmdline 2>/dev/null | tr '\\0' ' ' | grep -c 'slee[p] 60'").stdout == "0\n"
+
+
+def test_docker_exec_fallback(small_sandbox):
+    r = small_sandbox.exec_docker("id -u; echo hi")
+    assert r.exit_code == 0 and r.stdout == "1000\nhi\n"
+    r = small_sandbox.exec_docker(["sleep", "30"], timeout=1)
+    assert r.timed_out and r.exit_code == 137
