@@ -168,7 +168,7 @@ def _render_step(s: Step, *, max_lines: int, detail: bool) -> Group:
 @app.command()
 def show(
     log: Path = typer.Argument(..., help="An episode log (.jsonl).", show_default=False),
-    step: Optional[int] = typer.Option(None, "--step", "-s", help="Show only step K, in full: every sandbox event and the whole output."),
+    step: Optional[int] = typer.Option(None, "--step", "-s", help="Show only step K, in full: every sandbox event and the whole output (0 = what reset did)."),
     full: bool = typer.Option(False, "--full", help="Do not shorten long outputs."),
     lines: int = typer.Option(15, "--lines", help="Lines of each output to show when not --full."),
 ) -> None:
@@ -179,6 +179,13 @@ def show(
     """
     ep = _load(log)
     _warn_unverified(ep)
+    if step == 0:  # what reset did: the instruction, and sandbox activity before the first action
+        console.print(Panel(Text(ep.instruction), title="step 0: reset", title_align="left", border_style="cyan"))
+        for ev in ep.setup.sandbox:
+            console.print(_sandbox_line(ev))
+            console.print(Syntax(json.dumps({k: v for k, v in ev.items() if k not in ("prev", "hash")},
+                                            indent=1, ensure_ascii=False, default=str), "json", word_wrap=True))
+        return
     if step is not None:
         try:
             s = ep.step(step)
