@@ -35,6 +35,10 @@ AGENT_UID = int(os.environ.get("AIRGAP_AGENT_UID", "1000"))
 AGENT_GID = int(os.environ.get("AIRGAP_AGENT_GID", "1000"))
 RELAY_PORTS = (80, 443)
 CHUNK = 1 << 16
+# The init shares the container's open-file limit with nobody else but must keep fds for the harness:
+# past these many concurrent relayed connections / DNS look-ups, new ones are refused at once.
+MAX_INFLIGHT = {"relay": 256, "dns": 64}
+INFLIGHT = {"relay": 0, "dns": 0}
 PIPE_GRACE = 0.2  # seconds to keep reading after the command exits, for output still in flight
 
 # The environment every command starts from: the container's (TZ, LANG, PYTHONHASHSEED...) minus ours.
@@ -103,11 +107,15 @@ class DNSProtocol(asyncio.DatagramProtocol):
 
     def datagram_received(self, data, addr):
         parsed = parse_query(data)
-        if parsed is not None:
+        if parsed is not None and INFLIGHT["dns"] < MAX_INFLIGHT["dns"]:  # a flood is dropped, not queued
             asyncio.ensure_future(self.answer(data, parsed, addr))
 
     async def answer(self, data, parsed, addr):
-        known = await ask_gateway(parsed[2], parsed[3])
+        INFLIGHT["dns"] += 1
+        try:
+            known = await ask_gateway(parsed[2], parsed[3])
+        finally:
+            INFLIGHT["dns"] -= 1
         self.transport.sendto(dns_answer(data, parsed, known), addr)
 
 
@@ -131,23 +139,30 @@ async def pump(reader, writer):
 
 def relay_handler(port):
     async def handle(reader, writer):
+        if INFLIGHT["relay"] >= MAX_INFLIGHT["relay"]:
+            writer.close()
+            return
+        INFLIGHT["relay"] += 1
         try:
-            up_reader, up_writer = await asyncio.open_unix_connection(GATEWAY_SOCK)
-        except OSError:
+            await relay(port, reader, writer)
+        finally:
+            INFLIGHT["relay"] -= 1
             writer.close()
-            return
-        up_writer.write(f"TCP {port}\n".encode())
-        # Wait for the gateway's go-ahead so the client's first bytes (a TLS ClientHello) reach the
-        # gateway only after it has switched from reading our preamble to speaking HTTP or TLS.
-        if await up_reader.readline() != b"OK\n":
-            up_writer.close()
-            writer.close()
-            return
-        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
-        for w in (writer, up_writer):
-            w.close()
 
     return handle
+
+
+async def relay(port, reader, writer):
+    try:
+        up_reader, up_writer = await asyncio.open_unix_connection(GATEWAY_SOCK)
+    except OSError:
+        return
+    up_writer.write(f"TCP {port}\n".encode())
+    # Wait for the gateway's go-ahead so the client's first bytes (a TLS ClientHello) reach the
+    # gateway only after it has switched from reading our preamble to speaking HTTP or TLS.
+    if await up_reader.readline() == b"OK\n":
+        await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
+    up_writer.close()
 
 
 # ---------------------------------------------------------------------------------------------------
