@@ -10,8 +10,8 @@ What it measures, and the baseline each number is a ratio to (measured in the sa
 2. logging cost on real env `shell` steps (needs Docker): AirgapEnv with ``log_dir`` vs
    without, same commands; the issue's target is a ratio ≤ 1.05.
 3. verify throughput in events/s (with and without JSON Schema validation).
-4. replay time of a 100-step episode vs its original run (real env when Docker is there;
-   otherwise a small in-process env, reported as such).
+4. replay time of a 100-step episode vs its original run (reset + steps on both sides; the
+   real env when Docker is there, otherwise a small in-process env, reported as such).
 
 Usage: .venv/bin/python scripts/bench_logs.py [--steps 300] [--no-env]
 Timings depend on the machine and its load: compare ratios, not absolute numbers, and run it
@@ -272,8 +272,8 @@ def main() -> int:
         if not args.no_env and _docker_ok():
             bench_env(tmp, max(20, args.steps // 3))
         else:
-            print("real env skipped (no Docker or --no-env)")
-        bench_replay_toy(tmp)
+            print("real env skipped (no Docker or --no-env): replay measured on an in-process env")
+            bench_replay_toy(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     from rich.console import Console
