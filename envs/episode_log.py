@@ -626,11 +626,20 @@ class EpisodeLog:
             ev["hash"] = h
             parts["hash"] = f'"{h}"'
             line = _join_members(parts) + b"\n"
-        n = os.write(self._fd, line)
-        while n < len(line):  # short writes are rare (signals, full disks); finish the line
-            n += os.write(self._fd, line[n:])
-        if self.fsync:
-            os.fsync(self._fd)
+        try:
+            n = os.write(self._fd, line)
+            while n < len(line):  # short writes are rare (signals, full disks); finish the line
+                n += os.write(self._fd, line[n:])
+            if self.fsync:
+                os.fsync(self._fd)
+        except OSError as e:
+            # a line may be half written: appending more would merge it with the next one and
+            # turn an honest "truncated" log into one that reads as "tampered", so stop here
+            self.closed = True
+            with contextlib.suppress(OSError):
+                os.close(self._fd)
+            raise OSError(e.errno, f"episode log {self.path} could not be written ({e.strerror}); "
+                                   "the log ends here and verifies as truncated. Free disk space and rerun the episode.") from e
         self._seq += 1
         self._head = h
         return ev

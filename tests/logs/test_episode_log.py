@@ -301,3 +301,27 @@ def test_per_type_validators_agree_with_the_full_schema(episode, tmp_path):
         broken.append(bad)
     for ev in events + broken:
         assert v.is_valid(ev) == _type_validator(ev["type"]).is_valid(ev), ev
+
+
+def test_a_failed_write_ends_the_log_honestly(tmp_path, monkeypatch):
+    import errno
+
+    import airgap.envs.episode_log as el
+
+    p = tmp_path / "ep.jsonl"
+    log = EpisodeLog(p, {"env_id": "e"})
+    log.append("reset", observation="o")
+    real_write = os.write
+
+    def half_then_full(fd, data):  # the disk fills up half way through a line
+        real_write(fd, data[: len(data) // 2])
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(el.os, "write", half_then_full)
+    with pytest.raises(OSError, match="verifies as truncated"):
+        log.append("action", step=1, action={"tool": "shell", "args": {}})
+    monkeypatch.setattr(el.os, "write", real_write)
+    with pytest.raises(RuntimeError, match="closed"):
+        log.append("observation", step=1, observation="x")
+    r = verify(p)
+    assert (r.status, r.n_events) == ("truncated", 2), r
