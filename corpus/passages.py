@@ -16,6 +16,7 @@ import Stemmer
 WORDS = 120
 _stemmer = Stemmer.Stemmer("english")
 _WORD = re.compile(r"\w\w+", re.UNICODE)
+_PUNCT = "".join(chr(c) for c in range(128) if not chr(c).isalnum())
 
 
 def passage_id(url: str, date: str, n: int) -> str:
@@ -47,20 +48,31 @@ def chunk_text(text: str, words: int = WORDS) -> list[str]:
     return chunks
 
 
+def stem(word: str) -> str:
+    return _stemmer.stemWord(word.lower())
+
+
 def query_stems(query: str) -> set[str]:
     return set(_stemmer.stemWords(_WORD.findall(query.lower())))
 
 
 def snippet(text: str, stems: set[str], width: int = 40) -> str:
-    """The `width`-word window of `text` holding the most distinct query terms (by stem)."""
+    """The `width`-word window of `text` holding the most query-term occurrences (matched by stem)."""
     words = text.split()
     if len(words) <= width:
         return " ".join(words)
-    keys = _stemmer.stemWords([(_WORD.findall(w.lower()) or [""])[0] for w in words])
-    best, best_score = 0, -1
-    for start in range(0, len(words) - width + 1, max(1, width // 4)):
-        score = len(stems.intersection(keys[start : start + width]))
-        if score > best_score:
-            best, best_score = start, score
+    # stem only words sharing their first three letters with a query stem (Snowball keeps those)
+    heads = {s[:3] for s in stems}
+    norm = [w.strip(_PUNCT) for w in text.lower().split()]
+    cand = [i for i, w in enumerate(norm) if w[:3] in heads]
+    keys = _stemmer.stemWords([norm[i] for i in cand])
+    hits = [i for i, key in zip(cand, keys) if key in stems]
+    best, best_count, lo = 0, 0, 0
+    for hi, pos in enumerate(hits):  # two pointers over match positions: most matches within `width` words
+        while pos - hits[lo] >= width:
+            lo += 1
+        if hi - lo + 1 > best_count:
+            best, best_count = hits[lo], hi - lo + 1
+    best = max(0, min(best - width // 4, len(words) - width))  # a little context before the first match
     out = " ".join(words[best : best + width])
     return ("… " if best > 0 else "") + out + (" …" if best + width < len(words) else "")

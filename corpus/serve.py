@@ -25,7 +25,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .defaults import SEARCH_HOST
-from .passages import query_stems, _stemmer, _WORD
+from .passages import query_stems, stem
 from .snapshot import MODES, Snapshot
 
 _TEMPLATES = jinja2.Environment(
@@ -37,13 +37,11 @@ MAX_K = 100
 
 
 def _highlight(snippet: str, stems: set[str]) -> Markup:
-    """The snippet as HTML with the words matching the query in <b>."""
-    def bold(m: re.Match) -> str:
-        w = m.group(0)
-        return f"<b>{escape(w)}</b>" if _stemmer.stemWord(w.lower()) in stems else str(escape(w))
-
-    parts = re.split(r"(\w\w+)", snippet)
-    return Markup("".join(bold(_WORD.match(p)) if _WORD.fullmatch(p) else str(escape(p)) for p in parts))
+    """The snippet as HTML with the words matching the query (by stem) in <b>."""
+    out = []
+    for part in re.split(r"(\w\w+)", snippet):
+        out.append(f"<b>{escape(part)}</b>" if len(part) > 1 and stem(part) in stems else str(escape(part)))
+    return Markup("".join(out))
 
 
 def _search_args(request: Request, default_as_of: str | None):

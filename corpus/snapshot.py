@@ -21,6 +21,7 @@ import os
 import shutil
 import sqlite3
 import sys
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
@@ -93,12 +94,23 @@ def build_snapshot(
     overwrite: bool = False,
     progress: bool = True,
     on_skip: Callable[[Skipped], None] | None = None,
+    timings: dict | None = None,
 ) -> "Snapshot":
     """Ingest `sources` into a new snapshot folder `out` and index it; returns it opened.
 
     Bad records are skipped and counted (`on_skip` sees each one); the build is written
-    to ``out + ".partial"`` and renamed at the end, so `out` is never half-built.
+    to ``out + ".partial"`` and renamed at the end, so `out` is never half-built. Seconds
+    per phase go into `timings` when given (never into the manifest, which stays reproducible).
     """
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        now = time.perf_counter()
+        timings[name] = round(now - clock, 3)
+        clock = now
+
     if os.path.exists(out) and os.listdir(out):
         if not overwrite:
             raise FileExistsError(f"{out} already exists: pass overwrite=True (--overwrite) or choose another --out")
@@ -139,16 +151,19 @@ def build_snapshot(
             else:
                 info["captures"] += 1
     writer.close()
-
+    lap("ingest")
     store = Store(tmp)
     n_passages, texts, digest = _make_passages(store, tmp, progress)
+    lap("passages")
     SparseIndex.build(texts, os.path.join(tmp, "bm25"), show_progress=progress)
+    lap("bm25")
     dense_settings = None
     if dense_model:
         from .dense import build_dense
 
         dense_settings = build_dense(texts, dense_model, os.path.join(tmp, "dense"), kind=index, device=device,
                                      batch_size=batch_size, progress=progress)
+        lap("dense")
     del texts
     manifest = _manifest(store, tmp, source_info, counts, errors, umap, n_passages, digest, dense_settings)
     store.close()
@@ -178,16 +193,17 @@ def _ingest(writer: StoreWriter, cap: Capture, umap: UrlMap, source: str, counts
         if body_id is None:
             return "revisit of a capture that is not in this build (add the WARC holding the original)"
         body = writer.read_body(body_id)
+    sha = hashlib.sha256(body).hexdigest()
+    body_id = writer.find_body(sha)
     try:
         if cap.text is not None:
             title, text, outlinks = cap.title or "", cap.text, []
         else:
-            title, text, outlinks = extract(body, cap.content_type, url)
+            # main text (the slow part) is stored with the body: a body stored already needs none
+            title, text, outlinks = extract(body, cap.content_type, url, want_text=body_id is None)
             title = cap.title or title
     except UndecodableBody as e:
         return f"undecodable body: {e}"
-    sha = hashlib.sha256(body).hexdigest()
-    body_id = writer.find_body(sha)
     if body_id is None:
         body_id = writer.add_body(body, sha, text, cap.payload_digest)
     else:
@@ -303,6 +319,7 @@ class Snapshot:
         self.manifest_hash = hashlib.sha256(raw).hexdigest()
         self.store = Store(self.path)
         self.meta = np.load(os.path.join(self.path, "passages.npy"), mmap_mode="r")
+        self._url_of = np.array(self.meta["url"])  # read per hit while ranking: keep it in RAM (4 B/passage)
         self.sparse = SparseIndex.load(os.path.join(self.path, "bm25"))
         self._dense = None
         # the mask of the latest captures; None when every URL has one capture (no masking needed)
@@ -385,7 +402,7 @@ class Snapshot:
         """The first k candidates, keeping only the best passage of each URL when per_page."""
         chosen: list[tuple[int, float]] = []
         seen: set[int] = set()
-        url_of = self.meta["url"]
+        url_of = self._url_of
         for row, score in zip(rows.tolist(), scores.tolist()):
             if per_page:
                 u = int(url_of[row])
@@ -398,10 +415,16 @@ class Snapshot:
         return chosen
 
     def _hits(self, query: str, chosen: list[tuple[int, float]]) -> list[Hit]:
+        if not chosen:
+            return []
         stems = query_stems(query)
+        rows = [row for row, _ in chosen]
+        found = {r[0]: r[1:] for r in self.store.db.execute(
+            "SELECT s.row, s.pid, s.text, p.url, p.date, p.title FROM passages s JOIN pages p ON p.id = s.page_id"
+            f" WHERE s.row IN ({','.join('?' * len(rows))})", rows)}
         hits = []
         for row, score in chosen:
-            pid, text, url, date, title = self.passage(row)
+            pid, text, url, date, title = found[row]
             hits.append(Hit(url, title or url, snippet(text, stems), round(float(score), 6), pid, date, text))
         return hits
 

@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import os
 
+import re
+
 import bm25s
 import numpy as np
 import Stemmer
+from bm25s.stopwords import STOPWORDS_EN
 
 STEMMER = "english"
 STOPWORDS = "en"
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # bm25s's default token pattern
+_STOP = frozenset(STOPWORDS_EN)
 SETTINGS = {"method": "lucene", "k1": 1.5, "b": 0.75, "stemmer": STEMMER, "stopwords": STOPWORDS}
 
 
@@ -34,16 +39,21 @@ class SparseIndex:
         return cls(bm25s.BM25.load(folder, mmap=True, show_progress=False))
 
     def tokenize(self, query: str) -> list[str]:
-        return bm25s.tokenize([query], stopwords=STOPWORDS, stemmer=self.stemmer, return_ids=False,
-                              show_progress=False)[0]
+        """The query as index terms: bm25s's pipeline (lower, \\w\\w+ tokens, stopwords, stem) without its
+        progress-bar machinery, which costs more than the lookup itself on a small index."""
+        words = [w for w in _TOKEN.findall(query.lower()) if w not in _STOP]
+        return self.stemmer.stemWords(words)
 
     def search(self, query: str, k: int, mask: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """(passage rows, scores), best first; rows with a zero score (no match, or masked out) dropped."""
         tokens = [t for t in self.tokenize(query) if t in self.retriever.vocab_dict]
         if not tokens or self.n == 0:
             return np.empty(0, dtype=np.int64), np.empty(0, dtype=np.float32)
-        rows, scores = self.retriever.retrieve([tokens], k=min(k, self.n), show_progress=False, n_threads=0,
-                                               weight_mask=mask)
-        rows, scores = rows[0], scores[0]
-        keep = scores > 0
-        return rows[keep].astype(np.int64), scores[keep].astype(np.float32)
+        scores = self.retriever.get_scores(tokens, weight_mask=mask)
+        # BM25 scores are sparse: rank only the passages holding a query term
+        rows = np.flatnonzero(scores > 0)
+        if len(rows) > k:
+            rows = rows[np.argpartition(-scores[rows], k - 1)[:k]]
+        order = np.lexsort((rows, -scores[rows]))  # by score, ties by row: deterministic
+        rows = rows[order]
+        return rows.astype(np.int64), scores[rows].astype(np.float32)

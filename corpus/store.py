@@ -60,7 +60,7 @@ class Page:
 class StoreWriter:
     """Appends captures; used once, by the build."""
 
-    def __init__(self, folder: str, level: int = 10):
+    def __init__(self, folder: str, level: int = 6):
         self.folder = folder
         self.db = sqlite3.connect(os.path.join(folder, "pages.sqlite"))
         self.db.executescript(_SCHEMA)
