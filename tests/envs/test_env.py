@@ -219,3 +219,20 @@ def test_make_vec_runs_episodes_to_completion(sandbox_image, mode, num_envs):
         envs.close()
     if pids:
         assert wait_until(lambda: not owned_containers(pids)), "the workers' sandboxes were not removed"
+
+
+def test_a_sandbox_killed_mid_episode_is_an_error_observation_not_a_crash(sandbox_image):
+    import docker
+
+    before = set(owned_containers())
+    env = AirgapEnv(MINI, sandbox="fresh")
+    try:
+        env.reset(seed=0, options={"task_id": "mini-shell"})
+        docker.from_env().containers.get(env._sb.container_id).kill()
+        obs, reward, terminated, truncated, info = env.step({"tool": "shell", "args": {"command": "echo hi"}})
+        assert info["error"] == "sandbox_error" and "died" in obs, obs
+        obs, reward, terminated, truncated, info = env.step({"tool": "submit", "args": {"answer": "4"}})
+        assert terminated and reward == 1.0  # this task's grader reads only the answer
+    finally:
+        env.close()
+    assert wait_until(lambda: set(owned_containers()) <= before), "the dead sandbox's container was left behind"
