@@ -4,6 +4,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+import gymnasium as gym
+
+import airgap.envs
 from airgap.envs.graders import register_grader
 from airgap.envs.tasks import TaskFileError, available_suites, load_suite, peek_max_steps
 
@@ -64,3 +67,18 @@ def test_schema_errors_and_missing_files(tmp_path):
     bad.write_text("suite: [")
     with pytest.raises(TaskFileError, match="not valid YAML"):
         load_suite(bad)
+
+
+def test_import_is_light():
+    import subprocess
+    import sys
+
+    code = "import sys, airgap.envs; print(sorted(m for m in ('torch', 'docker', 'transformers', 'airgap.corpus', 'airgap.sandbox') if m in sys.modules))"
+    assert subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("env_id", list(airgap.envs.ENVS))
+def test_registration(env_id):
+    spec = gym.spec(env_id)
+    assert spec.max_episode_steps == load_suite(airgap.envs.ENVS[env_id]).max_steps
+    assert spec.kwargs == {"suite": airgap.envs.ENVS[env_id]} and spec.vector_entry_point
