@@ -195,7 +195,14 @@ class Tool:
         return f'{{"tool": "{self.name}", "args": {{{", ".join(parts)}}}}}'
 
     def validate(self, args: Any) -> list[str]:
-        """Messages for every way ``args`` breaks the schema (empty when valid)."""
+        """Messages for every way ``args`` breaks the schema (empty when valid).
+
+        jsonschema decides and words every error; a call that plainly fits a plain schema
+        (the common case, checked by :func:`_surely_valid`) skips it, which keeps validation
+        out of the env's per-step overhead.
+        """
+        if _surely_valid(self.parameters, args):
+            return []
         from jsonschema import Draft202012Validator
 
         validator = _VALIDATORS.get(self.name)
@@ -213,6 +220,43 @@ class Tool:
 
 
 _VALIDATORS: dict[str, Any] = {}
+
+# A fast path for the schemas `tool` generates. It may only ever say "valid" when jsonschema would;
+# for anything it is not sure about (other keywords, 1.0 for an integer, NaN) it defers to jsonschema.
+_PLAIN_KEYWORDS = {"type", "enum", "items", "additionalProperties", "description", "default"}
+_IS_TYPE = {
+    "string": lambda v: type(v) is str,
+    "integer": lambda v: type(v) is int,
+    "number": lambda v: type(v) is int or (type(v) is float and v - v == 0),  # finite floats only
+    "boolean": lambda v: type(v) is bool,
+    "null": lambda v: v is None,
+    "array": lambda v: type(v) is list,
+    "object": lambda v: type(v) is dict,
+}
+
+
+def _fits(schema: dict, v: Any) -> bool:
+    if not _PLAIN_KEYWORDS.issuperset(schema):
+        return False
+    types = schema.get("type")
+    if not any(_IS_TYPE[t](v) for t in (types if isinstance(types, list) else [types]) if t in _IS_TYPE):
+        return False
+    if "enum" in schema and not (type(v) is str or v is None) or ("enum" in schema and v not in schema["enum"]):
+        return False
+    if type(v) is list and "items" in schema:
+        return all(_fits(schema["items"], x) for x in v)
+    if type(v) is dict:
+        extra = schema.get("additionalProperties")
+        return isinstance(extra, dict) and all(type(k) is str and _fits(extra, x) for k, x in v.items())
+    return True
+
+
+def _surely_valid(params: dict, args: Any) -> bool:
+    if type(args) is not dict or params.get("additionalProperties") is not False or set(params) - {"type", "properties", "required", "additionalProperties"}:
+        return False
+    props = params.get("properties", {})
+    return (all(k in props for k in args) and all(r in args for r in params.get("required", ()))
+            and all(_fits(props[k], v) for k, v in args.items()))
 
 
 def tool(fn: Callable | None = None, *, name: str | None = None, changes_state: bool = False):

@@ -87,7 +87,7 @@ def bench_steps(steps: int, rounds: int) -> list[tuple]:
         def corpus_search(i):
             snap.search(QUERIES[i % len(QUERIES)], k=5)
 
-        rows += ab("search", env_search, {"sandbox.fetch(search API)": fetch_search, "Snapshot.search (in-process)": corpus_search}, steps, rounds)
+        rows += ab("search", env_search, {"sb.fetch /api/search": fetch_search, "Snapshot.search": corpus_search}, steps, rounds)
 
         def env_shell(i):
             env.step({"tool": "shell", "args": {"command": "true"}})
@@ -95,7 +95,7 @@ def bench_steps(steps: int, rounds: int) -> list[tuple]:
         def direct_shell(i):
             sb.exec("true", timeout=20, max_output=1 << 20)
 
-        rows += ab("shell", env_shell, {"sandbox.exec": direct_shell}, steps, rounds)
+        rows += ab("shell", env_shell, {"sb.exec": direct_shell}, steps, rounds)
     finally:
         env.close()
         close_shared_pools()

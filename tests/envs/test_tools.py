@@ -112,3 +112,26 @@ def test_page_view_numbers_lines_and_pages_with_a_cursor():
     v = page.view(120)
     assert "L129: line 129" in v and page.cursor == 120 and "more lines" not in v
     assert "L129" in page.view(10_000)  # clamped to the last line
+
+
+def test_fast_validation_never_disagrees_with_jsonschema():
+    """The fast path may only say "valid" where jsonschema does; checked on 2,000 fuzzed argument sets per tool."""
+    from jsonschema import Draft202012Validator
+
+    from airgap.envs.agents import RandomAgent
+    from airgap.envs.tools import _surely_valid
+
+    agent = RandomAgent(seed=5)
+    agent.reset("", {"tools": tool_schemas(toolset(None))})
+    extra = [{"k": 1.0, "query": "x"}, {"query": "x", "k": True}, {"timeout": float("nan"), "command": "x"},
+             {"method": "GET", "url": "u", "headers": {"a": 1}}, {"method": "get", "url": "u"}]
+    checked = 0
+    for i in range(2000):
+        for name, tool_ in BUILTIN_TOOLS.items():
+            args = agent._args(name) if i < 1990 else extra[i % len(extra)]
+            valid = not list(Draft202012Validator(tool_.parameters).iter_errors(args))
+            if _surely_valid(tool_.parameters, args):
+                assert valid, (name, args)
+                checked += 1
+            assert (tool_.validate(args) == []) == valid, (name, args)
+    assert checked > 1000  # the fast path is actually taken
