@@ -22,7 +22,10 @@ The contract, in the order an episode meets it (see ``docs/task-format.md`` for 
     seals the log and returns the sandbox, always.
 
 Observations are text (a :class:`UnicodeText` space) and are a pure function of the
-task, the seed and the actions, so equal seeds and actions give equal observations.
+task, the seed and the actions, so equal seeds and actions give equal observations (the
+snapshot is fixed, search is deterministic, containers start identical with a fixed TZ,
+locale and PYTHONHASHSEED; only a command that reads the clock or ``/dev/urandom`` can
+tell two runs apart).
 ``info`` carries only structured, reproducible fields (tool, ok, error kind, truncation,
 counts); wall-clock timings and container ids go to the episode log only, because
 ``check_env`` compares ``info`` across seeded runs.
