@@ -24,7 +24,7 @@ def sandbox_image() -> str:
 @pytest.fixture(scope="session")
 def default_snapshot(sandbox_image) -> str:
     """The bundled snapshot (docs.python.org/3.11 + www.sqlite.org), built once if missing or stale."""
-    from airgap.corpus.defaults import ensure_default_snapshot
+    from airgap.corpus import ensure_default_snapshot
 
     return ensure_default_snapshot(progress=False)
 
@@ -37,14 +37,3 @@ def _no_pools_left(request):
         from airgap.envs.env import close_shared_pools
 
         close_shared_pools()
-
-
-@pytest.fixture(scope="session")
-def default_snapshot_or_none() -> str:
-    """The fuzz world: the bundled snapshot when airgap.corpus can build it, else no web at all."""
-    try:
-        from airgap.corpus import world_routes  # noqa: F401
-        from airgap.corpus.defaults import ensure_default_snapshot
-    except ImportError:
-        return "none"
-    return "default" if ensure_default_snapshot(progress=False) else "none"

@@ -1,4 +1,5 @@
-"""AirgapEnv against the real Docker engine, on the fixture suite (sandbox-only tasks)."""
+"""AirgapEnv against the real Docker engine, on the fixture suite (sandbox-only tasks); the fuzz test
+also browses the bundled snapshot."""
 from __future__ import annotations
 
 import json
@@ -171,11 +172,11 @@ def test_episode_log_records_the_episode(sandbox_image, tmp_path):
     assert events[-1]["reward"] == 1.0
 
 
-def test_fuzzing_1000_actions_never_crashes_and_leaks_nothing(sandbox_image, default_snapshot_or_none, tmp_path):
+def test_fuzzing_1000_actions_never_crashes_and_leaks_nothing(sandbox_image, default_snapshot, tmp_path):
     """A seeded fuzzer over every tool; the env answers each action and every container goes away."""
     data = {
         "suite": "fuzz", "version": 1,
-        "world": {"snapshot": default_snapshot_or_none, "tools": ["search", "open", "find", "click", "shell", "python", "read_file", "write_file", "http"]},
+        "world": {"snapshot": "default", "tools": ["search", "open", "find", "click", "shell", "python", "read_file", "write_file", "http"]},
         "budget": {"max_steps": 150, "tool_timeout": 0.5, "total_tool_seconds": 30},
         "tasks": [{"id": "fuzz-1", "instruction": "Anything.", "graders": [{"type": "contains", "expected": "zzz-never"}],
                    "oracle": [{"tool": "submit", "args": {"answer": "zzz-never"}}]}],
@@ -186,6 +187,7 @@ def test_fuzzing_1000_actions_never_crashes_and_leaks_nothing(sandbox_image, def
     env = AirgapEnv(str(suite), max_output=4000)
     agent = make_agent("random:1234")
     errors: dict[str, int] = {}
+    worked: dict[str, int] = {}  # tool -> successful calls
     steps = 0
     try:
         obs, info = env.reset(seed=0)
@@ -195,6 +197,8 @@ def test_fuzzing_1000_actions_never_crashes_and_leaks_nothing(sandbox_image, def
             steps += 1
             assert env.observation_space.contains(obs) and reward in (0.0, 1.0)
             errors[info["error"]] = errors.get(info["error"], 0) + 1
+            if info["ok"]:
+                worked[info["tool"]] = worked.get(info["tool"], 0) + 1
             if terminated or truncated:
                 obs, info = env.reset()
                 agent.reset(obs, info)
@@ -203,6 +207,7 @@ def test_fuzzing_1000_actions_never_crashes_and_leaks_nothing(sandbox_image, def
         close_shared_pools()
     assert "internal" not in errors, errors  # no tool crashed on its input
     assert errors.get(None, 0) > 100 and errors.get("bad_json", 0) > 10 and errors.get("bad_args", 0) > 10, errors
+    assert {"search", "open", "shell", "python", "write_file"} <= set(worked), worked  # the world was really used
     assert wait_until(lambda: set(owned_containers()) <= before), "containers leaked"
 
 
