@@ -26,7 +26,7 @@ def test_check_env(env_id, default_snapshot):
 
 @pytest.mark.parametrize("env_id", IDS)
 def test_oracle_solves_every_task_and_noop_scores_zero(env_id, default_snapshot):
-    env = gym.make(env_id, pool_size=2)
+    env = gym.make(env_id)
     failures = []
     try:
         for task in env.unwrapped.tasks:
