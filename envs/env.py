@@ -218,7 +218,8 @@ class AirgapEnv(gym.Env[str, str]):
         suite: a bundled suite name (``webqa``, ``sandbox``) or a path to a suite YAML file.
         task_ids: restrict the env to these tasks (default: every task of the suite).
         log_dir: write one episode log (``airgap.envs.episode_log``) per episode here.
-        sandbox: ``"pool"`` (a warm pool shared by the process; resets cost milliseconds) or
+        sandbox: ``"pool"`` (a warm pool shared by the process; a reset costs milliseconds when a
+            warm sandbox is ready) or
             ``"fresh"`` (a new container per episode, started and removed by this env).
         pool_size: warm containers per pool (per sandbox configuration, per process). Two keep
             resets short when episodes are shorter than a container start (about 0.3 s here).
