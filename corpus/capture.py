@@ -6,7 +6,7 @@ so the build can count it, show the first few and go on.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timezone
 
 UNDATED = "1970-01-01T00:00:00Z"  # for sources that carry no crawl date
@@ -32,7 +32,6 @@ class Skipped:
     source: str
     where: str  # record offset or row number, for people to find it
     error: str
-    kind: str = field(default="corrupt")
 
 
 def iso_date(value: str | datetime | None) -> str:

@@ -94,20 +94,14 @@ def is_text(content_type: str | None) -> bool:
     return ct.startswith("text/") or "json" in ct or "xml" in ct
 
 
-def extract(body: bytes, content_type: str | None, url: str, want_text: bool = True) -> tuple[str, str, list[str]]:
-    """(title, main text, outlinks) of a page; non-text pages give empty strings.
-
-    `want_text=False` skips main-text extraction (the slow part) when the text is not needed:
-    error pages, and bodies already stored under another URL.
-    """
+def extract(body: bytes, content_type: str | None, url: str) -> tuple[str, str, list[str]]:
+    """(title, main text, outlinks) of a page; non-text pages give empty strings."""
     if is_html(content_type, body):
         html = decode_text(body, content_type)
         tree = HTMLTree.parse(html)
         title = " ".join((tree.title or "").split())
-        text = ""
-        if want_text:
-            text = extract_plain_text(tree, main_content=False, preserve_formatting=True, list_bullets=False,
-                                      skip_elements=BOILERPLATE)
+        text = extract_plain_text(tree, main_content=False, preserve_formatting=True, list_bullets=False,
+                                  skip_elements=BOILERPLATE)
         return title, text.strip(), outlinks(html, url)
     if is_text(content_type):
         text = decode_text(body, content_type)

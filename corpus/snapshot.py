@@ -23,9 +23,10 @@ import sqlite3
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
+import zstandard
 from tqdm.auto import tqdm
 
 from .capture import Capture, Skipped, as_of_key
@@ -34,7 +35,7 @@ from .passages import WORDS, chunk_text, passage_id, query_stems, snippet
 from .sources import detect_kind, read_source
 from .sparse import SETTINGS as BM25_SETTINGS
 from .sparse import SparseIndex
-from .store import Page, Store, StoreWriter
+from .store import COMPRESSION_LEVEL, Page, Store, StoreWriter
 from .urls import UrlMap, normalize_url
 
 FORMAT = "airgap-snapshot/1"
@@ -95,12 +96,15 @@ def build_snapshot(
     progress: bool = True,
     on_skip: Callable[[Skipped], None] | None = None,
     timings: dict | None = None,
+    workers: int | None = None,
 ) -> "Snapshot":
     """Ingest `sources` into a new snapshot folder `out` and index it; returns it opened.
 
     Bad records are skipped and counted (`on_skip` sees each one); the build is written
     to ``out + ".partial"`` and renamed at the end, so `out` is never half-built. Seconds
     per phase go into `timings` when given (never into the manifest, which stays reproducible).
+    `workers` processes (default: up to 4 CPUs) parse and compress records once a source
+    holds more than one batch of them; the result does not depend on the number.
     """
     timings = {} if timings is None else timings
     clock = time.perf_counter()
@@ -121,6 +125,7 @@ def build_snapshot(
     shutil.rmtree(tmp, ignore_errors=True)
     os.makedirs(tmp)
     writer = StoreWriter(tmp)
+    pool = _Preparer(umap, workers)
     counts = dict(records=0, captures=0, duplicate_captures=0, duplicate_bodies=0, skipped=0)
     errors: list[dict] = []
     source_info = []
@@ -133,23 +138,24 @@ def build_snapshot(
         if on_skip:
             on_skip(s)
 
-    for src in sources:
-        kind = detect_kind(src)
-        info = dict(path=os.path.basename(os.path.normpath(src)), kind=kind, sha256=_source_checksum(src),
-                    captures=0, skipped=0)
-        source_info.append(info)
-        bar = tqdm(read_source(src, kind, column_map), desc=f"ingest {info['path']}", unit=" rec",
-                   disable=not progress, file=sys.stderr)
-        for item in bar:
-            counts["records"] += 1
-            if isinstance(item, Skipped):
-                skip(item)
-                continue
-            problem = _ingest(writer, item, umap, info["path"], counts)
-            if problem:
-                skip(Skipped(info["path"], item.url, problem))
-            else:
-                info["captures"] += 1
+    with pool:
+        for src in sources:
+            kind = detect_kind(src)
+            info = dict(path=os.path.basename(os.path.normpath(src)), kind=kind, sha256=_source_checksum(src),
+                        captures=0, skipped=0)
+            source_info.append(info)
+            bar = tqdm(pool.prepare(read_source(src, kind, column_map)), desc=f"ingest {info['path']}",
+                       unit=" rec", disable=not progress, file=sys.stderr)
+            for item in bar:
+                counts["records"] += 1
+                if isinstance(item, Skipped):
+                    skip(item)
+                    continue
+                problem = _ingest(writer, item, umap, info["path"], counts)
+                if problem:
+                    skip(Skipped(info["path"], item.cap.url, problem))
+                else:
+                    info["captures"] += 1
     writer.close()
     lap("ingest")
     store = Store(tmp)
@@ -176,38 +182,130 @@ def build_snapshot(
     return Snapshot.open(out)
 
 
-def _ingest(writer: StoreWriter, cap: Capture, umap: UrlMap, source: str, counts: dict) -> str | None:
-    """Store one capture; returns why it was skipped, or None."""
+@dataclass
+class _Prepared:
+    """A capture with the CPU-heavy work done (in a worker process): URL, hash, extraction, compression."""
+
+    cap: Capture
+    url: str = ""
+    error: str | None = None
+    sha: str = ""
+    title: str = ""
+    text: str = ""
+    outlinks: list[str] = field(default_factory=list)
+    frame: bytes = b""
+
+
+_ZSTD: list = []  # one compressor per process, made on first use
+
+
+def _prepare(item: Capture | Skipped, url_map: UrlMap) -> _Prepared | Skipped:
+    if isinstance(item, Skipped):
+        return item
+    cap = item
     try:
-        url = normalize_url(umap(cap.url))
+        url = normalize_url(url_map(cap.url))
     except ValueError as e:
-        return str(e)
+        return _Prepared(cap, error=str(e))
+    if cap.body is None:  # a revisit: its body is found (and extracted) at store time
+        return _Prepared(cap, url)
+    try:
+        title, text, outlinks = _extract(cap, cap.body, url)
+    except UndecodableBody as e:
+        return _Prepared(cap, url, error=f"undecodable body: {e}")
+    if not _ZSTD:
+        _ZSTD.append(zstandard.ZstdCompressor(level=COMPRESSION_LEVEL, write_checksum=True))
+    return _Prepared(cap, url, None, hashlib.sha256(cap.body).hexdigest(), title, text, outlinks,
+                     _ZSTD[0].compress(cap.body))
+
+
+def _extract(cap: Capture, body: bytes, url: str) -> tuple[str, str, list[str]]:
+    if cap.text is not None:  # sources that carry text (datasets, WET) need no extraction
+        return cap.title or "", cap.text, []
+    title, text, outlinks = extract(body, cap.content_type, url)
+    return cap.title or title, text, outlinks
+
+
+class _Preparer:
+    """Runs `_prepare` over records, in order, in a process pool started only for sources of many records.
+
+    Records go to the pool in batches (bounded memory whatever the source size); order is
+    kept, so the snapshot is the same with any number of workers.
+    """
+
+    BATCH = 128
+
+    def __init__(self, url_map: UrlMap, workers: int | None):
+        self.url_map = url_map
+        self.workers = min(4, os.cpu_count() or 1) if workers is None else workers
+        self.pool = None
+
+    def prepare(self, items):
+        """Prepared records in input order; the next batch is worked on while this one is stored."""
+        pending = None
+        batch: list = []
+        for item in items:
+            batch.append(item)
+            if len(batch) == self.BATCH:
+                job, batch = self._submit(batch), []
+                if pending is not None:
+                    yield from self._results(pending)
+                pending = job
+        if pending is not None:
+            yield from self._results(pending)
+        yield from self._results(self._submit(batch))
+
+    def _submit(self, batch: list):
+        if len(batch) == self.BATCH and self.workers > 1 and self.pool is None:
+            import multiprocessing
+
+            self.pool = multiprocessing.get_context("fork").Pool(self.workers)
+        if self.pool is None:
+            return [_prepare(item, self.url_map) for item in batch]
+        return self.pool.starmap_async(_prepare, [(item, self.url_map) for item in batch], chunksize=8)
+
+    @staticmethod
+    def _results(job) -> list:
+        return job if isinstance(job, list) else job.get()
+
+    def __enter__(self) -> "_Preparer":
+        return self
+
+    def __exit__(self, exc_type, *_) -> None:
+        if self.pool is not None:
+            if exc_type is None:
+                self.pool.close()
+            else:
+                self.pool.terminate()
+            self.pool.join()
+
+
+def _ingest(writer: StoreWriter, prep: _Prepared, umap: UrlMap, source: str, counts: dict) -> str | None:
+    """Store one prepared capture; returns why it was skipped, or None."""
+    if prep.error:
+        return prep.error
+    cap, url = prep.cap, prep.url
     if writer.has_capture(url, cap.date):
         counts["duplicate_captures"] += 1
         return None
-    body = cap.body
-    if body is None:  # a revisit: same body as an earlier capture, found by payload digest or by URL and date
+    if cap.body is None:  # a revisit: same body as an earlier capture, found by payload digest or by URL and date
         body_id = writer.find_body_by_digest(cap.revisit_digest) if cap.revisit_digest else None
         if body_id is None and cap.revisit_of:
             body_id = writer.find_capture_body(normalize_url(umap(cap.revisit_of[0])), cap.revisit_of[1])
         if body_id is None:
             return "revisit of a capture that is not in this build (add the WARC holding the original)"
-        body = writer.read_body(body_id)
-    sha = hashlib.sha256(body).hexdigest()
-    body_id = writer.find_body(sha)
-    try:
-        if cap.text is not None:
-            title, text, outlinks = cap.title or "", cap.text, []
-        else:
-            # main text (the slow part) is stored with the body: a body stored already needs none
-            title, text, outlinks = extract(body, cap.content_type, url, want_text=body_id is None)
-            title = cap.title or title
-    except UndecodableBody as e:
-        return f"undecodable body: {e}"
-    if body_id is None:
-        body_id = writer.add_body(body, sha, text, cap.payload_digest)
-    else:
+        try:
+            title, _, outlinks = _extract(cap, writer.read_body(body_id), url)
+        except UndecodableBody as e:
+            return f"undecodable body: {e}"
         counts["duplicate_bodies"] += 1
+    else:
+        title, outlinks = prep.title, prep.outlinks
+        body_id = writer.find_body(prep.sha)
+        if body_id is None:
+            body_id = writer.add_body(prep.frame, len(cap.body), prep.sha, prep.text, cap.payload_digest)
+        else:
+            counts["duplicate_bodies"] += 1
     writer.add_page(url, cap.date, cap.status, cap.content_type, cap.headers, title, outlinks, body_id, source)
     counts["captures"] += 1
     return None

@@ -4,11 +4,13 @@ from __future__ import annotations
 import os
 
 import re
+import sys
 
 import bm25s
 import numpy as np
 import Stemmer
 from bm25s.stopwords import STOPWORDS_EN
+from tqdm.auto import tqdm
 
 STEMMER = "english"
 STOPWORDS = "en"
@@ -25,10 +27,20 @@ class SparseIndex:
 
     @classmethod
     def build(cls, texts: list[str], folder: str, show_progress: bool = True) -> "SparseIndex":
+        """Index `texts` and save to `folder`.
+
+        Tokenised here rather than by bm25s.tokenize, whose vocabulary order follows Python's
+        per-process string hashing: this way a rebuild writes byte-identical index files, and
+        documents go through exactly the pipeline that queries do (`tokenize`).
+        """
         stemmer = Stemmer.Stemmer(STEMMER)
-        tokens = bm25s.tokenize(texts, stopwords=STOPWORDS, stemmer=stemmer, show_progress=show_progress)
+        vocab: dict[str, int] = {}
+        ids = []
+        for text in tqdm(texts, desc="tokenize", unit=" passage", disable=not show_progress, file=sys.stderr):
+            terms = stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in _STOP])
+            ids.append([vocab.setdefault(t, len(vocab)) for t in terms])
         retriever = bm25s.BM25(method=SETTINGS["method"], k1=SETTINGS["k1"], b=SETTINGS["b"])
-        retriever.index(tokens, show_progress=show_progress)
+        retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=show_progress)
         retriever.save(folder, show_progress=False)
         return cls.load(folder)
 

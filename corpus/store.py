@@ -24,6 +24,7 @@ import zstandard
 from .capture import as_of_key, date_key
 from .urls import host_of
 
+COMPRESSION_LEVEL = 6  # zstd: HTML compresses ~7x; higher levels cost ingest speed for a few percent
 _SCHEMA = """
 CREATE TABLE bodies (
     id INTEGER PRIMARY KEY, sha256 TEXT UNIQUE NOT NULL, payload_digest TEXT,
@@ -50,23 +51,18 @@ class Page:
     title: str
     text: str
     outlinks: list[str] = field(default_factory=list)
-    content_hash: str = ""
-
-    @property
-    def host(self) -> str:
-        return host_of(self.url)
+    content_hash: str = ""  # SHA-256 of the body
 
 
 class StoreWriter:
     """Appends captures; used once, by the build."""
 
-    def __init__(self, folder: str, level: int = 6):
+    def __init__(self, folder: str):
         self.folder = folder
         self.db = sqlite3.connect(os.path.join(folder, "pages.sqlite"))
         self.db.executescript(_SCHEMA)
         self.bodies = open(os.path.join(folder, "bodies.zst"), "w+b")  # read back for revisits
         self.offset = 0
-        self.cctx = zstandard.ZstdCompressor(level=level, write_checksum=True)
         self.body_sha = hashlib.sha256()  # checksum of bodies.zst, computed as it is written
 
     def find_body(self, sha256: str) -> int | None:
@@ -93,13 +89,13 @@ class StoreWriter:
     def has_capture(self, url: str, date: str) -> bool:
         return self.db.execute("SELECT 1 FROM pages WHERE url=? AND date_key=?", (url, date_key(date))).fetchone() is not None
 
-    def add_body(self, body: bytes, sha256: str, text: str, payload_digest: str | None) -> int:
-        frame = self.cctx.compress(body)
+    def add_body(self, frame: bytes, size: int, sha256: str, text: str, payload_digest: str | None) -> int:
+        """Append one body, already compressed to a zstd frame (done in the ingest workers)."""
         self.bodies.write(frame)
         self.body_sha.update(frame)
         cur = self.db.execute(
             "INSERT INTO bodies (sha256, payload_digest, offset, length, size, text) VALUES (?,?,?,?,?,?)",
-            (sha256, payload_digest, self.offset, len(frame), len(body), text))
+            (sha256, payload_digest, self.offset, len(frame), size, text))
         self.offset += len(frame)
         return cur.lastrowid
 

@@ -124,7 +124,11 @@ def read_hf(name_or_path: str, column_map=None, split: str | None = None) -> Ite
     if os.path.isdir(name_or_path):
         ds = datasets.load_from_disk(name_or_path)
     else:
-        ds = datasets.load_dataset(name_or_path)
+        try:
+            ds = datasets.load_dataset(name_or_path)
+        except Exception as e:  # offline, unknown name, gated...: all end the same way for the user
+            raise ValueError(f"cannot load dataset {name_or_path!r} from the hub ({type(e).__name__}: {e}); "
+                             "offline, save it with Dataset.save_to_disk(FOLDER) and pass FOLDER") from e
     if isinstance(ds, datasets.DatasetDict):
         splits = [split] if split else list(ds.keys())
         parts = [(s, ds[s]) for s in splits]

@@ -8,7 +8,7 @@ is stored and looked up once. `UrlMap` rewrites prefixes (``OLD=NEW``): a crawl 
 from __future__ import annotations
 
 import posixpath
-from urllib.parse import quote, unquote, urlsplit, urlunsplit
+from urllib.parse import quote, urlsplit, urlunsplit
 
 _DEFAULT_PORTS = {"http": "80", "https": "443"}
 # Characters left as they are when re-quoting a path or query (keeps valid escapes stable).

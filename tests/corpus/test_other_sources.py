@@ -108,3 +108,21 @@ def test_bad_column_map_says_what_to_do(tmp_path):
     path.write_text(json.dumps({"body_text": "hello"}) + "\n")
     with pytest.raises(ValueError, match="--column-map text=COLUMN"):
         build_snapshot([str(path)], str(tmp_path / "snap"), progress=False)
+
+
+def test_wet_conversion_records(tmp_path):
+    import io
+
+    from airgap.corpus.warc import write_record
+
+    buf = io.BytesIO()
+    text = "Lighthouses guide ships along rocky coasts at night.".encode()
+    write_record(buf, [("WARC-Type", "conversion"), ("WARC-Target-URI", "https://coast.example/lights"),
+                       ("WARC-Date", "2024-04-04T04:04:04Z"), ("WARC-Record-ID", "<urn:uuid:1>"),
+                       ("Content-Type", "text/plain")], text)
+    path = tmp_path / "crawl.warc.wet.gz"
+    path.write_bytes(buf.getvalue())
+    snap = build_snapshot([str(path)], str(tmp_path / "snap"), progress=False)
+    page = snap.get("https://coast.example/lights")
+    assert page.body == text and page.content_type.startswith("text/plain")
+    assert snap.search("rocky coast lighthouse", k=1)[0].url == "https://coast.example/lights"

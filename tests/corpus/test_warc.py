@@ -94,3 +94,19 @@ def test_reopen_and_manifest(site_snapshot):
     assert m["sources"][0]["kind"] == "warc" and len(m["sources"][0]["sha256"]) == 64
     assert m["index"]["bm25"]["stemmer"] == "english"
     assert "bodies.zst" in m["checksums"] and m["sizes"]["bodies.zst"] > 0
+
+
+def test_rebuild_in_another_process_is_identical(site_warc, site_snapshot, tmp_path):
+    """String hashing differs between processes; nothing in the snapshot may depend on it."""
+    import os
+    import subprocess
+    import sys
+
+    path, base = site_warc
+    out = tmp_path / "other"
+    code = ("import sys; from airgap.corpus.snapshot import build_snapshot; "
+            "print(build_snapshot([sys.argv[1]], sys.argv[2], url_map=[sys.argv[3]], progress=False).manifest_hash)")
+    env = dict(os.environ, PYTHONHASHSEED="12345")
+    r = subprocess.run([sys.executable, "-c", code, path, str(out), f"{base}={REAL}"], env=env,
+                       capture_output=True, text=True, check=True)
+    assert r.stdout.strip() == site_snapshot.manifest_hash
