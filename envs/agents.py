@@ -104,7 +104,7 @@ class RandomAgent:
     ]
     PYTHON = [
         "print(1+1)", "import sys; sys.exit(4)", "raise ValueError('boom')", "print('x' * 100000)",
-        "import time; time.sleep(5)", "import socket; socket.create_connection(('10.0.0.1', 80), timeout=1)",
+        "import time; time.sleep(5)", "import socket; socket.create_connection(('127.0.0.1', 9), timeout=1)",
         "import urllib.request; print(urllib.request.urlopen('https://search.airgap/api/search?q=json', timeout=3).status)",
         "print(open('/etc/hostname').read())", "while True: pass",
     ]
