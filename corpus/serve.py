@@ -94,11 +94,15 @@ def _modes(snap: Snapshot) -> list[str]:
     return list(MODES) if "dense" in snap.manifest["index"] else ["bm25"]
 
 
-def page_response(snap: Snapshot, url: str, as_of: str | None = None, search_url: str = f"https://{SEARCH_HOST}/"):
-    """The archived response for `url`, or a 404 page saying it is not in the snapshot."""
-    page = snap.get(url, as_of)
-    if page is None and url.endswith("/"):
-        page = snap.get(url + "index.html", as_of)  # what the real server answers for a folder
+def page_response(snap: Snapshot, url: str, as_of: str | None = None, search_url: str = f"https://{SEARCH_HOST}/",
+                  also: tuple[str, ...] = ()):
+    """The archived response for `url` (or the first of `also` archived), else a 404 page saying so."""
+    page = None
+    # a folder URL is answered by its index.html, as the real server would
+    for candidate in (url, *also, *((url + "index.html",) if url.endswith("/") else ())):
+        page = snap.get(candidate, as_of)
+        if page is not None:
+            break
     if page is None:
         html = _TEMPLATES.get_template("notfound.html").render(url=url, as_of=as_of, search=search_url)
         return HTMLResponse(html, status_code=404, headers={"X-Airgap-Archive": "miss"})
@@ -125,9 +129,7 @@ def pages_app(snap: Snapshot, as_of: str | None = None, search_host: str = SEARC
             return
         request = Request(scope, receive)
         url = _request_url(request)
-        if snap.get(url, as_of) is None and snap.get("http" + url[5:], as_of) is not None:
-            url = "http" + url[5:]
-        response = page_response(snap, url, as_of, f"https://{search_host}/")
+        response = page_response(snap, url, as_of, f"https://{search_host}/", also=("http" + url[5:],))
         await response(scope, receive, send)
 
     return app
