@@ -33,12 +33,14 @@ class SparseIndex:
         per-process string hashing: this way a rebuild writes byte-identical index files, and
         documents go through exactly the pipeline that queries do (`tokenize`).
         """
-        stemmer = Stemmer.Stemmer(STEMMER)
-        vocab: dict[str, int] = {}
-        ids = []
+        words: dict[str, int] = {}  # first-seen order, so ids do not depend on string hashing
+        word_ids = []
         for text in tqdm(texts, desc="tokenize", unit=" passage", disable=not show_progress, file=sys.stderr):
-            terms = stemmer.stemWords([w for w in _TOKEN.findall(text.lower()) if w not in _STOP])
-            ids.append([vocab.setdefault(t, len(vocab)) for t in terms])
+            word_ids.append([words.setdefault(w, len(words)) for w in _TOKEN.findall(text.lower()) if w not in _STOP])
+        vocab: dict[str, int] = {}  # each distinct word is stemmed once, then word ids become term ids
+        to_term = [vocab.setdefault(t, len(vocab)) for t in Stemmer.Stemmer(STEMMER).stemWords(list(words))]
+        ids = [[to_term[w] for w in doc] for doc in word_ids]
+        del word_ids
         retriever = bm25s.BM25(method=SETTINGS["method"], k1=SETTINGS["k1"], b=SETTINGS["b"])
         retriever.index(bm25s.tokenization.Tokenized(ids=ids, vocab=vocab), show_progress=show_progress)
         retriever.save(folder, show_progress=False)
