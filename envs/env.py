@@ -60,7 +60,6 @@ ACTION_MAX_CHARS = 1 << 17
 _LOCK = threading.Lock()
 _WORLDS: dict[str, tuple[Any, dict]] = {}
 _POOLS: dict[tuple, Any] = {}
-_IMAGE_IDS: dict[str, str] = {}
 
 
 def _forget_after_fork() -> None:
@@ -189,13 +188,10 @@ def close_shared_pools() -> None:
 
 def _image_digest(sb: Any) -> str | None:
     """The image id the sandbox runs (what the log header pins), when the engine can say."""
-    image = sb.config.image
-    if image not in _IMAGE_IDS:
-        try:  # airgap.sandbox has no public accessor for this yet
-            _IMAGE_IDS[image] = sb._backend.image_id(image)
-        except Exception:  # noqa: BLE001 - "not known" is a valid header value
-            return None
-    return _IMAGE_IDS[image]
+    try:
+        return sb.image_id
+    except Exception:  # noqa: BLE001 - "not known" is a valid header value
+        return None
 
 
 def _jsonable(x: Any) -> Any:
@@ -512,6 +508,15 @@ class AirgapEnv(gym.Env[str, str]):
                 log.close(status=status, steps=getattr(self, "_steps", 0), answer=getattr(self, "_answer", None), **outcome)
         finally:
             self._release_sandbox()
+
+    def record(self, type: str, **data: Any) -> None:  # noqa: A002 - the event field's name
+        """Append an event to this episode's log (nothing without ``log_dir``).
+
+        For what a runner knows and the env does not, such as the agent's model call
+        (``record("model", step=k, input=..., output=..., usage=...)``). Never part of ``info``.
+        """
+        if self._log is not None and not self._log.closed:
+            self._log.append(type, **data)
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":

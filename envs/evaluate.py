@@ -28,6 +28,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from .episode_log import RESERVED_KEYS
+
 RESULTS = "results.jsonl"
 
 
@@ -102,7 +104,12 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
     agent.reset(obs, info)
     reward_total, steps, terminated, truncated = 0.0, 0, False, False
     while not (terminated or truncated):
+        if hasattr(agent, "last_call"):
+            agent.last_call = None
         action = agent.act(obs, info)
+        call = getattr(agent, "last_call", None)
+        if isinstance(call, dict):  # a model agent: its input, output, usage and latency go into the episode log
+            env.unwrapped.record("model", step=steps + 1, **{k: v for k, v in call.items() if k not in RESERVED_KEYS})
         obs, reward, terminated, truncated, info = env.step(action)
         reward_total += float(reward)
         steps += 1

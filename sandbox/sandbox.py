@@ -126,6 +126,9 @@ def pick_runtime(wanted: str | None, offered: set[str]) -> str | None:
     return wanted
 
 
+_IMAGE_IDS: dict[str, str] = {}  # image reference -> id, looked up once per process
+
+
 class Sandbox:
     """A running sandbox. Use as a context manager, or call :meth:`close`."""
 
@@ -222,6 +225,13 @@ class Sandbox:
         return f"<Sandbox {self.id} {self.config.image}{' closed' if self._closed else ''}>"
 
     # -- per-episode wiring ------------------------------------------------------------------------
+
+    @property
+    def image_id(self) -> str:
+        """The id (sha256 digest) of the image this sandbox runs: what an episode log pins. Cached per image."""
+        if self.config.image not in _IMAGE_IDS:
+            _IMAGE_IDS[self.config.image] = self._backend.image_id(self.config.image)
+        return _IMAGE_IDS[self.config.image]
 
     def set_routes(self, routes: dict[str, Callable]) -> None:
         """Replace the hostname -> ASGI app table (takes effect for the next DNS look-up / request)."""

@@ -6,12 +6,14 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
-from airgap.envs.episode_log import verify
+from airgap.envs.episode_log import read_log, verify
 from airgap.envs.evaluate import EvalConfig, read_results, run_evaluation, summarize, wilson
 
 pytestmark = pytest.mark.docker
@@ -73,3 +75,40 @@ def test_resume_refuses_a_different_agent(tmp_path, default_snapshot):
 def test_unknown_task_is_a_clear_error(tmp_path):
     with pytest.raises(SystemExit, match="unknown task ids"):
         run_evaluation(EvalConfig(out=str(tmp_path / "y"), tasks=["no-such-task"]))
+
+
+class _OneShotChat(BaseHTTPRequestHandler):
+    """An OpenAI-compatible endpoint on loopback that always submits "no idea"."""
+
+    def do_POST(self):  # noqa: N802
+        self.rfile.read(int(self.headers["content-length"]))
+        msg = {"role": "assistant", "content": None, "tool_calls": [
+            {"id": "c1", "type": "function", "function": {"name": "submit", "arguments": '{"answer": "no idea"}'}}]}
+        out = json.dumps({"choices": [{"message": msg}], "usage": {"prompt_tokens": 11, "completion_tokens": 3}}).encode()
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+
+    def log_message(self, *args):
+        pass
+
+
+def test_model_calls_land_in_the_episode_log(tmp_path, default_snapshot):
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _OneShotChat)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        spec = f"openai:http://127.0.0.1:{server.server_port}/v1#tiny"
+        [row] = run_evaluation(EvalConfig(agent=spec, out=str(tmp_path / "m"), workers=1, tasks=TASKS[:1]))
+    finally:
+        server.shutdown()
+    assert row["reward"] == 0.0 and row["steps"] == 1
+    assert verify(row["log"]).status == "ok"
+    header, events = read_log(row["log"])
+    assert header["agent"] == spec
+    [model] = [e for e in events if e["type"] == "model"]
+    assert model["step"] == 1 and model["usage"]["prompt_tokens"] == 11
+    assert model["output"]["tool_calls"][0]["function"]["name"] == "submit"
+    kinds = [e["type"] for e in events]
+    assert kinds.index("model") < kinds.index("action")  # the model call comes before the action it produced
