@@ -313,28 +313,29 @@ def _ingest(writer: StoreWriter, prep: _Prepared, umap: UrlMap, source: str, cou
 
 def _make_passages(store: Store, folder: str, progress: bool) -> tuple[int, list[str], str]:
     """Chunk every 2xx page with text; write passage rows and validity windows. Returns (n, texts, digest)."""
-    db = store.db
-    rows = db.execute(
-        "SELECT p.id, p.url, p.date, p.date_key, p.status, p.title, b.text FROM pages p"
-        " JOIN bodies b ON b.id = p.body_id ORDER BY p.id").fetchall()
+    # one connection reads pages and writes passages: SQLite lets it insert into one table while it
+    # streams another, where a second connection would find the database locked
+    db = sqlite3.connect(store.db_path)
+    db.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, pid TEXT UNIQUE NOT NULL, page_id INTEGER NOT NULL,"
+               " text TEXT NOT NULL)")
     # validity: a capture is current from its date until the next capture of the same URL
     until: dict[int, int] = {}
     url_ids: dict[str, int] = {}
-    by_url: dict[str, list[tuple[int, int]]] = {}
-    for pid, url, _date, key, *_ in rows:
-        by_url.setdefault(url, []).append((key, pid))
+    previous = None
+    for pid, url, key in db.execute("SELECT id, url, date_key FROM pages ORDER BY url, date_key"):
+        if previous and previous[1] == url:
+            until[previous[0]] = key
+        previous = (pid, url)
+    for (url,) in db.execute("SELECT url FROM pages ORDER BY id"):  # url ids in ingest order
         url_ids.setdefault(url, len(url_ids))
-    for caps in by_url.values():
-        caps.sort()
-        for (_, pid), (nxt, _) in zip(caps, caps[1:]):
-            until[pid] = nxt
-    w = sqlite3.connect(store.db_path)
-    w.execute("CREATE TABLE passages (row INTEGER PRIMARY KEY, pid TEXT UNIQUE NOT NULL, page_id INTEGER NOT NULL,"
-              " text TEXT NOT NULL)")
+    n_pages = db.execute("SELECT COUNT(*) FROM pages").fetchone()[0]
+    rows = db.execute(  # streamed: page texts are not all held in memory at once
+        "SELECT p.id, p.url, p.date, p.date_key, p.status, p.title, b.text FROM pages p"
+        " JOIN bodies b ON b.id = p.body_id ORDER BY p.id")
     meta, texts, batch = [], [], []
     digest = hashlib.sha256()
-    for pid, url, date, key, status, title, text in tqdm(rows, desc="passages", unit=" page", disable=not progress,
-                                                       file=sys.stderr):
+    for pid, url, date, key, status, title, text in tqdm(rows, desc="passages", unit=" page", total=n_pages,
+                                                       disable=not progress, file=sys.stderr):
         if not (200 <= status < 300) or not text:
             continue
         heading = title or url
@@ -345,11 +346,11 @@ def _make_passages(store: Store, folder: str, progress: bool) -> tuple[int, list
             texts.append(f"{heading}\n{chunk}")
             digest.update(f"{ident}\t{heading}\t{chunk}\n".encode())
         if len(batch) > 5000:
-            w.executemany("INSERT INTO passages VALUES (?,?,?,?)", batch)
+            db.executemany("INSERT INTO passages VALUES (?,?,?,?)", batch)
             batch = []
-    w.executemany("INSERT INTO passages VALUES (?,?,?,?)", batch)
-    w.commit()
-    w.close()
+    db.executemany("INSERT INTO passages VALUES (?,?,?,?)", batch)
+    db.commit()
+    db.close()
     np.save(os.path.join(folder, "passages.npy"), np.array(meta, dtype=_PASSAGE_DTYPE))
     return len(texts), texts, digest.hexdigest()
 
