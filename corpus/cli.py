@@ -78,6 +78,8 @@ def build(
     column_map: list[str] = typer.Option([], help="FIELD=COLUMN for datasets/JSONL/Parquet, repeatable; "
                                          "fields: url, title, text, html, date, id."),
     batch_size: int = typer.Option(64, help="Encoder batch size."),
+    workers: Optional[int] = typer.Option(None, help="Ingest processes (default: up to 4 CPUs; 1: no pool). "
+                                          "The snapshot is the same for any number."),
     overwrite: bool = typer.Option(False, help="Replace --out if it exists."),
 ):
     """Ingest sources into a new snapshot and index its passages (BM25; dense with --dense-model)."""
@@ -86,7 +88,7 @@ def build(
     try:
         snap = build_snapshot(sources, out_dir, url_map=url_map, column_map=_column_map(column_map),
                               dense_model=dense_model, index=index, device=device, batch_size=batch_size,
-                              overwrite=overwrite)
+                              overwrite=overwrite, workers=workers)
     except (FileNotFoundError, FileExistsError, ValueError) as e:
         err.print(f"[red]error:[/red] {e}")
         raise typer.Exit(2) from None
