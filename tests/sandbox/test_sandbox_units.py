@@ -45,7 +45,7 @@ def test_dns_known_host_gets_loopback(init_module):
 
 
 def test_dns_unknown_host_is_nxdomain_and_garbage_ignored(init_module):
-    q = _query("exfil.example.com", qtype=28)
+    q = _query("exfil.example", qtype=28)
     answer = init_module.dns_answer(q, init_module.parse_query(q), known=False)
     assert struct.unpack("!H", answer[2:4])[0] & 0xF == 3
     assert init_module.parse_query(b"\x00\x01garbage") is None
@@ -84,7 +84,7 @@ def test_gateway_dispatch_routes_and_refuses(tmp_path):
     try:
         ok = gateway.fetch(channel, "GET", "https://docs.python.org/3/?a=1")
         assert ok.status == 200 and ok.text == "GET https://docs.python.org/3/ body="
-        refused = gateway.fetch(channel, "GET", "http://example.com/")
+        refused = gateway.fetch(channel, "GET", "http://not-routed.example/")
         assert refused.status == 502 and "host not in the offline world" in refused.text
         assert [e["type"] for e in events] == ["http", "egress_attempt", "http"]
     finally:
