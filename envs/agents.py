@@ -99,7 +99,7 @@ class RandomAgent:
     SHELL = [
         "echo hello", "ls -la /workspace", "cat /etc/os-release", "false", "exit 3", "sleep 5",
         "yes airgap | head -c 200000", "printf '\\xff\\xfe\\x00bad utf8'", "curl -s -m 2 https://docs.python.org/3.11/",
-        "curl -s -m 2 http://example.com/", "echo x > /workspace/f.txt && cat /workspace/f.txt", "touch /etc/nope",
+        "curl -s -m 2 http://exfil.example/", "echo x > /workspace/f.txt && cat /workspace/f.txt", "touch /etc/nope",
         "python3 -c 'print(\"é\" * 10)'", "cat /dev/urandom | head -c 3000 | base64", "ulimit -a", "id",
     ]
     PYTHON = [
@@ -110,7 +110,7 @@ class RandomAgent:
     ]
     URLS = [
         "https://docs.python.org/3.11/", "https://docs.python.org/3.11/library/json.html", "https://www.sqlite.org/index.html",
-        "https://docs.python.org/3.11/nope.html", "http://example.com/", "ftp://x", "not a url", "https://search.airgap/api/search?q=x",
+        "https://docs.python.org/3.11/nope.html", "http://exfil.example/", "ftp://x", "not a url", "https://search.airgap/api/search?q=x",
         "https://docs.python.org/3.11/library/../../../etc/passwd",
     ]
 
