@@ -55,3 +55,11 @@ def ensure_default_snapshot(progress: bool = False) -> str:
     if not _up_to_date(path):
         build_default(path, progress=progress)
     return path
+
+
+def default_routes() -> dict:
+    """hostname -> ASGI app for the bundled snapshot (built first if needed): what `--routes` of the sandbox CLI takes."""
+    from .serve import world_routes
+    from .snapshot import Snapshot
+
+    return world_routes(Snapshot.open(ensure_default_snapshot()))

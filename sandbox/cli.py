@@ -27,6 +27,30 @@ def _fail(err: Exception) -> None:
     raise typer.Exit(2)
 
 
+ROUTES_HELP = ("Hosts to route, as MODULE:CALLABLE returning {hostname: ASGI app}. The offline web of the bundled "
+               "snapshot: airgap.corpus:default_routes. Default: nothing routed.")
+
+
+def _load_routes(spec: str | None) -> dict | None:
+    """Import ``module:callable`` and call it for the hostname -> ASGI app table (the sandbox knows no apps itself)."""
+    if not spec:
+        return None
+    import importlib
+
+    module, _, attr = spec.partition(":")
+    try:
+        factory = getattr(importlib.import_module(module), attr or "routes")
+    except (ImportError, AttributeError) as e:
+        raise SandboxError(f"--routes {spec!r}: {e}; expected MODULE:CALLABLE, e.g. airgap.corpus:default_routes") from None
+    try:
+        routes = factory() if callable(factory) else factory
+    except Exception as e:  # noqa: BLE001 - whatever the user's factory raises, say so and stop
+        raise SandboxError(f"--routes {spec!r}: calling it failed: {type(e).__name__}: {e}") from None
+    if not isinstance(routes, dict):
+        raise SandboxError(f"--routes {spec!r} gave {type(routes).__name__}, not a dict of hostname -> ASGI app")
+    return routes
+
+
 @app.command()
 def build(
     base: Optional[str] = typer.Option(None, help="Build on this local/registry image instead of a debootstrap "
@@ -57,17 +81,24 @@ def run(
     max_output: int = typer.Option(1 << 20, help="Bytes of stdout/stderr kept each (sha256 covers all)."),
     runtime: Optional[str] = typer.Option(None, help="Container runtime: runsc (gVisor, must be installed) or "
                                           "auto (runsc when the engine offers it)."),
+    routes: Optional[str] = typer.Option(None, "--routes", help=ROUTES_HELP),
 ) -> None:
     """Run one command in a fresh sandbox, print the result as JSON, remove the sandbox.
 
-    Exits with the command's exit code. Example: airgap sandbox run --json --timeout 5 -- sh -c 'echo hi'"""
+    Exits with the command's exit code. Examples:
+
+    \b
+      airgap sandbox run --json --timeout 5 -- sh -c 'echo hi'
+      airgap sandbox run --routes airgap.corpus:default_routes --log ev.jsonl -- curl -s https://www.sqlite.org/limits.html
+    """
     from .events import JsonlSink
     from .sandbox import Sandbox, SandboxConfig
 
     sink = JsonlSink(log) if log else None
     command: str | list[str] = cmd[0] if len(cmd) == 1 else list(cmd)
     try:
-        with Sandbox(SandboxConfig(image=image, memory=memory, cpus=cpus, runtime=runtime), sink=sink) as sb:
+        table = _load_routes(routes)
+        with Sandbox(SandboxConfig(image=image, memory=memory, cpus=cpus, runtime=runtime), routes=table, sink=sink) as sb:
             result = sb.exec(command, timeout=timeout, max_output=max_output)
             out = {"sandbox": sb.id, **result.to_dict()}
     except SandboxError as e:
@@ -84,10 +115,12 @@ def shell(
     image: str = typer.Option(DEFAULT_IMAGE, help="Image to run."),
     memory: str = typer.Option("512m", help="Memory limit (no swap)."),
     log: Optional[Path] = typer.Option(None, "--log", help="Append the gateway's events to this JSONL file."),
+    routes: Optional[str] = typer.Option(None, "--routes", help=ROUTES_HELP),
 ) -> None:
-    """An interactive bash inside a fresh sandbox, as the agent sees it (no network, nothing routed).
+    """An interactive bash inside a fresh sandbox, as the agent sees it (no network; only --routes hosts answer).
 
-    Try: curl https://example.org (fails fast, logged), cat /proc/net/route, touch /x (read-only)."""
+    Try: curl https://exfil.example (fails fast, logged), cat /proc/net/route, touch /x (read-only);
+    with --routes airgap.corpus:default_routes, curl https://docs.python.org/3.11/ answers from the snapshot."""
     from .events import JsonlSink
     from .sandbox import Sandbox, SandboxConfig
 
@@ -95,7 +128,8 @@ def shell(
         _fail(SandboxError("the interactive shell uses the `docker` CLI, which is not on PATH"))
     sink = JsonlSink(log) if log else None
     try:
-        with Sandbox(SandboxConfig(image=image, memory=memory), sink=sink) as sb:
+        table = _load_routes(routes)
+        with Sandbox(SandboxConfig(image=image, memory=memory), routes=table, sink=sink) as sb:
             typer.echo(f"sandbox {sb.id}: exit the shell to remove it", err=True)
             subprocess.call(sb.interactive_argv("bash", "-l"))
     except SandboxError as e:
