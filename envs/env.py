@@ -289,6 +289,9 @@ class AirgapEnv(gym.Env[str, str]):
         snap, routes = _world(task.world["snapshot"])
         self._http_events: list[dict] = []
         self._acquire_sandbox(task, routes)
+        # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.
+        self.world_pins = {"snapshot_manifest_hash": getattr(snap, "manifest_hash", None),
+                           "image_digest": _image_digest(self._sb)}
         try:
             self._open_log(task, seed, options, snap)
             self._run_setup(task)
@@ -366,8 +369,7 @@ class AirgapEnv(gym.Env[str, str]):
             "suite": task.suite,
             "seed": seed,
             "env_kwargs": _jsonable(self.env_kwargs),
-            "snapshot_manifest_hash": getattr(snap, "manifest_hash", None),
-            "image_digest": _image_digest(self._sb),
+            **self.world_pins,
             "backend_fixture_hash": None,
             "agent": _jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),

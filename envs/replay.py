@@ -336,6 +336,7 @@ class RerunResult:
     divergences: list[Divergence]
     replay_s: float
     original_s: float | None
+    world_changes: list[str] = field(default_factory=list)  # pinned parts of the world that differ now
 
     @property
     def first(self) -> Divergence | None:
@@ -488,10 +489,25 @@ def rerun(path: str | os.PathLike, *, stop_at_first: bool = True, env_overrides:
     t0 = time.perf_counter()
     try:
         divergences, n, _, _ = _replay_prefix(env, ep, None, stop_at_first=stop_at_first)
+        changes = world_changes(ep.header, getattr(env.unwrapped, "world_pins", None) or {})
     finally:
         env.close()
     dt = time.perf_counter() - t0
-    return RerunResult(Path(path), len(ep.steps), n, divergences, dt, ep.duration_s)
+    return RerunResult(Path(path), len(ep.steps), n, divergences, dt, ep.duration_s, changes)
+
+
+def world_changes(header: dict, pins: dict) -> list[str]:
+    """The pinned parts of the world (snapshot, image) that differ between a log's header and a fresh env.
+
+    A re-run against another snapshot may well diverge: this says so, instead of leaving the reader to
+    suspect the env. Parts the log or the env does not know are not compared.
+    """
+    out = []
+    for key in ("snapshot_manifest_hash", "image_digest"):
+        logged, now = header.get(key), pins.get(key)
+        if logged and now and logged != now:
+            out.append(f"{key.replace('_', ' ')}: logged {logged[:19]}…, now {now[:19]}…")
+    return out
 
 
 def _env_logs_itself(env_id: str | None) -> bool:

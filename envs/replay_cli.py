@@ -263,6 +263,8 @@ def run(
     except ReplayError as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
         raise typer.Exit(EXIT_BAD)
+    for change in r.world_changes:
+        err.print(f"[yellow]note: the world differs from the one this log pinned[/yellow]: {escape(change)}")
     if r.ok:
         console.print(f"[green]no divergence[/green]: {r.steps_replayed}/{r.steps_logged} steps re-ran identically "
                       f"in {r.replay_s:.2f} s" + (f" (original {r.original_s:.2f} s)" if r.original_s else ""))
