@@ -9,8 +9,11 @@ what to do next. A dead daemon is an error within seconds, never a hang.
 """
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import io
 import os
+import tempfile
 import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -24,6 +27,27 @@ PROJECT_LABEL = "airgap.project"
 PROJECT_LABELS = {PROJECT_LABEL: "airgap"}
 DEFAULT_TIMEOUT = 30.0
 RETRIES = 3
+
+
+@contextlib.contextmanager
+def engine_lock(base_url: str):
+    """Serialise container starts and removals on one local engine, across threads and processes.
+
+    Docker 20.10's libnetwork (Debian bookworm ships 20.10.24) can deadlock when containers are started and
+    removed concurrently (moby/moby#46661, fixed upstream in 20.10.27): every later `docker run` then hangs
+    in its `libnetwork-setkey` hook until dockerd is restarted. Seen here with four async envs refilling their
+    pools at once. A start costs ~0.3 s, so serialising them costs little; remote engines are not locked.
+    """
+    if not base_url.startswith("unix://"):
+        yield
+        return
+    path = Path(tempfile.gettempdir()) / f"airgap-engine-{os.getuid()}.lock"
+    with open(path, "a") as f:  # one open file per holder: flock then excludes threads as well as processes
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
 
 
 def _docker():
@@ -132,8 +156,9 @@ class DockerBackend:
                                "`airgap sandbox build` (no registry needed), or pass an image you have.")
         ulimit = _docker().types.Ulimit
         spec["ulimits"] = [ulimit(name=k, soft=v, hard=v) for k, v in spec.get("ulimits", {}).items()]
-        container = self.call("start container", lambda: self.client.containers.run(image, detach=True, **spec),
-                              retries=1)
+        with engine_lock(self.base_url):
+            container = self.call("start container", lambda: self.client.containers.run(image, detach=True, **spec),
+                                  retries=1)
         return container.id
 
     def state(self, container_id: str) -> dict[str, Any] | None:
@@ -173,7 +198,8 @@ class DockerBackend:
                 if "already in progress" not in str(e) and "No such container" not in str(e):
                     raise
 
-        self.call("remove container", rm)
+        with engine_lock(self.base_url):
+            self.call("remove container", rm)
 
     def list(self, labels: dict[str, str] | None = None) -> list[dict[str, Any]]:
         """Every container, network and volume carrying ``labels`` (default: the project label).
