@@ -27,6 +27,11 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # --- 2. a running Docker engine -----------------------------------------------------------------------
+if ! timeout 20 docker info >/dev/null 2>&1 && pgrep -x dockerd >/dev/null; then
+  echo "setup: dockerd is running but does not answer (Docker 20.10 can deadlock under load, moby#46661)." >&2
+  echo "       Restart it: pkill dockerd; sleep 3; bash scripts/setup.sh" >&2
+  exit 1
+fi
 if ! timeout 20 docker info >/dev/null 2>&1; then
   say "starting dockerd (log: /var/log/airgap-dockerd.log)"
   (setsid nohup dockerd >/var/log/airgap-dockerd.log 2>&1 &)
