@@ -20,7 +20,7 @@ from airgap.corpus.snapshot import build_snapshot
 def site_warc(tmp_path_factory):
     """(warc path, base URL it was crawled from): a real wget crawl of a loopback server."""
     if shutil.which("wget") is None:
-        pytest.skip("wget not installed")
+        pytest.fail("wget not installed: apt-get install wget (scripts/setup.sh does)")
     tmp = tmp_path_factory.mktemp("site")
     root = str(tmp / "www")
     write_site(root)

@@ -22,7 +22,7 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d4948445200000001000000010806000000"
 @pytest.fixture(scope="module")
 def zim_file(tmp_path_factory):
     if shutil.which("zimwriterfs") is None:
-        pytest.skip("zimwriterfs not installed (apt-get install zim-tools)")
+        pytest.fail("zimwriterfs not installed: apt-get install zim-tools (scripts/setup.sh does)")
     tmp = tmp_path_factory.mktemp("zim")
     html = tmp / "html"
     html.mkdir()
