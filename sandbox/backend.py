@@ -56,6 +56,15 @@ def _docker():
     return docker
 
 
+def engine_reachable(timeout: float = 5.0) -> bool:
+    """True when a Docker engine answers a ping (for callers that do optional Docker work, e.g. benchmarks)."""
+    try:
+        DockerBackend(timeout=timeout).client.ping()
+        return True
+    except Exception:  # noqa: BLE001 - any failure means "no engine to use"
+        return False
+
+
 class DockerBackend:
     """A Docker engine reached through ``DOCKER_HOST`` (or the local socket)."""
 

@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 
 from airgap.envs.episode_log import EpisodeLog, verify
+from airgap.sandbox.backend import engine_reachable
 
 BENCH_ENV_ID = "airgap-bench/Shell-v0"
 ROWS: list[tuple[str, str, str, str]] = []
@@ -100,18 +101,6 @@ def bench_verify(tmp: Path, events: int) -> None:
 
 
 # --------------------------------------------------------------------------- real env
-
-
-def _docker_ok() -> bool:
-    if shutil.which("docker") is None:
-        return False
-    try:
-        import docker
-
-        docker.from_env().ping()
-        return True
-    except Exception:
-        return False
 
 
 def _bench_suite(tmp: Path, max_steps: int) -> Path:
@@ -269,7 +258,7 @@ def main() -> int:
     try:
         bench_synthetic(tmp, args.steps)
         bench_verify(tmp, args.verify_events)
-        if not args.no_env and _docker_ok():
+        if not args.no_env and engine_reachable():
             bench_env(tmp, max(20, args.steps // 3))
         else:
             print("real env skipped (no Docker or --no-env): replay measured on an in-process env")
