@@ -18,7 +18,6 @@ from resiliparse.parse.html import HTMLTree
 
 from .urls import normalize_url
 
-
 # Page furniture left out of the main text. Chosen over resiliparse's main_content heuristic, which
 # took twice as long on the default snapshot and kept more navigation on documentation sites.
 BOILERPLATE = ["nav", "header", "footer", "aside", "[role=navigation]", "[role=banner]", "[role=contentinfo]",

@@ -66,7 +66,7 @@ def snippet(text: str, stems: set[str], width: int = 40) -> str:
     norm = [w.strip(_PUNCT) for w in text.lower().split()]
     cand = [i for i, w in enumerate(norm) if w[:3] in heads]
     keys = _stemmer.stemWords([norm[i] for i in cand])
-    hits = [i for i, key in zip(cand, keys) if key in stems]
+    hits = [i for i, key in zip(cand, keys, strict=False) if key in stems]
     best, best_count, lo = 0, 0, 0
     for hi, pos in enumerate(hits):  # two pointers over match positions: most matches within `width` words
         while pos - hits[lo] >= width:

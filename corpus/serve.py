@@ -14,8 +14,8 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable
-from email.utils import format_datetime
 from datetime import datetime
+from email.utils import format_datetime
 
 import jinja2
 from markupsafe import Markup, escape
@@ -154,7 +154,7 @@ def retrieve_response(snap: Snapshot, body: dict) -> dict:
     for hits in snap.retrieve(queries, topk=topk, mode=mode):
         docs = [{"id": h.passage_id, "contents": f'"{h.title}"\n{h.text}', "url": h.url} for h in hits]
         if body.get("return_scores", False):
-            result.append([{"document": d, "score": h.score} for d, h in zip(docs, hits)])
+            result.append([{"document": d, "score": h.score} for d, h in zip(docs, hits, strict=False)])
         else:
             result.append(docs)
     return {"result": result}

@@ -502,7 +502,7 @@ class Snapshot:
         chosen: list[tuple[int, float]] = []
         seen: set[int] = set()
         url_of = self._url_of
-        for row, score in zip(rows.tolist(), scores.tolist()):
+        for row, score in zip(rows.tolist(), scores.tolist(), strict=False):
             if per_page:
                 u = int(url_of[row])
                 if u in seen:

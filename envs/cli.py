@@ -60,9 +60,10 @@ def evaluate(
     """
     from pathlib import Path
 
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
     from airgap.envs.evaluate import EvalConfig, run_evaluation
     from airgap.envs.report import print_summary
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
                      workers=workers, seed=seed, tasks=task or None, limit=limit)

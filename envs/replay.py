@@ -30,7 +30,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from .episode_log import RESERVED_KEYS as RESERVED, EpisodeLog, LogError, VerifyResult, read_log, verify
+from .episode_log import RESERVED_KEYS as RESERVED
+from .episode_log import EpisodeLog, LogError, VerifyResult, read_log, verify
 
 __all__ = [
     "Step",
@@ -360,7 +361,7 @@ class ForkResult:
 
 
 def _first_diff(a: str, b: str, context: int = 60) -> str:
-    i = next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+    i = next((i for i, (x, y) in enumerate(zip(a, b, strict=False)) if x != y), min(len(a), len(b)))
     lo = max(0, i - context)
     return (f"  first difference at character {i} (logged {len(a)} chars, re-run {len(b)} chars)\n"
             f"  logged: {a[lo:i + context]!r}\n  re-run: {b[lo:i + context]!r}")

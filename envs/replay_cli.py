@@ -51,7 +51,7 @@ def _load(path: Path) -> Episode:
         return load_episode(path)
     except ReplayError as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
-        raise typer.Exit(EXIT_BAD)
+        raise typer.Exit(EXIT_BAD) from None
 
 
 def _warn_unverified(ep: Episode) -> None:
@@ -191,7 +191,7 @@ def show(
             s = ep.step(step)
         except ReplayError as e:
             err.print(f"[red]error:[/red] {escape(str(e))}")
-            raise typer.Exit(EXIT_BAD)
+            raise typer.Exit(EXIT_BAD) from None
         console.print(_render_step(s, max_lines=0, detail=True))
         return
     h = ep.header
@@ -262,7 +262,7 @@ def run(
         r = rerun(log, stop_at_first=not all_divergences, log_dir=log_dir)
     except ReplayError as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
-        raise typer.Exit(EXIT_BAD)
+        raise typer.Exit(EXIT_BAD) from None
     for change in r.world_changes:
         err.print(f"[yellow]note: the world differs from the one this log pinned[/yellow]: {escape(change)}")
     if r.ok:
@@ -272,7 +272,7 @@ def run(
     for d in r.divergences:
         console.print(f"[bold red]divergence[/bold red] {escape(d.message)}")
     console.print(f"{r.steps_replayed}/{r.steps_logged} steps re-run; first divergence at step {r.first.step}")
-    raise typer.Exit(EXIT_BAD)
+    raise typer.Exit(EXIT_BAD) from None
 
 
 @app.command()
@@ -295,7 +295,7 @@ def fork(
         r = do_fork(log, at, agent, out_dir=out, max_steps=max_steps, strict=not force)
     except ReplayError as e:
         err.print(f"[red]error:[/red] {escape(str(e))}")
-        raise typer.Exit(EXIT_BAD)
+        raise typer.Exit(EXIT_BAD) from None
     if r.prefix.divergences:
         err.print(f"[yellow]warning:[/yellow] re-run diverged before step {at}: {escape(r.prefix.first.message)}")
     console.print(f"wrote {escape(str(r.log))}: {r.steps} steps ({at} replayed), reward {r.reward}, "
@@ -319,15 +319,16 @@ def export(
 
     Example: airgap export runs/*.jsonl --format hf --out datasets/airgap-runs
     """
-    from .export import FORMATS, export as do_export
+    from .export import FORMATS
+    from .export import export as do_export
 
     if format not in FORMATS:
         err.print(f"[red]error:[/red] unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
-        raise typer.Exit(EXIT_BAD)
+        raise typer.Exit(EXIT_BAD) from None
     bad = [p for p in logs if not p.is_file()]
     if bad:
         err.print(f"[red]error:[/red] no such log: {', '.join(map(str, bad))}")
-        raise typer.Exit(EXIT_BAD)
+        raise typer.Exit(EXIT_BAD) from None
     for p in logs:
         v = verify_log(p, check_schema=False)
         if v.status != "ok":

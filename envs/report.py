@@ -38,7 +38,7 @@ def histogram(values: list[int], *, width: int = 560, height: int = 160, label: 
     top = max(counts)
     col = min(48.0, (width - 40) / len(bins))
     parts = [f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height + 30}" role="img">']
-    for i, (b, c) in enumerate(zip(bins, counts)):
+    for i, (b, c) in enumerate(zip(bins, counts, strict=False)):
         hgt = (c / top) * height
         x = 20 + i * col
         parts.append(f'<rect x="{x:.1f}" y="{height - hgt:.1f}" width="{max(1.0, col - 2):.1f}" height="{hgt:.1f}" fill="#6aa84f"><title>{label}={b}: {c}</title></rect>')

@@ -19,14 +19,13 @@ Two things ``Text`` does through its charset are redone here with code points:
 """
 from __future__ import annotations
 
+import multiprocessing as mp
 import string
 from collections.abc import Sequence
 from ctypes import c_int32
 from multiprocessing.sharedctypes import SynchronizedArray
 from types import ModuleType
 from typing import Any
-
-import multiprocessing as mp
 
 import numpy as np
 from gymnasium.spaces import Text

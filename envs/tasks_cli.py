@@ -103,5 +103,5 @@ def check(path: str = typer.Argument(..., help="A suite name or a path to a suit
         su = load_suite(path)
     except TaskFileError as e:
         typer.echo(str(e), err=True)
-        raise typer.Exit(1)
+        raise typer.Exit(1) from None
     typer.echo(f"{su.path}: suite {su.name} v{su.version}, {len(su)} tasks, OK")

@@ -26,7 +26,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from .backend import DockerBackend, PROJECT_LABELS
+from .backend import PROJECT_LABELS, DockerBackend
 from .errors import SandboxError
 
 DEFAULT_IMAGE = "airgap/base:latest"

@@ -35,7 +35,7 @@ def test_render_lines_and_links():
 def test_find_and_paging_are_deterministic():
     rp = render_page(HTML, "https://site.example/")
     assert render_page(HTML, "https://site.example/") == rp
-    assert [i for i, _ in rp.find("PARAGRAPH")] == [rp.lines.index(next(l for l in rp.lines if "paragraph" in l))]
+    assert [i for i, _ in rp.find("PARAGRAPH")] == [rp.lines.index(next(ln for ln in rp.lines if "paragraph" in ln))]
     assert rp.find("") == []
     assert rp.page(0, lines_per_page=3).startswith("Render me (https://site.example/) - page 1 of")
     assert rp.n_pages(3) == -(-len(rp.lines) // 3)

@@ -3,13 +3,12 @@ from __future__ import annotations
 
 import json
 
+from corpus_fixtures import CAFE, CHUNKED, GZ, PAGES, REAL
 from typer.testing import CliRunner
 
 from airgap.corpus.cli import app
 from airgap.corpus.snapshot import Snapshot, build_snapshot
 from airgap.corpus.warc import read_warc
-
-from corpus_fixtures import CAFE, CHUNKED, GZ, PAGES, REAL
 
 runner = CliRunner()
 

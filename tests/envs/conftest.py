@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 
-
 @pytest.fixture(scope="session")
 def sandbox_image() -> str:
     """Build (or confirm up to date, in about a second) the base image exactly as `airgap sandbox build` does."""

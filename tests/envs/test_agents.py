@@ -7,10 +7,10 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from envs_helpers import MINI
 
 from airgap.envs.agents import HFAgent, NoopAgent, OpenAIAgent, OracleAgent, RandomAgent, make_agent, parse_tool_call_text
 from airgap.envs.tools import BUILTIN_TOOLS, parse_action, tool_schemas, toolset
-from envs_helpers import MINI
 
 INFO = {"task_id": "mini-code", "suite": "mini", "tools": tool_schemas(toolset(["shell", "python"]))}
 
@@ -108,7 +108,7 @@ def tiny_model_dir(tmp_path_factory):
         model.transformer.wte.weight.copy_(torch.eye(vocab, d))
         model.lm_head.weight.zero_()
         ids = fast.convert_tokens_to_ids(CHAIN)
-        for a, b in zip(ids, ids[1:]):
+        for a, b in zip(ids, ids[1:], strict=False):
             model.lm_head.weight[b, a] = 10.0
     path = tmp_path_factory.mktemp("tiny-gpt2")
     model.save_pretrained(path)

@@ -7,12 +7,11 @@ import json
 import gymnasium as gym
 import pytest
 import yaml
+from envs_helpers import MINI, owned_containers, run_episode, run_vector, wait_until
 
 import airgap.envs  # noqa: F401 - registers the ids
 from airgap.envs.agents import make_agent
 from airgap.envs.env import AirgapEnv, close_shared_pools
-
-from envs_helpers import MINI, owned_containers, run_episode, run_vector, wait_until
 
 pytestmark = pytest.mark.docker
 

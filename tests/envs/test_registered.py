@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import gymnasium as gym
 import pytest
+from envs_helpers import owned_containers, run_episode, run_vector, wait_until
 from gymnasium.utils.env_checker import check_env
 
 import airgap.envs
 from airgap.envs.agents import make_agent
-from envs_helpers import owned_containers, run_episode, run_vector, wait_until
 
 pytestmark = pytest.mark.docker
 IDS = list(airgap.envs.ENVS)

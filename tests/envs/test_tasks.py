@@ -1,10 +1,9 @@
 """Suite files: the bundled suites load; problems are reported with file, task and key."""
 from pathlib import Path
 
+import gymnasium as gym
 import pytest
 import yaml
-
-import gymnasium as gym
 
 import airgap.envs
 from airgap.envs.graders import register_grader

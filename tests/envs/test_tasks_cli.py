@@ -1,10 +1,10 @@
 """`airgap tasks list|show|check` through the real command group."""
 import json
 
+from envs_helpers import MINI
 from typer.testing import CliRunner
 
 from airgap.envs.tasks_cli import app
-from envs_helpers import MINI
 
 runner = CliRunner()
 

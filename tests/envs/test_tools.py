@@ -4,7 +4,16 @@ import json
 import pytest
 
 from airgap.envs.tools import (
-    BUILTIN_TOOLS, ActionError, Page, ToolContext, ToolError, cap_text, parse_action, tool, tool_schemas, toolset,
+    BUILTIN_TOOLS,
+    ActionError,
+    Page,
+    ToolContext,
+    ToolError,
+    cap_text,
+    parse_action,
+    tool,
+    tool_schemas,
+    toolset,
 )
 
 

@@ -111,7 +111,7 @@ def test_html_page_in_headless_chromium_shows_every_step(episode, tmp_path):
     ep = load_episode(episode)
     assert [s["step"] for s in p.steps] == [s.index for s in ep.steps] == [1, 2, 3]
     assert [s["tool"] for s in p.steps] == ["shell", "shell", "submit"]
-    for dom_step, s in zip(p.steps, ep.steps):
+    for dom_step, s in zip(p.steps, ep.steps, strict=False):
         assert dom_step["obs"] == s.text  # full output, character for character
     assert p.steps[0]["open"] is False and p.steps[0]["lines"] == 601  # long output starts collapsed
     assert p.steps[1]["open"] is True

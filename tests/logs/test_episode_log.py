@@ -13,7 +13,14 @@ import jsonschema
 import pytest
 
 from airgap.envs.episode_log import (
-    SCHEMA_VERSION, ZERO_HASH, EpisodeLog, LogError, event_hash, read_log, schema, verify,
+    SCHEMA_VERSION,
+    ZERO_HASH,
+    EpisodeLog,
+    LogError,
+    event_hash,
+    read_log,
+    schema,
+    verify,
 )
 
 
@@ -29,7 +36,7 @@ def test_every_event_validates_against_the_schema(episode):
         v.validate(ev)
     assert raw[0]["type"] == "header" and raw[0]["prev"] == ZERO_HASH and raw[0]["schema_version"] == SCHEMA_VERSION
     assert [e["seq"] for e in raw] == list(range(len(raw)))
-    for a, b in zip(raw, raw[1:]):
+    for a, b in zip(raw, raw[1:], strict=False):
         assert b["prev"] == a["hash"] == event_hash(a)
     types = {e["type"] for e in raw}
     assert {"header", "reset", "model", "action", "validation", "observation", "sandbox.exec", "sandbox.http",
@@ -196,6 +203,7 @@ def test_api_guards(tmp_path):
 def test_odd_values_never_raise(tmp_path):
     import dataclasses
     import datetime
+
     import numpy as np
 
     @dataclasses.dataclass

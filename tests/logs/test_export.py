@@ -28,7 +28,7 @@ def test_hf_round_trip(tmp_path, make_episode, tool_schemas):
     assert r.exit_code == 0, r.output
     ds = datasets.load_from_disk(str(out))
     assert len(ds) == 2
-    for row, log in zip(ds, logs):
+    for row, log in zip(ds, logs, strict=False):
         ep = load_episode(log)
         want = episode_messages(ep)
         got = [{k: v for k, v in m.items() if v is not None} for m in row["messages"]]

@@ -103,10 +103,9 @@ def _suite_tasks(suite):
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id,suite", [("airgap/Sandbox-v0", "sandbox"), ("airgap/WebQA-v0", "webqa")])
 def test_every_builtin_oracle_episode_reruns_without_divergence(sandbox_image, tmp_path, env_id, suite):
+    from airgap.corpus import ensure_default_snapshot
     from airgap.envs.episode_log import verify
     from airgap.envs.replay import rerun
-
-    from airgap.corpus import ensure_default_snapshot
 
     ensure_default_snapshot(progress=False)  # both suites use it (the sandbox suite for its curl tasks)
     tasks = _suite_tasks(suite)

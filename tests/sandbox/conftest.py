@@ -2,11 +2,10 @@
 from __future__ import annotations
 
 import pytest
+from sandbox_helpers import echo_app
 
 from airgap.sandbox import Sandbox, SandboxConfig
 from airgap.sandbox.image import DEFAULT_IMAGE, build
-from sandbox_helpers import echo_app
-
 
 ROUTES = {"docs.python.org": echo_app, "mail.airgap": echo_app}
 

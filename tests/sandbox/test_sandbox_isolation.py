@@ -103,7 +103,7 @@ def test_non_root_without_capabilities(shared_sandbox):
     r = shared_sandbox.exec("id -u; id -g; grep -E '^(Cap(Eff|Prm|Inh|Amb)|NoNewPrivs)' /proc/self/status")
     lines = r.stdout.split()
     assert lines[:2] == ["1000", "1000"]
-    status = dict(zip(lines[2::2], lines[3::2]))
+    status = dict(zip(lines[2::2], lines[3::2], strict=False))
     # The bounding set still lists the init's three capabilities, but with no-new-privileges and
     # empty permitted/inheritable/ambient sets nothing the agent runs can ever hold them.
     assert status.pop("NoNewPrivs:") == "1"

@@ -10,13 +10,12 @@ import threading
 from importlib import resources
 
 import pytest
+from sandbox_helpers import echo_app
 
+from airgap.sandbox import SandboxError
 from airgap.sandbox.ca import CertificateAuthority
 from airgap.sandbox.gateway import Gateway
-from airgap.sandbox import SandboxError
 from airgap.sandbox.sandbox import parse_size, pick_runtime
-
-from sandbox_helpers import echo_app
 
 
 @pytest.fixture(scope="module")

@@ -103,7 +103,7 @@ ANSWER_GRADERS = {"normalized_match", "contains", "numeric", "regex", "f1"}
 STATE_GRADERS = {"file_contains", "command_output", "url_visited"}
 
 # --------------------------------------------------------------------------- helpers
-from html.parser import HTMLParser
+from html.parser import HTMLParser  # noqa: E402 - used only by the helpers below
 
 _BLOCK = {"p", "div", "dt", "dd", "li", "tr", "br", "h1", "h2", "h3", "h4", "h5", "h6", "pre", "td", "th", "table",
           "ul", "ol", "dl", "section", "blockquote", "hr", "title", "caption"}
@@ -193,8 +193,8 @@ def page_lines(url: str, path: Path) -> list[str]:
         except Exception:  # noqa: BLE001 - fall back to a plain block-level rendering
             p = _Text()
             p.feed(raw.decode("utf-8", "replace"))
-            lines = [" ".join(l.split()) for l in "".join(p.out).split("\x00")]
-        _PAGE_LINES[url] = [l for l in lines if l.strip()]
+            lines = [" ".join(ln.split()) for ln in "".join(p.out).split("\x00")]
+        _PAGE_LINES[url] = [ln for ln in lines if ln.strip()]
     return _PAGE_LINES[url]
 
 
@@ -302,7 +302,7 @@ class Checker:
                     current = args["url"]
                 elif call.get("tool") == "find" and current and local_path(current) and local_path(current).is_file():
                     needle = args.get("pattern", "").casefold()
-                    if not any(needle in l.casefold() for l in page_lines(current, local_path(current))):
+                    if not any(needle in ln.casefold() for ln in page_lines(current, local_path(current))):
                         self.bad(where, f"oracle[{i}] find {args.get('pattern')!r} matches no line of {current}")
             submitted = oracle[-1].get("args", {}).get("answer")
             if str(submitted) != str(task.get("answer")):

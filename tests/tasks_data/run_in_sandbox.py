@@ -52,10 +52,11 @@ def static_site(host: str):
 
 
 def run_env(suite_file: Path, keep, full: bool = False) -> int:
+    from envs_helpers import run_episode
+
     import airgap.envs  # noqa: F401
     from airgap.envs.agents import make_agent
     from airgap.envs.env import AirgapEnv, close_shared_pools
-    from envs_helpers import run_episode
 
     d = yaml.safe_load(suite_file.read_text())
     if not full:
@@ -81,8 +82,9 @@ def run_env(suite_file: Path, keep, full: bool = False) -> int:
 
 
 def run_web(suite_file: Path) -> int:
-    from airgap.sandbox.sandbox import Sandbox
     from check_suites import ANSWER_GRADERS, answer_grader, as_list
+
+    from airgap.sandbox.sandbox import Sandbox
 
     d = yaml.safe_load(suite_file.read_text())
     bad = 0

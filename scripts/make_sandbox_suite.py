@@ -3,8 +3,15 @@
 envs/tasks/sandbox.yaml is the source of truth; re-running this overwrites it. Verify with
 .venv/bin/python tests/tasks_data/check_suites.py
 """
+import collections
+import datetime
+import hashlib
+import json
 import pathlib
-import random, json, csv, io, hashlib, statistics, re, collections, datetime, yaml
+import random
+import re
+
+import yaml
 
 R = random.Random(20261123)
 tasks = []; comments = {}
@@ -75,7 +82,7 @@ for d in ["", "core/", "core/util/", "web/", "web/templates/", "tests/"]:
         name = f"/workspace/project/{d}mod{j}{ext}"
         lines = []
         for k in range(R.randint(3, 8)):
-            if R.random() < 0.25: lines.append(f"# TODO: item {k}"); 
+            if R.random() < 0.25: lines.append(f"# TODO: item {k}")
             else: lines.append(f"x{k} = {k}")
         content = "\n".join(lines) + "\n"
         proj[name] = content
