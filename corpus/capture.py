@@ -1,7 +1,7 @@
 """`Capture`: one archived HTTP response as every source reader yields it.
 
-Readers (warc.py, zim.py, tabular.py) turn their format into Captures; snapshot.py
-stores them. A reader never raises on a bad record: it yields a `Skipped` instead,
+Readers (the ``ingest`` package) turn their format into Captures; ``build.py`` stores
+them. A reader never raises on a bad record: it yields a `Skipped` instead,
 so the build can count it, show the first few and go on.
 """
 from __future__ import annotations

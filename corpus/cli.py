@@ -83,7 +83,7 @@ def build(
     overwrite: bool = typer.Option(False, help="Replace --out if it exists."),
 ):
     """Ingest sources into a new snapshot and index its passages (BM25; dense with --dense-model)."""
-    from .snapshot import build_snapshot
+    from .build import build_snapshot
 
     try:
         snap = build_snapshot(sources, out_dir, url_map=url_map, column_map=_column_map(column_map),
@@ -101,7 +101,7 @@ def build(
 @app.command("build-default")
 def build_default_cmd(
     out_dir: Optional[str] = typer.Option(None, "--out", "-o", help="Where (default: $AIRGAP_SNAPSHOT_DIR/default "
-                                          "or ~/.cache/airgap/snapshots/default)."),
+                                          "or ~/.cache/airgap/snapshots/default on Linux)."),
     dense_model: Optional[str] = typer.Option(None, help="Also build a dense index with this local encoder "
                                               "(slow on CPU: about 65 passages/s)."),
 ):
@@ -225,7 +225,7 @@ def serve(
     """Serve on loopback: search engine at /, pages at /web/<url>, JSON at /api/search, POST /retrieve."""
     import uvicorn
 
-    from .serve import serve_app
+    from .web.serve import serve_app
 
     snap = _open(snapshot)
     err.print(f"search: http://127.0.0.1:{port}/   pages: http://127.0.0.1:{port}/web/<url>   "

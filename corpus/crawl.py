@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from .urls import UrlMap
-from .warc import rewrite_warc
+from .warcwriter import rewrite_warc
 
 # The sites of the default snapshot: a Debian docs folder, its real URL prefix, what to leave out.
 # Left out: non-HTML assets, generated indexes and changelogs (big and poor search results).

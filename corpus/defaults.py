@@ -1,4 +1,4 @@
-"""The bundled default snapshot: where it lives, how it is built, the search engine's hostname.
+"""The bundled default snapshot: where it lives, how it is built, its routes.
 
 The WARC files under ``data/`` (Python 3.11 docs and SQLite docs, crawled from Debian's
 doc packages on loopback, URLs rewritten to the real sites; see data/README.md) are
@@ -10,8 +10,15 @@ import glob
 import json
 import os
 
-SEARCH_HOST = "search.airgap"
+import platformdirs
+
 DATA_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "data")
+
+
+def cache_dir() -> str:
+    """Airgap's cache folder: ``platformdirs.user_cache_dir("airgap")`` (``$XDG_CACHE_HOME/airgap`` or
+    ``~/.cache/airgap`` on Linux)."""
+    return platformdirs.user_cache_dir("airgap")
 
 
 def default_warcs() -> list[str]:
@@ -22,17 +29,14 @@ def default_warcs() -> list[str]:
 
 
 def default_snapshot_path() -> str:
-    """``$AIRGAP_SNAPSHOT_DIR/default`` or ``~/.cache/airgap/snapshots/default`` (XDG_CACHE_HOME respected)."""
-    root = os.environ.get("AIRGAP_SNAPSHOT_DIR")
-    if not root:
-        cache = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-        root = os.path.join(cache, "airgap", "snapshots")
+    """``$AIRGAP_SNAPSHOT_DIR/default``, else ``snapshots/default`` in the cache folder (`cache_dir`)."""
+    root = os.environ.get("AIRGAP_SNAPSHOT_DIR") or os.path.join(cache_dir(), "snapshots")
     return os.path.join(root, "default")
 
 
 def build_default(out: str | None = None, *, progress: bool = True, dense_model: str | None = None, **kw):
     """Build the default snapshot from the shipped WARCs (BM25 only unless a dense model is given)."""
-    from .snapshot import build_snapshot
+    from .build import build_snapshot
 
     return build_snapshot(default_warcs(), out or default_snapshot_path(), overwrite=True, progress=progress,
                           dense_model=dense_model, **kw)
@@ -44,9 +48,9 @@ def _up_to_date(path: str) -> bool:
             have = {s["path"]: s["sha256"] for s in json.load(f)["sources"]}
     except (OSError, ValueError, KeyError):
         return False
-    from .snapshot import _sha256_file
+    from .build import sha256_file
 
-    return have == {os.path.basename(p): _sha256_file(p) for p in default_warcs()}
+    return have == {os.path.basename(p): sha256_file(p) for p in default_warcs()}
 
 
 def ensure_default_snapshot(progress: bool = False) -> str:
@@ -59,7 +63,7 @@ def ensure_default_snapshot(progress: bool = False) -> str:
 
 def default_routes() -> dict:
     """hostname -> ASGI app for the bundled snapshot (built first if needed): what `--routes` of the sandbox CLI takes."""
-    from .serve import world_routes
     from .snapshot import Snapshot
+    from .web.routes import world_routes
 
     return world_routes(Snapshot.open(ensure_default_snapshot()))

@@ -1,4 +1,4 @@
-"""Passages: the units that search indexes and returns.
+"""Passages: cutting page text into the chunks that search indexes and returns, and their snippets.
 
 A page's main text is cut into chunks of about `WORDS` words on paragraph boundaries
 (a long paragraph is cut on word boundaries). The indexed text is the page title
@@ -8,15 +8,13 @@ rebuilds of the same inputs, and unique across captures of one URL.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 
-import Stemmer
+from .tokenizer import is_stopword, stem_words
 
 WORDS = 120
-_stemmer = Stemmer.Stemmer("english")
-_WORD = re.compile(r"\w\w+", re.UNICODE)
-_PUNCT = "".join(chr(c) for c in range(128) if not chr(c).isalnum())
 
 
 def passage_id(url: str, date: str, n: int) -> str:
@@ -48,25 +46,43 @@ def chunk_text(text: str, words: int = WORDS) -> list[str]:
     return chunks
 
 
-def stem(word: str) -> str:
-    return _stemmer.stemWord(word.lower())
+@functools.lru_cache(maxsize=256)
+def _term_starts(heads: frozenset[str]) -> re.Pattern:
+    """Finds, in lower-cased text, the runs of word characters that begin with one of `heads`."""
+    return re.compile("(?:" + "|".join(sorted(map(re.escape, heads))) + r")\w*")
 
 
-def query_stems(query: str) -> set[str]:
-    return set(_stemmer.stemWords(_WORD.findall(query.lower())))
+def _matching_words(text: str, stems: set[str]) -> list[int]:
+    """Indexes (in text.split()) of the words holding a token whose term is in `stems`, in order.
+
+    Only tokens that begin like a query stem are stemmed (Snowball keeps a word's first
+    letters), found by one regular-expression scan; with the words joined by single spaces,
+    a token's word index is the number of spaces before it.
+    """
+    if not stems:
+        return []
+    low = " ".join(text.split()).lower()
+    cand: list[tuple[int, str]] = []
+    for m in _term_starts(frozenset(s[:3] for s in stems)).finditer(low):
+        pos, w = m.start(), m.group()
+        if pos and (low[pos - 1].isalnum() or low[pos - 1] == "_"):
+            continue  # inside a longer token: not where a token starts
+        if len(w) > 1 and not is_stopword(w):
+            cand.append((low.count(" ", 0, pos), w))
+    keys = stem_words([w for _, w in cand])
+    return sorted({i for (i, _), key in zip(cand, keys, strict=True) if key in stems})
 
 
 def snippet(text: str, stems: set[str], width: int = 40) -> str:
-    """The `width`-word window of `text` holding the most query-term occurrences (matched by stem)."""
+    """The `width`-word window of `text` holding the most query-term occurrences (matched by stem).
+
+    Words are the whitespace-separated ones shown; a word matches when a term the tokenizer
+    finds inside it is one of `stems` (so "json.dumps()" matches a query for "dumps").
+    """
     words = text.split()
     if len(words) <= width:
         return " ".join(words)
-    # stem only words sharing their first three letters with a query stem (Snowball keeps those)
-    heads = {s[:3] for s in stems}
-    norm = [w.strip(_PUNCT) for w in text.lower().split()]
-    cand = [i for i, w in enumerate(norm) if w[:3] in heads]
-    keys = _stemmer.stemWords([norm[i] for i in cand])
-    hits = [i for i, key in zip(cand, keys, strict=False) if key in stems]
+    hits = _matching_words(text, stems)
     best, best_count, lo = 0, 0, 0
     for hi, pos in enumerate(hits):  # two pointers over match positions: most matches within `width` words
         while pos - hits[lo] >= width:

@@ -1,6 +1,6 @@
 """Page storage: compressed bodies in one file, everything else in SQLite.
 
-Layout of a snapshot folder (see snapshot.py for the rest):
+Layout of a snapshot folder (see build.py for the rest):
 
 - ``bodies.zst``: the bodies, each its own zstd frame, each distinct body once
   (exact duplicates, found by SHA-256, share a frame).
@@ -114,13 +114,12 @@ class StoreWriter:
 
 
 class Store:
-    """Read side: thread-safe look-ups (one SQLite connection per thread)."""
+    """Read side: thread-safe look-ups (one SQLite connection and one zstd decompressor per thread)."""
 
     def __init__(self, folder: str):
         self.folder = folder
         self.db_path = os.path.join(folder, "pages.sqlite")
         self.bodies = open(os.path.join(folder, "bodies.zst"), "rb")
-        self.dctx = zstandard.ZstdDecompressor()
         self._local = threading.local()
 
     @property
@@ -133,7 +132,10 @@ class Store:
 
     def read_body(self, offset: int, length: int) -> bytes:
         frame = os.pread(self.bodies.fileno(), length, offset)
-        return self.dctx.decompress(frame)
+        dctx = getattr(self._local, "dctx", None)
+        if dctx is None:  # a ZstdDecompressor must not be used by two threads at once
+            dctx = self._local.dctx = zstandard.ZstdDecompressor()
+        return dctx.decompress(frame)
 
     def get(self, url: str, as_of: str | None = None) -> Page | None:
         """The latest capture of `url` not after `as_of` (None: the latest)."""

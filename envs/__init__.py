@@ -24,6 +24,8 @@ ENVS = {
     "airgap/WebQA-v0": "webqa",
     "airgap/Sandbox-v0": "sandbox",
 }
+#: Serves any suite file: gym.make("airgap/Suite-v0", suite="my_tasks.yaml"). Its step budget is the suite's own.
+GENERIC_ENV_ID = "airgap/Suite-v0"
 
 
 def _register() -> None:
@@ -41,6 +43,9 @@ def _register() -> None:
             max_episode_steps=peek_max_steps(suite),
             kwargs={"suite": suite},
         )
+    if GENERIC_ENV_ID not in gym.registry:
+        gym.register(id=GENERIC_ENV_ID, entry_point="airgap.envs.env:AirgapEnv",
+                     vector_entry_point="airgap.envs.env:make_vec_env")
 
 
 _register()

@@ -32,11 +32,9 @@ counts); wall-clock timings and container ids go to the episode log only, becaus
 """
 from __future__ import annotations
 
-import atexit
 import copy
 import json
 import os
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -46,162 +44,11 @@ import gymnasium as gym
 from . import graders as _graders
 from .spaces import UnicodeText
 from .tasks import Suite, Task, available_suites, load_suite
-from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, parse_action, tool_schemas, toolset
+from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, jsonable, parse_action, tool_schemas, toolset
+from .world import World
 
 OBS_MAX_CHARS = 1 << 16  # the observation space's max_length; every observation is capped to it
 ACTION_MAX_CHARS = 1 << 17
-
-
-# ---------------------------------------------------------------------------- shared per process
-# Opening a snapshot and starting containers are the slow parts of an episode. Every env
-# in a process shares them: one opened Snapshot (and its routes) per path, one warm
-# SandboxPool per sandbox configuration. They are closed at interpreter exit.
-
-_LOCK = threading.Lock()
-_WORLDS: dict[str, tuple[Any, dict]] = {}
-_POOLS: dict[tuple, Any] = {}
-
-
-def _forget_after_fork() -> None:
-    """A forked child (AsyncVectorEnv workers) must not use its parent's pools: their threads did not survive."""
-    global _LOCK
-    _LOCK = threading.Lock()
-    _POOLS.clear()
-
-
-os.register_at_fork(after_in_child=_forget_after_fork)
-
-
-def _world(snapshot: str) -> tuple[Any, dict]:
-    """(Snapshot, routes) for a world's ``snapshot`` key: "default", a path, or "none" (no web at all)."""
-    if snapshot == "none":
-        return None, {}
-    with _LOCK:
-        if snapshot not in _WORLDS:
-            from airgap.corpus import Snapshot, default_snapshot_path, world_routes
-
-            path = default_snapshot_path() if snapshot == "default" else snapshot
-            if not Path(path).exists():
-                raise FileNotFoundError(
-                    f"snapshot {path} does not exist; build the bundled one with `airgap corpus build-default`"
-                    if snapshot == "default" else f"snapshot {path} does not exist; build it with `airgap corpus build`"
-                )
-            snap = Snapshot.open(path)
-            _WORLDS[snapshot] = (snap, world_routes(snap))
-        return _WORLDS[snapshot]
-
-
-def _sandbox_config(sandbox: dict, image: str | None):
-    from airgap.sandbox import SandboxConfig
-
-    keys = ("memory", "cpus", "pids", "workspace_size", "tmp_size")
-    kwargs = {k: sandbox[k] for k in keys if k in sandbox}
-    if "env" in sandbox:
-        kwargs["env"] = dict(sandbox["env"])
-    img = image or sandbox.get("image")
-    if img:
-        kwargs["image"] = img
-    return SandboxConfig(**kwargs)
-
-
-class _SandboxSource:
-    """Sandboxes of one configuration for the envs of this process.
-
-    Up to ``size`` envs at a time get theirs from a warm :class:`SandboxPool` (a reset costs
-    milliseconds); an env beyond that gets a freshly started sandbox instead of waiting for one
-    of the others to finish its episode (a pool never grows on its own).
-    """
-
-    def __init__(self, cfg: Any, size: int):
-        from airgap.sandbox import SandboxPool
-
-        self.cfg = cfg
-        self.pool = SandboxPool(size=size, config=cfg)
-        self.in_use = 0
-        self.lock = threading.Lock()
-
-    def acquire(self, routes: dict, sink: Any) -> tuple[Any, bool]:
-        """(sandbox, came from the pool)."""
-        with self.lock:
-            from_pool = self.in_use < self.pool.size
-            self.in_use += from_pool
-        if not from_pool:
-            from airgap.sandbox import Sandbox
-
-            return Sandbox(self.cfg, routes=routes, sink=sink), False
-        try:
-            return self.pool.acquire(routes=routes, sink=sink), True
-        except BaseException:
-            with self.lock:
-                self.in_use -= 1
-            raise
-
-    def release(self, sb: Any, from_pool: bool) -> None:
-        if not from_pool:
-            sb.close()
-            return
-        try:
-            self.pool.release(sb)
-        finally:
-            with self.lock:
-                self.in_use -= 1
-
-    def close(self) -> None:
-        self.pool.close()
-
-
-def _source(cfg: Any, size: int) -> _SandboxSource:
-    key = (repr(cfg), size)
-    with _LOCK:
-        if key not in _POOLS:
-            _POOLS[key] = _SandboxSource(cfg, size)
-            _close_pools_at_exit()
-        return _POOLS[key]
-
-
-_HOOKED_PID = 0
-
-
-def _close_pools_at_exit() -> None:
-    """atexit covers a normal interpreter; multiprocessing workers (AsyncVectorEnv) end with os._exit,
-    which runs only multiprocessing's finalizers, so register there too (once per process)."""
-    global _HOOKED_PID
-    if _HOOKED_PID != os.getpid():
-        import multiprocessing.util
-
-        _HOOKED_PID = os.getpid()
-        multiprocessing.util.Finalize(None, close_shared_pools, exitpriority=100)
-
-
-@atexit.register
-def close_shared_pools() -> None:
-    """Close every pool this process started (also called at exit): their containers are removed."""
-    with _LOCK:
-        pools = list(_POOLS.values())
-        _POOLS.clear()
-    for p in pools:
-        try:
-            p.close()
-        except Exception:  # noqa: BLE001 - best effort at exit; `airgap sandbox gc` removes leftovers
-            pass
-
-
-def _image_digest(sb: Any) -> str | None:
-    """The image id the sandbox runs (what the log header pins), when the engine can say."""
-    try:
-        return sb.image_id
-    except Exception:  # noqa: BLE001 - "not known" is a valid header value
-        return None
-
-
-def _jsonable(x: Any) -> Any:
-    """A JSON-safe copy of anything an agent may send (for the log)."""
-    if isinstance(x, (bytes, bytearray)):
-        return bytes(x)
-    try:
-        return json.loads(json.dumps(x, allow_nan=False))
-    except (TypeError, ValueError, RecursionError):
-        return {"$repr": repr(x)[:10000]}
 
 
 # ---------------------------------------------------------------------------- the env
@@ -258,9 +105,7 @@ class AirgapEnv(gym.Env[str, str]):
 
         self._order: list[int] = list(range(len(self.tasks)))
         self._next = 0
-        self._sb: Any = None
-        self._sb_source: _SandboxSource | None = None  # where self._sb came from; None for a "fresh" sandbox
-        self._sb_pooled = False
+        self._world: World | None = None
         self._log: Any = None
         self.log_path: Path | None = None
         self.task: Task | None = None
@@ -286,14 +131,13 @@ class AirgapEnv(gym.Env[str, str]):
         self.tools = {t.name: t for t in toolset(task.tools)}
         self._schemas = tool_schemas(list(self.tools.values()))
 
-        snap, routes = _world(task.world["snapshot"])
         self._http_events: list[dict] = []
-        self._acquire_sandbox(task, routes)
+        self._world = World.open(task.world, sink=self._on_event, mode=self._sandbox_mode, pool_size=self._pool_size,
+                                 image=self._image)
         # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.
-        self.world_pins = {"snapshot_manifest_hash": getattr(snap, "manifest_hash", None),
-                           "image_digest": _image_digest(self._sb)}
+        self.world_pins = self._world.pins()
         try:
-            self._open_log(task, seed, options, snap)
+            self._open_log(task, seed, options)
             self._run_setup(task)
         except BaseException:
             self._end_episode(status="error")
@@ -310,7 +154,7 @@ class AirgapEnv(gym.Env[str, str]):
         obs = self._reset_observation(task)
         info = self._reset_info()
         if self._log is not None:
-            self._log.append("reset", step=0, observation=obs, info=info, seed=seed, options=_jsonable(options), tools=self._schemas)
+            self._log.append("reset", step=0, observation=obs, info=info, seed=seed, options=jsonable(options), tools=self._schemas)
         self._frame = obs
         return obs, info
 
@@ -331,33 +175,15 @@ class AirgapEnv(gym.Env[str, str]):
             "step": 0, "error_count": 0,
         }
 
-    def _acquire_sandbox(self, task: Task, routes: dict) -> None:
-        cfg = _sandbox_config(task.world.get("sandbox", {}), self._image)
-        if self._sandbox_mode == "fresh":
-            from airgap.sandbox import Sandbox
+    @property
+    def _sb(self) -> Any:
+        """The episode's sandbox (None between episodes)."""
+        return self._world.sandbox if self._world is not None else None
 
-            self._sb, self._sb_source = Sandbox(cfg, routes=routes, sink=self._on_event), None
-        else:
-            self._sb_source = _source(cfg, self._pool_size)
-            self._sb, self._sb_pooled = self._sb_source.acquire(routes, self._on_event)
-
-    def _release_sandbox(self) -> None:
-        sb, self._sb = self._sb, None
-        if sb is None:
-            return
-        try:
-            sb.set_sink(None)
-        except Exception:  # noqa: BLE001 - a dead sandbox is still released below
-            pass
-        if self._sb_source is None:
-            sb.close()
-        else:
-            self._sb_source.release(sb, self._sb_pooled)
-
-    def _open_log(self, task: Task, seed: int | None, options: dict, snap: Any) -> None:
+    def _open_log(self, task: Task, seed: int | None, options: dict) -> None:
         if self.log_dir is None:
             return
-        from .episode_log import EpisodeLog
+        from .logs import EpisodeLog
 
         self.log_dir.mkdir(parents=True, exist_ok=True)
         name = f"{task.id}.seed{seed if seed is not None else 'none'}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.{time.monotonic_ns() % 10**9}.jsonl"
@@ -368,10 +194,10 @@ class AirgapEnv(gym.Env[str, str]):
             "task_version": task.suite_version,
             "suite": task.suite,
             "seed": seed,
-            "env_kwargs": _jsonable(self.env_kwargs),
+            "env_kwargs": jsonable(self.env_kwargs),
             **self.world_pins,
             "backend_fixture_hash": None,
-            "agent": _jsonable(options.get("agent")),
+            "agent": jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),
         }
         self._log = EpisodeLog(self.log_path, header)
@@ -411,7 +237,7 @@ class AirgapEnv(gym.Env[str, str]):
         t0 = time.monotonic()
         name, args, result = self._validate(action)
         if self._log is not None:  # before the tool runs, so its sandbox events come after it in the log
-            self._log.append("action", step=step, action=_jsonable(action), tool=name, args=_jsonable(args) if args is not None else None)
+            self._log.append("action", step=step, action=jsonable(action), tool=name, args=jsonable(args) if args is not None else None)
             self._log.append("validation", step=step, ok=result is None, error=None if result is None else result.text)
         if result is None:
             result = self._run(name, args)
@@ -441,7 +267,7 @@ class AirgapEnv(gym.Env[str, str]):
         info["error_count"] = self._errors
         if self._log is not None:
             self._log.append("observation", step=step, observation=obs, reward=reward, terminated=terminated,
-                             truncated=truncated, info=_jsonable(info), duration_s=round(elapsed, 6))
+                             truncated=truncated, info=jsonable(info), duration_s=round(elapsed, 6))
         self._frame = f"[step {step}] {name or '?'}({json.dumps(args, ensure_ascii=False) if args else ''})\n{obs}"
         if terminated or truncated:
             self._terminated, self._truncated = terminated, truncated
@@ -509,7 +335,9 @@ class AirgapEnv(gym.Env[str, str]):
             if log is not None and not log.closed:
                 log.close(status=status, steps=getattr(self, "_steps", 0), answer=getattr(self, "_answer", None), **outcome)
         finally:
-            self._release_sandbox()
+            world, self._world = self._world, None
+            if world is not None:
+                world.close()
 
     def record(self, type: str, **data: Any) -> None:  # noqa: A002 - the event field's name
         """Append an event to this episode's log (nothing without ``log_dir``).

@@ -7,11 +7,13 @@ with Sandbox(SandboxConfig(memory="256m"), routes={"example.org": asgi_app}, sin
 ```
 See docs/CONTRACTS.md for the whole surface, and DESIGN.md (Isolation) for why it looks like this.
 """
-from .errors import SandboxError
+from .config import SandboxConfig
+from .errors import SandboxError, SandboxTimeout
 from .events import EventSink, JsonlSink
 from .gateway import HttpResponse
-from .pool import SandboxPool
-from .sandbox import ExecResult, Sandbox, SandboxConfig
+from .pool import SandboxPool, close_shared_pools, shared_pool
+from .runtime.docker import engine_reachable
+from .sandbox import ExecResult, Sandbox
 
 __all__ = ["Sandbox", "SandboxConfig", "SandboxPool", "ExecResult", "HttpResponse", "JsonlSink", "SandboxError",
-           "EventSink"]
+           "SandboxTimeout", "EventSink", "shared_pool", "close_shared_pools", "engine_reachable"]

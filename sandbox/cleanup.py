@@ -2,8 +2,10 @@
 
 * While a process runs, every live :class:`~airgap.sandbox.Sandbox` is tracked here and closed on normal
   exit (``atexit``), on an exception escaping ``main`` (same), on SIGINT (Python turns it into
-  ``KeyboardInterrupt``, so ``with`` blocks and ``atexit`` run) and on SIGTERM/SIGHUP (a handler closes
-  them, then chains to whatever handler was there before).
+  ``KeyboardInterrupt``, so ``with`` blocks and ``atexit`` run), on SIGTERM/SIGHUP (a handler closes
+  them, then chains to whatever handler was there before) and when a multiprocessing worker ends (it
+  leaves with ``os._exit``, which runs only multiprocessing's finalizers). A forked child does not
+  inherit its parent's sandboxes: they are the parent's to close.
 * After a SIGKILL nothing in-process can run, so every object carries labels naming its owner
   (pid + that process's start time, which defeats pid reuse). :func:`gc` removes whatever is labelled
   with an owner that is no longer alive; ``airgap sandbox gc`` and every pool start call it.
@@ -20,11 +22,12 @@ import time
 from pathlib import Path
 from typing import Any
 
-from .backend import DockerBackend
+from .runtime import ContainerRuntime, get_runtime
 
 _live: set = set()
 _lock = threading.RLock()  # re-entrant: a signal handler may run while the main thread holds it
 _installed = False
+_finalizer_pid = 0
 
 
 def _start_ticks(pid: int) -> str:
@@ -53,9 +56,15 @@ def owner_alive(labels: dict[str, str]) -> bool:
 
 
 def track(sandbox: Any) -> None:
+    global _finalizer_pid
     with _lock:
         _live.add(sandbox)
     install_handlers()
+    if _finalizer_pid != os.getpid():
+        import multiprocessing.util
+
+        _finalizer_pid = os.getpid()
+        multiprocessing.util.Finalize(None, close_all, exitpriority=10)  # after the pools (priority 100)
 
 
 def untrack(sandbox: Any) -> None:
@@ -95,29 +104,38 @@ def install_handlers() -> None:
         signal.signal(signum, handler)
 
 
-def list_objects(backend: DockerBackend | None = None) -> list[dict[str, Any]]:
+def _forget_after_fork() -> None:
+    global _lock
+    _lock = threading.RLock()
+    _live.clear()
+
+
+os.register_at_fork(after_in_child=_forget_after_fork)
+
+
+def list_objects(runtime: ContainerRuntime | None = None) -> list[dict[str, Any]]:
     """Every labelled container/network/volume, each with ``owner_pid`` and ``owner_alive`` added."""
-    backend = backend or DockerBackend()
-    rows = backend.list()
+    runtime = runtime or get_runtime()
+    rows = runtime.list()
     for row in rows:
         row["owner_pid"] = row["labels"].get("airgap.owner_pid", "")
         row["owner_alive"] = owner_alive(row["labels"])
     return rows
 
 
-def gc(backend: DockerBackend | None = None, everything: bool = False) -> list[dict[str, Any]]:
+def gc(runtime: ContainerRuntime | None = None, everything: bool = False) -> list[dict[str, Any]]:
     """Remove labelled objects whose owner is dead (or all of them with ``everything``); return them.
 
     Images are kept: they are build products, not leftovers. Host socket folders of removed sandboxes go too."""
     from .sandbox import sandbox_root
 
-    backend = backend or DockerBackend()
+    runtime = runtime or get_runtime()
     removed = []
-    for row in list_objects(backend):
+    for row in list_objects(runtime):
         if row["kind"] == "container" and not row["labels"].get("airgap.owner_pid"):
             continue  # a labelled container with no owner is an image build step, not ours to judge
         if everything or not row["owner_alive"]:
-            backend.remove_object(row)
+            runtime.remove_object(row)
             removed.append(row)
             sandbox_id = row["labels"].get("airgap.sandbox")
             if sandbox_id:

@@ -12,11 +12,17 @@ One asyncio loop in a daemon thread serves every sandbox of this process. Each s
 Anything else, and any request for a host that is not routed, is answered at once (HTTP 502 "host not
 in the offline world") and logged as ``egress_attempt``. :meth:`Gateway.fetch` lets the harness send a
 request through the very same :meth:`Gateway.dispatch` and logging as ``curl`` inside the container.
+
+Every request is bounded: an app that takes longer than the channel's ``request_timeout`` (or the
+harness's per-call timeout) is cancelled and answered 504 Gateway Timeout; apps share this one loop, so
+they must not block it (blocking work belongs in a thread).
 """
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import hashlib
+import http
 import json
 import os
 import ssl
@@ -30,14 +36,16 @@ from urllib.parse import unquote, urlsplit
 import h11
 
 from .ca import CertificateAuthority
-from .errors import SandboxError
+from .config import DEFAULT_REQUEST_TIMEOUT
+from .errors import SandboxError, SandboxTimeout
 from .events import EventSink, emit, make_event
 
 NOT_ROUTED = "host not in the offline world"
 QTYPES = {1: "A", 28: "AAAA", 5: "CNAME", 15: "MX", 16: "TXT", 33: "SRV", 65: "HTTPS", 255: "ANY"}
 CHUNK = 1 << 16
 IDLE_TIMEOUT = 300.0  # seconds a relayed keep-alive connection may sit idle
-APP_TIMEOUT = 120.0  # seconds an ASGI app may take for one request
+LOOP_GRACE = 5.0  # seconds beyond a request's timeout before the harness stops waiting for the loop itself
+TEXT = {"content-type": "text/plain; charset=utf-8"}
 
 
 @dataclass
@@ -65,6 +73,7 @@ class Channel:
     routes: dict[str, Callable] = field(default_factory=dict)
     sink: EventSink | None = None
     server: asyncio.AbstractServer | None = None
+    request_timeout: float = DEFAULT_REQUEST_TIMEOUT  # seconds an app may take for one request
 
     def log(self, type_: str, **data: Any) -> None:
         emit(self.sink, make_event(type_, self.sandbox, **data))
@@ -74,8 +83,27 @@ def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
+def timeout_response(error: str) -> HttpResponse:
+    """What a client gets when the app took too long (the same bytes the ``http`` event hashes)."""
+    return HttpResponse(504, dict(TEXT), f"504 Gateway Timeout: {error}\n".encode())
+
+
+def _swallow(task: asyncio.Future) -> None:
+    """Retrieve a cancelled app's outcome, so asyncio does not report it as never retrieved."""
+    if not task.cancelled():
+        task.exception()
+
+
 def _host_of(url_host: str) -> str:
     return url_host.rstrip(".").lower()
+
+
+def _reason(status: int) -> bytes:
+    """The standard reason phrase for a status line (``Gateway Timeout``), or none for an unknown code."""
+    try:
+        return http.HTTPStatus(status).phrase.encode("ascii")
+    except ValueError:
+        return b""
 
 
 class Gateway:
@@ -107,10 +135,11 @@ class Gateway:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def open_channel(self, sandbox: str, socket_path: Path, routes: dict[str, Callable] | None = None,
-                     sink: EventSink | None = None) -> Channel:
+                     sink: EventSink | None = None, request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> Channel:
         """Start listening on ``socket_path`` for one sandbox; the socket is world-connectable because
         the container's uids differ from ours (the folder it sits in decides who can see it)."""
-        channel = Channel(sandbox, Path(socket_path), {k.lower(): v for k, v in (routes or {}).items()}, sink)
+        channel = Channel(sandbox, Path(socket_path), {k.lower(): v for k, v in (routes or {}).items()}, sink,
+                          request_timeout=request_timeout)
 
         async def start():
             channel.server = await asyncio.start_unix_server(lambda r, w: self._handle(channel, r, w),
@@ -133,40 +162,71 @@ class Gateway:
             pass
 
     def fetch(self, channel: Channel, method: str, url: str, headers: dict[str, str] | None = None,
-              body: bytes | str | None = None, timeout: float = APP_TIMEOUT) -> HttpResponse:
-        """A request from the harness, through the same dispatch and logging as one from the sandbox."""
+              body: bytes | str | None = None, timeout: float | None = None) -> HttpResponse:
+        """A request from the harness, through the same dispatch and logging as one from the sandbox.
+
+        Raises :class:`SandboxTimeout` when the app takes longer than ``timeout`` seconds (default: the
+        channel's ``request_timeout``), after the ``http`` event (status 504) is logged."""
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise SandboxError(f"fetch needs an absolute http(s) URL, got {url!r}")
+        limit = channel.request_timeout if timeout is None else float(timeout)
         data = body.encode() if isinstance(body, str) else (body or b"")
         hdrs = [(k.lower(), str(v)) for k, v in (headers or {}).items()]
         if not any(k == "host" for k, _ in hdrs):
             hdrs.insert(0, ("host", parts.netloc))
-        return self._run(self.dispatch(channel, method.upper(), url, hdrs, data, source="harness"), timeout + 5)
+        future = asyncio.run_coroutine_threadsafe(
+            self.dispatch(channel, method.upper(), url, hdrs, data, source="harness", timeout=limit), self.loop)
+        try:
+            return future.result(limit + LOOP_GRACE)
+        except concurrent.futures.TimeoutError:  # the loop itself is stuck: some app blocks it
+            future.cancel()
+            raise SandboxTimeout(f"the request to {_host_of(parts.hostname)} took longer than {limit:g} s and the "
+                                 f"gateway did not answer for {LOOP_GRACE:g} s more: an app is blocking the "
+                                 "gateway's event loop (run blocking work in a thread)") from None
 
     # -- dispatch: one request, one app, one event ------------------------------------------------
 
     async def dispatch(self, channel: Channel, method: str, url: str, headers: list[tuple[str, str]],
-                       body: bytes, source: str) -> HttpResponse:
-        """Route by host to an ASGI app, log an ``http`` event (and ``egress_attempt`` if unrouted)."""
+                       body: bytes, source: str, timeout: float | None = None) -> HttpResponse:
+        """Route by host to an ASGI app, log an ``http`` event (and ``egress_attempt`` if unrouted).
+
+        The app gets ``timeout`` seconds (default: the channel's ``request_timeout``); past that it is
+        cancelled, the event is logged with status 504 and an ``error``, and :class:`SandboxTimeout` raised."""
         started = time.monotonic()
         parts = urlsplit(url)
         host = _host_of(parts.hostname or "")
         app = channel.routes.get(host)
+        error: str | None = None
+        timed_out = False
         if app is None:
-            resp = HttpResponse(502, {"content-type": "text/plain; charset=utf-8"},
-                                f"{NOT_ROUTED}: {host or '(no host)'}\n".encode())
+            resp = HttpResponse(502, dict(TEXT), f"{NOT_ROUTED}: {host or '(no host)'}\n".encode())
             channel.log("egress_attempt", via=parts.scheme, host=host, method=method, url=url, source=source)
         else:
+            limit = channel.request_timeout if timeout is None else timeout
+            task = asyncio.ensure_future(self._call_app(app, method, parts, headers, body))
+            done: set = set()
             try:
-                resp = await asyncio.wait_for(self._call_app(app, method, parts, headers, body), APP_TIMEOUT)
-            except Exception as e:  # the app is the caller's code: a crash is a 500, not a dead gateway
-                resp = HttpResponse(500 if not isinstance(e, asyncio.TimeoutError) else 504,
-                                    {"content-type": "text/plain; charset=utf-8"},
-                                    f"gateway: the app for {host} failed: {e!r}\n".encode())
+                done, _ = await asyncio.wait({task}, timeout=limit)
+            finally:
+                if not done:  # too slow, or our caller gave up: the app sees CancelledError at its next await
+                    task.cancel()
+                    task.add_done_callback(_swallow)
+            if not done:
+                timed_out = True
+                error = f"the request to {host} took longer than {limit:g} s; the gateway cancelled it"
+                resp = timeout_response(error)
+            elif task.cancelled() or task.exception() is not None:  # the app is the caller's code: a 500, not a dead gateway
+                error = f"the app for {host} " + ("was cancelled" if task.cancelled() else f"failed: {task.exception()!r}")
+                resp = HttpResponse(500, dict(TEXT), f"gateway: {error}\n".encode())
+            else:
+                resp = task.result()
         channel.log("http", source=source, method=method, url=url, host=host, status=resp.status,
                     request_bytes=len(body), response_bytes=len(resp.body), request_sha256=_sha(body),
-                    response_sha256=_sha(resp.body), duration_ms=round((time.monotonic() - started) * 1000, 3))
+                    response_sha256=_sha(resp.body), duration_ms=round((time.monotonic() - started) * 1000, 3),
+                    **({"error": error} if error else {}))
+        if timed_out:
+            raise SandboxTimeout(error)
         return resp
 
     @staticmethod
@@ -276,11 +336,14 @@ class Gateway:
             target = request.target.decode("latin-1")
             url = target if target.startswith(("http://", "https://")) else f"{scheme}://{host}{target}"
             method = request.method.decode("ascii")
-            resp = await self.dispatch(channel, method, url, headers, bytes(body), source="sandbox")
+            try:
+                resp = await self.dispatch(channel, method, url, headers, bytes(body), source="sandbox")
+            except SandboxTimeout as e:
+                resp = timeout_response(str(e))
             out_headers = [(k, v) for k, v in resp.headers.items() if k not in ("content-length", "transfer-encoding",
                                                                                "connection")]
             out_headers.append(("content-length", str(len(resp.body))))
-            writer.write(conn.send(h11.Response(status_code=resp.status, headers=out_headers)))
+            writer.write(conn.send(h11.Response(status_code=resp.status, headers=out_headers, reason=_reason(resp.status))))
             if method != "HEAD" and resp.body:
                 writer.write(conn.send(h11.Data(data=resp.body)))
             writer.write(conn.send(h11.EndOfMessage()))

@@ -26,8 +26,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Callable
 
-from .backend import PROJECT_LABELS, DockerBackend
 from .errors import SandboxError
+from .runtime import PROJECT_LABELS, ContainerRuntime, get_runtime
 
 DEFAULT_IMAGE = "airgap/base:latest"
 RECIPE_LABEL = "airgap.recipe"
@@ -112,25 +112,25 @@ def rootfs_tarball(mirror: str, log: Callable[[str], None] = print) -> Path:
 
 
 def build(base: str | None = None, tag: str = DEFAULT_IMAGE, mirror: str | None = None, force: bool = False,
-          backend: DockerBackend | None = None, log: Callable[[str], None] = print) -> str:
+          runtime: ContainerRuntime | None = None, log: Callable[[str], None] = print) -> str:
     """Build ``tag`` and return its image id. ``base=None`` means debootstrap (no registry needed)."""
-    backend = backend or DockerBackend()
+    engine = runtime or get_runtime()
     if base is None:
         mirror = mirror or default_mirror()
         tarball = rootfs_tarball(mirror, log)
         base = f"airgap/rootfs:{tarball.stem.rsplit('-', 1)[-1]}"
-        if backend.image_labels(base) is None:
+        if engine.image_labels(base) is None:
             log(f"importing {tarball.name} as {base}")
-            backend.import_image(tarball, base)
-    elif backend.image_labels(base) is None:
+            engine.import_image(tarball, base)
+    elif engine.image_labels(base) is None:
         log(f"base image {base} is not present locally; the engine will try to pull it")
     # The base's image id (when we have it) makes a re-pulled or re-imported base count as a change.
-    base_id = backend.image_id(base) if backend.image_labels(base) is not None else ""
+    base_id = engine.image_id(base) if engine.image_labels(base) is not None else ""
     recipe = recipe_hash(f"{base}@{base_id}")
-    labels = backend.image_labels(tag)
+    labels = engine.image_labels(tag)
     if not force and labels is not None and labels.get(RECIPE_LABEL) == recipe:
         log(f"{tag} is up to date (recipe {recipe[:12]})")
-        return backend.image_id(tag)
+        return engine.image_id(tag)
     log(f"building {tag} from {base}")
     context = io.BytesIO()
     with tarfile.open(fileobj=context, mode="w") as tar:
@@ -140,7 +140,7 @@ def build(base: str | None = None, tag: str = DEFAULT_IMAGE, mirror: str | None 
             info.mode = 0o644
             tar.addfile(info, io.BytesIO(data))
     context.seek(0)
-    image_id = backend.build_image(context, tag, buildargs={"BASE": base},
-                                   labels={**PROJECT_LABELS, RECIPE_LABEL: recipe}, log=log)
+    image_id = engine.build_image(context, tag, buildargs={"BASE": base},
+                                  labels={**PROJECT_LABELS, RECIPE_LABEL: recipe}, log=log)
     log(f"built {tag} ({image_id[:19]})")
     return image_id

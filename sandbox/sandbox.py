@@ -10,54 +10,21 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 import secrets
 import shutil
 import socket
 import sys
 import time
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any, Callable
 
 from . import cleanup
-from .backend import PROJECT_LABELS, DockerBackend
+from .config import AGENT, SandboxConfig, pick_runtime
 from .errors import SandboxError
 from .events import EventSink, emit, make_event
 from .gateway import Channel, Gateway, HttpResponse
-from .image import DEFAULT_IMAGE
-
-IN_CONTAINER_DIR = "/run/airgap"
-CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"
-AGENT = "1000:1000"
-# The init's only privileges: signal the agent's process groups and become the agent.
-INIT_CAPS = ["KILL", "SETUID", "SETGID"]
-
-
-def parse_size(text: str | int) -> int:
-    """``"256m"`` -> bytes (k, m, g suffixes, powers of 1024, as Docker reads them)."""
-    if isinstance(text, int):
-        return text
-    m = re.fullmatch(r"\s*(\d+)\s*([kmgt]?)b?\s*", str(text).lower())
-    if not m:
-        raise SandboxError(f"cannot read size {text!r}; write it like 512m or 2g")
-    return int(m.group(1)) * 1024 ** " kmgt".index(m.group(2) or " ")
-
-
-@dataclass
-class SandboxConfig:
-    """What a sandbox looks like. Sizes are Docker-style strings (``512m``)."""
-
-    image: str = DEFAULT_IMAGE
-    memory: str = "512m"  # RAM and RAM+swap alike: no swap
-    cpus: float = 1.0
-    pids: int = 256
-    workspace_size: str = "256m"  # /workspace, a tmpfs owned by the agent
-    tmp_size: str = "64m"  # /tmp and the agent's home, tmpfs
-    runtime: str | None = None  # "runsc" (gVisor; an error if the engine lacks it), "auto" (runsc if offered)
-    env: dict[str, str] = field(default_factory=dict)  # overrides TZ, LANG, PYTHONHASHSEED...
-    nofile: int = 1024
-    start_timeout: float = 30.0
+from .runtime import PROJECT_LABELS, ContainerRuntime, get_runtime
 
 
 @dataclass
@@ -90,68 +57,37 @@ def sandbox_root() -> Path:
     return root
 
 
-def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path) -> dict[str, Any]:
-    """The Docker ``containers.run`` arguments that make a sandbox what DESIGN.md promises."""
-    env = {"TZ": "UTC", "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "PYTHONHASHSEED": "0", **config.env}
-    fsize = max(parse_size(config.workspace_size), parse_size(config.tmp_size))
-    agent_tmpfs = "rw,nosuid,nodev,uid=1000,gid=1000,mode=0755,size="
-    spec: dict[str, Any] = dict(
-        name=f"airgap-{sandbox_id}", hostname="sandbox", user="0:0", init=True,
-        command=["python3", "-I", "/opt/airgap/init.py"], working_dir="/workspace",
-        environment={**env, "AIRGAP_DIR": IN_CONTAINER_DIR},
-        labels={**PROJECT_LABELS, **cleanup.owner_labels(), "airgap.sandbox": sandbox_id},
-        network_mode="none", dns=["127.0.0.1"], dns_search=["."],
-        cap_drop=["ALL"], cap_add=INIT_CAPS, security_opt=["no-new-privileges"], read_only=True,
-        tmpfs={"/tmp": f"rw,nosuid,nodev,mode=1777,size={config.tmp_size}",
-               "/workspace": agent_tmpfs + config.workspace_size, "/home/agent": agent_tmpfs + config.tmp_size},
-        volumes={str(host_dir): {"bind": IN_CONTAINER_DIR, "mode": "rw"},
-                 str(host_dir / "ca.pem"): {"bind": CA_BUNDLE, "mode": "ro"}},
-        pids_limit=config.pids, mem_limit=config.memory, memswap_limit=config.memory,
-        nano_cpus=int(config.cpus * 1e9),
-        ulimits={"nofile": config.nofile, "fsize": fsize},
-        sysctls={"net.ipv4.ip_unprivileged_port_start": "0"},
-    )
-    if config.runtime:
-        spec["runtime"] = config.runtime
-    return spec
-
-
-def pick_runtime(wanted: str | None, offered: set[str]) -> str | None:
-    """``"auto"`` means gVisor when the engine has it; a named runtime must be offered; None is the default."""
-    if wanted == "auto":
-        return "runsc" if "runsc" in offered else None
-    if wanted and wanted not in offered:
-        raise SandboxError(f"the engine does not offer runtime {wanted!r} (it has: {', '.join(sorted(offered))}); "
-                           "install it, use runtime='auto', or leave it unset")
-    return wanted
-
-
 _IMAGE_IDS: dict[str, str] = {}  # image reference -> id, looked up once per process
 
 
 class Sandbox:
-    """A running sandbox. Use as a context manager, or call :meth:`close`."""
+    """A running sandbox. Use as a context manager, or call :meth:`close`.
+
+    ``runtime`` is the container engine: a :class:`~airgap.sandbox.runtime.ContainerRuntime`, a registered
+    name, or None for the default (Docker). Not to be confused with ``config.runtime``, the OCI runtime
+    (``runsc``) that engine runs the container with."""
 
     def __init__(self, config: SandboxConfig | None = None, routes: dict[str, Callable] | None = None,
-                 sink: EventSink | None = None, *, backend: DockerBackend | None = None,
+                 sink: EventSink | None = None, *, runtime: ContainerRuntime | str | None = None,
                  gateway: Gateway | None = None):
         self.config = config or SandboxConfig()
         self.id = "sb-" + secrets.token_hex(5)
         self.container_id: str | None = None
         self._closed = False
-        self._backend = backend or DockerBackend()
+        self._runtime = runtime if isinstance(runtime, ContainerRuntime) else get_runtime(runtime)
         self._gateway = gateway or Gateway.shared()
         if self.config.runtime:
-            self.config = replace(self.config, runtime=pick_runtime(self.config.runtime, self._backend.runtimes()))
+            self.config = replace(self.config, runtime=pick_runtime(self.config.runtime, self._runtime.runtimes()))
         self.dir = sandbox_root() / self.id
         self.dir.mkdir(mode=0o755)
         self._gateway.ca.write_cert(self.dir / "ca.pem")
-        self._channel: Channel = self._gateway.open_channel(self.id, self.dir / "gw.sock", routes, sink)
+        self._channel: Channel = self._gateway.open_channel(self.id, self.dir / "gw.sock", routes, sink,
+                                                            request_timeout=self.config.request_timeout)
         self._ctl = self.dir / "ctl" / "init.sock"
         cleanup.track(self)
         try:
-            self.container_id = self._backend.create(self.config.image,
-                                                     **container_spec(self.config, self.id, self.dir))
+            labels = {**PROJECT_LABELS, **cleanup.owner_labels(), "airgap.sandbox": self.id}
+            self.container_id = self._runtime.create(self.config, self.id, self.dir, labels)
             self._wait_ready()
         except BaseException:
             self.close()
@@ -179,14 +115,14 @@ class Sandbox:
         (a lost connection to the init usually means the engine is still tearing the container down)."""
         deadline = time.monotonic() + grace
         while True:
-            state = self._backend.state(self.container_id) if self.container_id else None
-            if state is None or not state.get("Running") or time.monotonic() >= deadline:
+            state = self._runtime.state(self.container_id) if self.container_id else None
+            if state is None or not state.running or time.monotonic() >= deadline:
                 break
             time.sleep(0.1)
-        if state is None or not state.get("Running"):
+        if state is None or not state.running:
             why = "it is gone" if state is None else (
-                f"exit code {state.get('ExitCode')}" + (", OOM-killed" if state.get("OOMKilled") else "")
-                + (f", {state.get('Error')}" if state.get("Error") else ""))
+                f"exit code {state.exit_code}" + (", OOM-killed" if state.oom_killed else "")
+                + (f", {state.error}" if state.error else ""))
             hint = ("If this repeats, rebuild the image with `airgap sandbox build` and try `airgap sandbox run -- "
                     "true`." if when == "while starting" else "Its state is lost; start a new sandbox.")
             raise SandboxError(f"sandbox {self.id} died {when} ({why}). {hint}")
@@ -208,7 +144,7 @@ class Sandbox:
         if self.container_id:
             self._emit("sandbox_stop", container=self.container_id)
             try:
-                self._backend.remove(self.container_id)
+                self._runtime.remove(self.container_id)
             except SandboxError as e:
                 print(f"airgap: could not remove sandbox {self.id}: {e} (run `airgap sandbox gc` later)",
                       file=sys.stderr)
@@ -230,7 +166,7 @@ class Sandbox:
     def image_id(self) -> str:
         """The id (sha256 digest) of the image this sandbox runs: what an episode log pins. Cached per image."""
         if self.config.image not in _IMAGE_IDS:
-            _IMAGE_IDS[self.config.image] = self._backend.image_id(self.config.image)
+            _IMAGE_IDS[self.config.image] = self._runtime.image_id(self.config.image)
         return _IMAGE_IDS[self.config.image]
 
     def set_routes(self, routes: dict[str, Callable]) -> None:
@@ -305,25 +241,23 @@ class Sandbox:
 
     def exec_docker(self, cmd: str | list[str], timeout: float = 600.0, max_output: int = 1 << 20,
                     cwd: str = "/workspace", env: dict[str, str] | None = None) -> ExecResult:
-        """The fallback path: ``docker exec`` (tens of ms slower; no stdin, no OOM report).
-
-        coreutils ``timeout`` enforces the limit inside, since the engine's exec has none."""
+        """The fallback path: the engine's own exec (``docker exec``: tens of ms slower; no stdin, no OOM report)."""
         argv = ["/bin/sh", "-c", cmd] if isinstance(cmd, str) else list(cmd)
-        argv = ["timeout", "-s", "KILL", str(timeout), *argv]
         started = time.monotonic()
-        code, out, err = self._backend.exec(self.container_id, argv, user=AGENT, workdir=cwd, environment=env)
+        raw = self._runtime.exec(self.container_id, argv, user=AGENT, workdir=cwd, environment=env, timeout=timeout)
+        code, out, err = raw.exit_code, raw.stdout, raw.stderr
         result = ExecResult(
             exit_code=code, stdout=_text(out[:max_output], len(out), _sha(out)),
             stderr=_text(err[:max_output], len(err), _sha(err)),
-            duration_ms=round((time.monotonic() - started) * 1000, 3), timed_out=code == 137,
+            duration_ms=round((time.monotonic() - started) * 1000, 3), timed_out=raw.timed_out,
             truncated=len(out) > max_output or len(err) > max_output, stdout_sha256=_sha(out),
             stderr_sha256=_sha(err), stdout_bytes=len(out), stderr_bytes=len(err))
         self._log_exec(cmd, cwd, result, via="docker")
         return result
 
     def interactive_argv(self, *cmd: str) -> list[str]:
-        """A ``docker exec -it`` command line for a human at a terminal (the CLI's ``shell``)."""
-        return self._backend.docker_exec_argv(self.container_id) + list(cmd)
+        """An interactive command line (``docker exec -it``) for a human at a terminal (the CLI's ``shell``)."""
+        return self._runtime.interactive_argv(self.container_id) + list(cmd)
 
     def _log_exec(self, cmd: str | list[str], cwd: str, r: ExecResult, via: str) -> None:
         self._emit("exec", via=via, cmd=cmd, cwd=cwd, exit_code=r.exit_code, timed_out=r.timed_out,
@@ -348,9 +282,12 @@ class Sandbox:
     # -- the gateway from the host side -------------------------------------------------------------
 
     def fetch(self, method: str, url: str, headers: dict[str, str] | None = None,
-              body: bytes | str | None = None) -> HttpResponse:
-        """Send a request as the harness through the same gateway dispatch and logging as the sandbox."""
-        return self._gateway.fetch(self._channel, method, url, headers, body)
+              body: bytes | str | None = None, timeout: float | None = None) -> HttpResponse:
+        """Send a request as the harness through the same gateway dispatch and logging as the sandbox.
+
+        The routed app gets ``timeout`` seconds (default: ``config.request_timeout``); past that it is
+        cancelled, the ``http`` event is logged with status 504, and :class:`SandboxTimeout` is raised."""
+        return self._gateway.fetch(self._channel, method, url, headers, body, timeout=timeout)
 
 
 def _sha(data: bytes) -> str:

@@ -17,12 +17,15 @@ import time
 
 import bm25s
 import numpy as np
+import Stemmer
 from rich.console import Console
 from rich.table import Table
 
+from airgap.corpus.build import build_snapshot
 from airgap.corpus.defaults import default_warcs
-from airgap.corpus.snapshot import Snapshot, build_snapshot
-from airgap.corpus.sparse import STOPWORDS, SparseIndex
+from airgap.corpus.index.sparse import SparseIndex
+from airgap.corpus.snapshot import Snapshot
+from airgap.corpus.tokenizer import STEMMER, STOPWORDS
 
 console = Console()
 
@@ -65,7 +68,7 @@ def make_queries(snap: Snapshot, n: int, seed: int = 0) -> list[str]:
 
 def bm25_pair(snap: Snapshot, queries: list[str], k: int = 10) -> tuple[float, float]:
     """p50 ms of snap.search (ours: tokenise, retrieve, one hit per page, snippets) vs bm25s direct."""
-    retriever, stemmer = snap.sparse.retriever, snap.sparse.stemmer
+    retriever, stemmer = snap.sparse.retriever, Stemmer.Stemmer(STEMMER)
 
     def direct(q: str):
         toks = bm25s.tokenize([q], stopwords=STOPWORDS, stemmer=stemmer, show_progress=False)
@@ -119,7 +122,7 @@ def bench_default(rows: list, device: str, model: str | None, n_queries: int) ->
 
 
 def bench_encoder(rows: list, snap: Snapshot, model: str, device: str, n: int = 512) -> None:
-    from airgap.corpus.dense import Encoder
+    from airgap.corpus.index.encoder import Encoder
 
     texts = [snap.passage(i)[1] for i in range(min(n, len(snap.meta)))]
     enc = Encoder(model, device=device, batch_size=64)
@@ -148,7 +151,7 @@ def bench_faiss(rows: list, d: int, device: str, n: int = 50_000) -> None:
     """Index memory per passage for each kind, on random unit vectors (sizes do not depend on the values)."""
     import faiss
 
-    from airgap.corpus.dense import _gpu_available, _make_index
+    from airgap.corpus.index.dense import _gpu_available, _make_index
 
     rng = np.random.default_rng(0)
     vecs = rng.standard_normal((n, d)).astype(np.float32)

@@ -26,7 +26,8 @@ import numpy as np
 
 import airgap.envs  # noqa: F401 - registers the ids
 from airgap.envs.agents import make_agent
-from airgap.envs.env import AirgapEnv, close_shared_pools, split_vector_info
+from airgap.envs.env import AirgapEnv, split_vector_info
+from airgap.sandbox import close_shared_pools
 
 QUERIES = ["json dumps indent", "sqlite foreign key", "functools lru_cache", "asyncio gather", "pathlib glob",
            "re fullmatch", "sqlite window functions", "collections Counter most_common"]
@@ -64,7 +65,7 @@ def bench_steps(steps: int, rounds: int) -> list[tuple]:
 
     import yaml
 
-    from airgap.envs.env import _world
+    from airgap.envs.world import offline_web
 
     suite = Path(tempfile.mkdtemp()) / "bench.yaml"
     suite.write_text(yaml.safe_dump(BENCH_SUITE))
@@ -73,7 +74,7 @@ def bench_steps(steps: int, rounds: int) -> list[tuple]:
     try:
         env.reset(seed=0)
         sb = env._sb
-        snap, _ = _world("default")
+        snap, _ = offline_web("default")
 
         def env_search(i):
             env.step({"tool": "search", "args": {"query": QUERIES[i % len(QUERIES)], "k": 5}})

@@ -30,8 +30,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from airgap.envs.episode_log import EpisodeLog, verify
-from airgap.sandbox.backend import engine_reachable
+from airgap.envs.logs import EpisodeLog, verify
+from airgap.sandbox import engine_reachable
 
 BENCH_ENV_ID = "airgap-bench/Shell-v0"
 ROWS: list[tuple[str, str, str, str]] = []
@@ -194,7 +194,7 @@ def bench_env(tmp: Path, steps: int) -> None:
     assert r.ok, [d.message for d in r.divergences]
     row("replay run of a 100-step episode (env)", "its original run",
         f"{r.replay_s:.2f} s vs {total:.2f} s (reset + 101 steps each; replay logs nothing)", f"{r.replay_s / total:.2f}x")
-    from airgap.envs.env import close_shared_pools
+    from airgap.sandbox import close_shared_pools
 
     close_shared_pools()
 

@@ -1,7 +1,7 @@
 """Generated the first version of envs/tasks/sandbox.yaml (seeded data, answers computed here).
 
 envs/tasks/sandbox.yaml is the source of truth; re-running this overwrites it. Verify with
-.venv/bin/python tests/tasks_data/check_suites.py
+.venv/bin/python scripts/check_suites.py
 """
 import collections
 import datetime
@@ -457,7 +457,7 @@ D.add_representer(str, str_rep)
 for t in tasks:
     if not t.get("setup"): t.pop("setup", None)
 doc = {"suite": "sandbox", "version": 1,
-       "world": {"snapshot": "default", "tools": ["shell", "python", "read_file", "write_file", "http", "submit"], "sandbox": {"memory": "256m", "timeout": 20}},
+       "world": {"snapshot": "default", "tools": ["shell", "python", "read_file", "write_file", "http", "submit"], "sandbox": {"memory": "256m"}},
        "budget": {"max_steps": 20, "tool_timeout": 20, "total_tool_seconds": 300}, "tasks": tasks}
 body = yaml.dump(doc, Dumper=D, sort_keys=False, allow_unicode=True, width=1000)
 out = []
@@ -469,7 +469,7 @@ for line in body.splitlines():
     out.append(line)
 header = """# Sandbox suite: tasks that need the shell/python/file tools inside the container.
 # Data files are small, seeded (random.Random(20261123)) and inlined in setup.files; every answer was
-# recomputed by running the oracle locally in a copy of /workspace (tests/tasks_data/check_suites.py does this,
+# recomputed by running the oracle locally in a copy of /workspace (scripts/check_suites.py does this,
 # rewriting /workspace to a temp dir and curl/wget/urllib of the offline web to the local Debian doc files).
 # For every task the initial state + empty answer fails at least one grader.
 """

@@ -12,8 +12,8 @@ import threading
 import pytest
 from corpus_fixtures import REAL, Handler, write_site
 
+from airgap.corpus.build import build_snapshot
 from airgap.corpus.crawl import wget_warc
-from airgap.corpus.snapshot import build_snapshot
 
 
 @pytest.fixture(scope="session")

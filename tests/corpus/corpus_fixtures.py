@@ -1,9 +1,16 @@
-"""Fixture data for the corpus tests: a tiny site, and a loopback server with odd encodings."""
+"""Fixture data for the corpus tests: a tiny site, a loopback server with odd encodings, an ASGI app on a socket."""
 from __future__ import annotations
 
+import contextlib
 import gzip
 import http.server
 import os
+import socket
+import threading
+import time
+from collections.abc import Iterator
+
+import uvicorn
 
 PAGES = {
     "index.html": "<html><head><title>Fixture Home</title></head><body><h1>Welcome</h1>"
@@ -71,3 +78,27 @@ def write_site(root: str) -> None:
 
 
 REAL = "https://fixture.example/"
+
+
+@contextlib.contextmanager
+def serve_in_thread(app) -> Iterator[str]:
+    """Run an ASGI app with uvicorn on 127.0.0.1 (an ephemeral port) in a thread; yields its base URL."""
+    sock = socket.socket()
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    for _ in range(400):
+        if server.started:
+            break
+        time.sleep(0.025)
+    else:
+        raise RuntimeError("uvicorn did not start within 10 s")
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(10)
+        sock.close()

@@ -7,9 +7,10 @@ import io
 from corpus_fixtures import REAL
 from typer.testing import CliRunner
 
+from airgap.corpus.build import build_snapshot
 from airgap.corpus.cli import app
-from airgap.corpus.snapshot import build_snapshot
-from airgap.corpus.warc import read_warc, write_record
+from airgap.corpus.ingest.warc import read_warc
+from airgap.corpus.warcwriter import write_record
 
 runner = CliRunner()
 

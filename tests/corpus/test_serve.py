@@ -1,18 +1,13 @@
 """The serving apps: search engine, archived pages, world routes, `corpus serve` over real HTTP."""
 from __future__ import annotations
 
-import socket
-import threading
-import time
-
 import httpx
 import pytest
-import uvicorn
-from corpus_fixtures import CAFE, REAL
+from corpus_fixtures import CAFE, REAL, serve_in_thread
 from starlette.testclient import TestClient
 
 from airgap.corpus import SEARCH_HOST, pages_app, search_app, world_routes
-from airgap.corpus.serve import serve_app
+from airgap.corpus.web.serve import serve_app
 
 
 def test_search_api_and_html(site_snapshot):
@@ -47,26 +42,10 @@ def test_world_routes(site_snapshot):
     assert set(routes) == {SEARCH_HOST, "fixture.example"}
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture
 def live_server(site_snapshot):
-    port = _free_port()
-    server = uvicorn.Server(uvicorn.Config(serve_app(site_snapshot), host="127.0.0.1", port=port,
-                                           log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    for _ in range(200):
-        if server.started:
-            break
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(10)
+    with serve_in_thread(serve_app(site_snapshot)) as base:
+        yield base
 
 
 def test_corpus_serve_over_http(live_server):

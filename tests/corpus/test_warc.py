@@ -6,9 +6,10 @@ import json
 from corpus_fixtures import CAFE, CHUNKED, GZ, PAGES, REAL
 from typer.testing import CliRunner
 
+from airgap.corpus.build import build_snapshot
 from airgap.corpus.cli import app
-from airgap.corpus.snapshot import Snapshot, build_snapshot
-from airgap.corpus.warc import read_warc
+from airgap.corpus.ingest.warc import read_warc
+from airgap.corpus.snapshot import Snapshot
 
 runner = CliRunner()
 
@@ -103,7 +104,7 @@ def test_rebuild_in_another_process_is_identical(site_warc, site_snapshot, tmp_p
 
     path, base = site_warc
     out = tmp_path / "other"
-    code = ("import sys; from airgap.corpus.snapshot import build_snapshot; "
+    code = ("import sys; from airgap.corpus.build import build_snapshot; "
             "print(build_snapshot([sys.argv[1]], sys.argv[2], url_map=[sys.argv[3]], progress=False).manifest_hash)")
     env = dict(os.environ, PYTHONHASHSEED="12345")
     r = subprocess.run([sys.executable, "-c", code, path, str(out), f"{base}={REAL}"], env=env,

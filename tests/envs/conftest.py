@@ -33,6 +33,6 @@ def _no_pools_left(request):
     """Every docker test ends with the process's shared sandbox pools closed, so leaks are attributable."""
     yield
     if request.node.get_closest_marker("docker"):
-        from airgap.envs.env import close_shared_pools
+        from airgap.sandbox import close_shared_pools
 
         close_shared_pools()

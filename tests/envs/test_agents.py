@@ -9,8 +9,8 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from envs_helpers import MINI
 
-from airgap.envs.agents import HFAgent, NoopAgent, OpenAIAgent, OracleAgent, RandomAgent, make_agent, parse_tool_call_text
-from airgap.envs.tools import BUILTIN_TOOLS, parse_action, tool_schemas, toolset
+from airgap.envs.agents import HFAgent, NoopAgent, OpenAIAgent, OracleAgent, RandomAgent, make_agent
+from airgap.envs.tools import TOOLS, parse_action, parse_tool_call_text, tool_schemas, toolset
 
 INFO = {"task_id": "mini-code", "suite": "mini", "tools": tool_schemas(toolset(["shell", "python"]))}
 
@@ -47,7 +47,7 @@ def test_random_agent_is_seeded_and_mixes_valid_and_broken_actions():
     for raw in run(7):
         try:
             name, args = parse_action(json.loads(raw))
-            tool = BUILTIN_TOOLS.get(name)
+            tool = TOOLS.get(name)
             kinds.add("valid" if tool and not tool.validate(args) else "bad_args")
         except Exception as e:  # noqa: BLE001
             kinds.add(getattr(e, "kind", "other"))

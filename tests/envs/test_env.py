@@ -11,9 +11,8 @@ from envs_helpers import MINI, owned_containers, run_episode, run_vector, wait_u
 
 import airgap.envs  # noqa: F401 - registers the ids
 from airgap.envs.agents import make_agent
-from airgap.envs.env import AirgapEnv, close_shared_pools
-
-pytestmark = pytest.mark.docker
+from airgap.envs.env import AirgapEnv
+from airgap.sandbox import close_shared_pools
 
 
 @pytest.fixture
@@ -153,7 +152,7 @@ def test_close_returns_the_sandbox_every_time(sandbox_image, tmp_path):
 
 
 def test_episode_log_records_the_episode(sandbox_image, tmp_path):
-    from airgap.envs.episode_log import read_log, verify
+    from airgap.envs.logs import read_log, verify
 
     env = gym.make("airgap/Sandbox-v0", suite=MINI, log_dir=str(tmp_path))
     try:

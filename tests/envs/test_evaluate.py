@@ -12,10 +12,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from airgap.envs.episode_log import read_log, verify
-from airgap.envs.evaluate import EvalConfig, read_results, run_evaluation, summarize, wilson
+from airgap.envs.logs import read_log, verify
+from airgap.envs.runner import EvalConfig, EvaluationError, read_results, run_evaluation, summarize, wilson
 
-pytestmark = pytest.mark.docker
 TASKS = ["webqa-001", "webqa-002", "webqa-003"]
 AIRGAP = [sys.executable, "-m", "airgap.envs.cli"]
 
@@ -33,7 +32,7 @@ def test_oracle_solves_and_noop_scores_zero(tmp_path, default_snapshot):
     assert [r["task_id"] for r in oracle] == TASKS
     assert all(r["reward"] == 1.0 and r["terminated"] for r in oracle)
     for r in oracle:  # every episode left a log that verifies
-        assert verify(r["log"]).status == "ok"
+        assert verify(tmp_path / "oracle" / r["log"]).status == "ok"
     noop = run_evaluation(EvalConfig(agent="noop", out=str(tmp_path / "noop"), workers=1, tasks=TASKS))
     assert [r["reward"] for r in noop] == [0.0, 0.0, 0.0]
     summary = json.loads((tmp_path / "oracle" / "summary.json").read_text())
@@ -67,12 +66,37 @@ def test_cli_run_then_resume_after_sigkill(tmp_path, default_snapshot):
 
 def test_resume_refuses_a_different_agent(tmp_path, default_snapshot):
     run_evaluation(EvalConfig(agent="noop", out=str(tmp_path / "x"), workers=1, tasks=TASKS[:1]))
-    with pytest.raises(SystemExit, match="agent"):
+    with pytest.raises(EvaluationError, match="agent"):
         run_evaluation(EvalConfig(agent="oracle", out=str(tmp_path / "x"), workers=1, tasks=TASKS[:1]))
 
 
+def test_a_suite_file_of_ones_own_evaluates_like_a_bundled_one(tmp_path, sandbox_image):
+    """`airgap evaluate --suite my_tasks.yaml` (documented) used to exit "no registered env serves suite"."""
+    import shutil
+
+    suite = tmp_path / "my_tasks.yaml"
+    shutil.copy(os.path.join(os.path.dirname(__file__), "fixtures", "mini.yaml"), suite)
+    out = tmp_path / "mine"
+    done = subprocess.run([*AIRGAP, "evaluate", "--suite", str(suite), "--agent", "oracle", "--out", str(out), "--workers", "1",
+                           "--task", "mini-shell", "--task", "mini-file"], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = read_results(out)
+    assert sorted(r["task_id"] for r in rows) == ["mini-file", "mini-shell"] and all(r["reward"] == 1.0 for r in rows)
+    assert all(not os.path.isabs(r["log"]) and (out / r["log"]).is_file() for r in rows)  # the run folder can move
+    header, _ = read_log(out / rows[0]["log"])
+    assert header["env_id"] == "airgap/Suite-v0" and header["env_kwargs"]["suite"] == str(suite.resolve())
+
+
+def test_a_broken_suite_file_is_a_clear_error_not_a_traceback(tmp_path):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("suite: bad\nversion: 1\ntasks: []\n")
+    done = subprocess.run([*AIRGAP, "evaluate", "--suite", str(bad), "--out", str(tmp_path / "o")],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2 and "not a valid task suite" in done.stderr and "Traceback" not in done.stderr
+
+
 def test_unknown_task_is_a_clear_error(tmp_path):
-    with pytest.raises(SystemExit, match="unknown task ids"):
+    with pytest.raises(EvaluationError, match="unknown task ids"):
         run_evaluation(EvalConfig(out=str(tmp_path / "y"), tasks=["no-such-task"]))
 
 
@@ -103,8 +127,8 @@ def test_model_calls_land_in_the_episode_log(tmp_path, default_snapshot):
     finally:
         server.shutdown()
     assert row["reward"] == 0.0 and row["steps"] == 1
-    assert verify(row["log"]).status == "ok"
-    header, events = read_log(row["log"])
+    assert verify(tmp_path / "m" / row["log"]).status == "ok"
+    header, events = read_log(tmp_path / "m" / row["log"])
     assert header["agent"] == spec
     [model] = [e for e in events if e["type"] == "model"]
     assert model["step"] == 1 and model["usage"]["prompt_tokens"] == 11

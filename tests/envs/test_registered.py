@@ -10,7 +10,6 @@ from gymnasium.utils.env_checker import check_env
 import airgap.envs
 from airgap.envs.agents import make_agent
 
-pytestmark = pytest.mark.docker
 IDS = list(airgap.envs.ENVS)
 
 

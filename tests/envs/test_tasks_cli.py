@@ -4,7 +4,7 @@ import json
 from envs_helpers import MINI
 from typer.testing import CliRunner
 
-from airgap.envs.tasks_cli import app
+from airgap.envs.cli.tasks import app
 
 runner = CliRunner()
 

@@ -8,9 +8,7 @@ from urllib.parse import parse_qs
 import pytest
 
 from airgap.envs.graders import Episode, grade
-from airgap.envs.tools import BUILTIN_TOOLS, ToolContext, ToolError
-
-pytestmark = pytest.mark.docker
+from airgap.envs.tools import TOOLS, ToolContext, ToolError
 
 LONG = "<html><head><title>Long page</title></head><body>" + "".join(f"<p>para {i} text</p>" for i in range(150)) + "</body></html>"
 PAGES = {
@@ -32,6 +30,11 @@ async def site(scope, receive, send):
         hits = [{"url": "https://docs.test/json.html", "title": "json", "snippet": f"about {q}", "score": 1.0},
                 {"url": "https://docs.test/", "title": "Home", "snippet": "welcome", "score": 0.5}]
         body, ctype, status = json.dumps({"query": q, "hits": hits}).encode(), b"application/json", 200
+    elif path == "/slow":  # answers after 30 s: longer than any call's timeout in these tests
+        import asyncio
+
+        await asyncio.sleep(30)
+        body, ctype, status = b"finally", b"text/plain", 200
     elif path == "/moved":
         await send({"type": "http.response.start", "status": 301, "headers": [(b"location", b"/json.html")]})
         await send({"type": "http.response.body", "body": b""})
@@ -54,7 +57,7 @@ def web(sandbox_image):
 
 
 def call(ctx, name, **args):
-    tool = BUILTIN_TOOLS[name]
+    tool = TOOLS[name]
     assert tool.validate(args) == []
     return tool(ctx, args).text
 
@@ -101,10 +104,10 @@ def test_web_tool_errors_say_what_to_do(web):
         ("search", {"query": "  "}, "the query is empty"),
     ]:
         with pytest.raises(ToolError, match=needle):
-            BUILTIN_TOOLS[name](ctx, args)
+            TOOLS[name](ctx, args)
     call(ctx, "open", url="https://docs.test/")
     with pytest.raises(ToolError, match=r"link \[9\] is not on the current page.*numbered 1..2"):
-        BUILTIN_TOOLS["click"](ctx, {"link": 9})
+        TOOLS["click"](ctx, {"link": 9})
 
 
 def test_http_tool_any_method_and_curl_inside_are_logged_alike(web):
@@ -118,3 +121,16 @@ def test_http_tool_any_method_and_curl_inside_are_logged_alike(web):
     assert "json.dumps" in r.stdout
     inside = [e for e in events[n:] if e["type"] == "http"]
     assert inside and inside[0]["url"] == "https://docs.test/json.html" and inside[0]["source"] != "harness"
+
+
+def test_web_tools_honour_the_call_timeout(web):
+    """budget.tool_timeout reaches the gateway: a site slower than the call's limit is cut off, and the agent is told."""
+    sb, events = web
+    ctx = ToolContext(sandbox=sb, timeout=0.5)
+    for name, args in [("http", {"method": "GET", "url": "https://docs.test/slow"}), ("open", {"url": "https://docs.test/slow"})]:
+        with pytest.raises(ToolError, match=r"timed out: the site did not answer within 0.5s") as e:
+            TOOLS[name](ctx, args)
+        assert e.value.kind == "timeout"
+    slow = [e for e in events if e["type"] == "http" and e.get("url") == "https://docs.test/slow"]
+    assert len(slow) == 2 and all(e.get("status") == 504 for e in slow)  # logged, as a gateway timeout
+    assert call(ctx, "open", url="https://docs.test/").startswith("[page] Home")  # the sandbox serves on

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from airgap.envs.episode_log import EpisodeLog
+from airgap.envs.logs import EpisodeLog
 
 TOOLS = [
     {"type": "function", "function": {"name": "search", "description": "Search the offline web.",

@@ -12,7 +12,7 @@ import struct
 
 import rfc8785
 
-from airgap.envs.episode_log import _canonical
+from airgap.envs.logs.canonical import _canonical
 
 ODD_CHARS = ["\x00", "\x01", "\x08", "\t", "\n", "\x0b", "\x0c", "\r", "\x1f", "\x7f", '"', "\\", "/", "é", "€",
              "\u2028", "\u2029", "\ufeff", "\uffff", "😀", "𝄞", "中", "\ue000", "a", "Z", "0", " "]
@@ -77,7 +77,7 @@ def test_every_line_the_writer_writes_is_rfc8785_canonical(tmp_path):
     import hashlib
     import json
 
-    from airgap.envs.episode_log import EpisodeLog, verify
+    from airgap.envs.logs import EpisodeLog, verify
 
     rng = random.Random(99)
     p = tmp_path / "ep.jsonl"

@@ -12,7 +12,7 @@ import time
 import jsonschema
 import pytest
 
-from airgap.envs.episode_log import (
+from airgap.envs.logs import (
     SCHEMA_VERSION,
     ZERO_HASH,
     EpisodeLog,
@@ -264,7 +264,7 @@ def test_sink_is_thread_safe(tmp_path):
 
 WRITER = textwrap.dedent("""
     import sys, time
-    from airgap.envs.episode_log import EpisodeLog
+    from airgap.envs.logs import EpisodeLog
     log = EpisodeLog(sys.argv[1], {"env_id": "airgap/Test-v0", "seed": 1})
     log.append("reset", observation="start")
     k = 0
@@ -298,7 +298,7 @@ def test_sigkill_mid_episode_leaves_a_truncated_prefix(tmp_path):
 
 
 def test_per_type_validators_agree_with_the_full_schema(episode, tmp_path):
-    from airgap.envs.episode_log import _type_validator
+    from airgap.envs.logs.schema import _type_validator
 
     v = jsonschema.Draft202012Validator(schema())
     events = [json.loads(x) for x in lines(episode)]
@@ -314,7 +314,7 @@ def test_per_type_validators_agree_with_the_full_schema(episode, tmp_path):
 def test_a_failed_write_ends_the_log_honestly(tmp_path, monkeypatch):
     import errno
 
-    import airgap.envs.episode_log as el
+    import airgap.envs.logs.writer as el
 
     p = tmp_path / "ep.jsonl"
     log = EpisodeLog(p, {"env_id": "e"})

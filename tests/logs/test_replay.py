@@ -14,7 +14,7 @@ import pytest
 from typer.testing import CliRunner
 
 from airgap.envs.cli import app
-from airgap.envs.episode_log import EpisodeLog, read_log, verify
+from airgap.envs.logs import EpisodeLog, read_log, verify
 from airgap.envs.replay import ReplayError, fork, load_episode, rerun
 
 runner = CliRunner()
@@ -91,7 +91,7 @@ class Oracle:
     def reset(self, obs, info):
         self.value = int(obs.rstrip(".").split()[-1])
 
-    def observe(self, action, obs, reward, terminated, truncated, info):
+    def observe(self, action, obs, info):
         if obs.startswith("counter = "):
             self.value = int(obs.split()[2])
 

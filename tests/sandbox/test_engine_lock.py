@@ -8,11 +8,11 @@ import sys
 import tempfile
 from pathlib import Path
 
-from airgap.sandbox.backend import engine_lock
+from airgap.sandbox.runtime.docker import engine_lock
 
 HOLDER = """
 import sys, time
-from airgap.sandbox.backend import engine_lock
+from airgap.sandbox.runtime.docker import engine_lock
 with engine_lock("unix:///var/run/docker.sock"):
     print("held", flush=True)
     sys.stdin.readline()

@@ -11,28 +11,15 @@ import threading
 import time
 
 import pytest
+from sandbox_helpers import containers, wait_for
 
 from airgap.sandbox import Sandbox, SandboxConfig, SandboxError, SandboxPool
-from airgap.sandbox.backend import DockerBackend
 from airgap.sandbox.cleanup import owner_alive
+from airgap.sandbox.runtime.docker import DockerRuntime
 
 pytestmark = pytest.mark.docker
 
 AIRGAP = [sys.executable, "-m", "airgap.envs.cli"]
-
-
-def _containers(**labels: str) -> list[dict]:
-    return [r for r in DockerBackend().list({"airgap.project": "airgap", **labels}) if r["kind"] == "container"]
-
-
-def _wait_for(predicate, timeout: float = 60.0) -> bool:
-    """Poll until ``predicate()`` holds (a bound on waiting, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
 
 
 @pytest.fixture
@@ -48,7 +35,7 @@ def test_missing_image_is_a_clear_error_and_leaves_nothing(run_dir):
     with pytest.raises(SandboxError, match="airgap sandbox build"):
         Sandbox(SandboxConfig(image="airgap/no-such-image:test"))
     assert list(run_dir.iterdir()) == []
-    assert _containers(**{"airgap.owner_pid": str(os.getpid())}) == []
+    assert containers(**{"airgap.owner_pid": str(os.getpid())}) == []
 
 
 def test_dead_docker_daemon_is_a_clear_error(tmp_path, monkeypatch, run_dir):
@@ -79,14 +66,14 @@ def test_container_killed_from_outside_mid_exec(sandbox_image, run_dir):
     thread = threading.Thread(target=run)
     thread.start()
     time.sleep(0.5)
-    DockerBackend().client.containers.get(sb.container_id).kill()
+    DockerRuntime().client.containers.get(sb.container_id).kill()
     thread.join(timeout=60)
     assert not thread.is_alive()
     assert "died during exec" in str(outcome.get("error")), outcome
     with pytest.raises(SandboxError):
         sb.exec("true")
     sb.close()
-    assert _containers(**{"airgap.sandbox": sb.id}) == []
+    assert containers(**{"airgap.sandbox": sb.id}) == []
     assert list(run_dir.iterdir()) == []
 
 
@@ -110,13 +97,13 @@ def test_sigkilled_harness_is_collected_by_gc(sandbox_image):
     proc, ids = _start_harness(sandbox_image)
     proc.send_signal(signal.SIGKILL)
     proc.wait()
-    left = [c for c in _containers(**{"airgap.owner_pid": str(proc.pid)})]
+    left = [c for c in containers(**{"airgap.owner_pid": str(proc.pid)})]
     assert sorted(c["labels"]["airgap.sandbox"] for c in left) == sorted(ids)  # nothing in-process could run
     assert not any(owner_alive(c["labels"]) for c in left)
     out = subprocess.run([*AIRGAP, "sandbox", "gc"], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr
-    assert _containers(**{"airgap.owner_pid": str(proc.pid)}) == []
-    dead = [r for r in DockerBackend().list() if r["labels"].get("airgap.owner_pid") and not owner_alive(r["labels"])]
+    assert containers(**{"airgap.owner_pid": str(proc.pid)}) == []
+    dead = [r for r in DockerRuntime().list() if r["labels"].get("airgap.owner_pid") and not owner_alive(r["labels"])]
     assert dead == []
 
 
@@ -127,30 +114,30 @@ def test_signals_clean_up_in_process(sandbox_image, signum):
     # SIGTERM: our handler closes the sandboxes, then chains to the default action (death by SIGTERM).
     # SIGINT: Python raises KeyboardInterrupt; atexit closes them.
     assert proc.wait(timeout=120) != 0
-    assert _containers(**{"airgap.owner_pid": str(proc.pid)}) == []
+    assert containers(**{"airgap.owner_pid": str(proc.pid)}) == []
     if signum == signal.SIGTERM:
         assert proc.returncode == -signal.SIGTERM
 
 
 def test_pool_hands_out_fresh_sandboxes_and_survives_a_death(sandbox_image):
     def live_ids() -> set[str]:
-        return {c["labels"]["airgap.sandbox"] for c in _containers(**{"airgap.owner_pid": str(os.getpid())})
+        return {c["labels"]["airgap.sandbox"] for c in containers(**{"airgap.owner_pid": str(os.getpid())})
                 if c["status"] == "running"}
 
     with SandboxPool(size=2, config=SandboxConfig(image=sandbox_image)) as pool:
         first = pool.acquire()
         first.write_file("/workspace/dirty", b"x")
         pool.release(first)
-        assert _wait_for(lambda: _containers(**{"airgap.sandbox": first.id}) == [])  # destroyed, never reused
+        assert wait_for(lambda: containers(**{"airgap.sandbox": first.id}) == [])  # destroyed, never reused
         # Two warm ones again; kill one of them from outside. acquire must still hand out a live, clean one.
-        assert _wait_for(lambda: len(live_ids()) == 2)
+        assert wait_for(lambda: len(live_ids()) == 2)
         victim = sorted(live_ids())[0]
-        DockerBackend().client.containers.get(_containers(**{"airgap.sandbox": victim})[0]["id"]).kill()
+        DockerRuntime().client.containers.get(containers(**{"airgap.sandbox": victim})[0]["id"]).kill()
         second = pool.acquire()
         assert second.id not in (first.id, victim)
         assert second.exec("ls /workspace").stdout == ""
         pool.release(second)
-    assert _wait_for(lambda: _containers(**{"airgap.owner_pid": str(os.getpid())}) == [])
+    assert wait_for(lambda: containers(**{"airgap.owner_pid": str(os.getpid())}) == [])
 
 
 def test_cli_run_json(sandbox_image, tmp_path):

@@ -14,8 +14,8 @@ from sandbox_helpers import echo_app
 
 from airgap.sandbox import SandboxError
 from airgap.sandbox.ca import CertificateAuthority
+from airgap.sandbox.config import parse_size, pick_runtime
 from airgap.sandbox.gateway import Gateway
-from airgap.sandbox.sandbox import parse_size, pick_runtime
 
 
 @pytest.fixture(scope="module")

@@ -1,0 +1,52 @@
+"""Agents: anything with ``reset(obs, info)`` and ``act(obs, info) -> action``, built from a spec string.
+
+``make_agent(spec)`` builds one from a string, so command lines and episode-log headers
+can name an agent:
+
+==========================  ==============================================================
+``oracle``                  replays the task's oracle calls (proves a task solvable)
+``noop``                    submits ``""`` at once (must score 0 everywhere)
+``random[:SEED]``           fuzzing: random, malformed and hostile actions, seeded
+``hf:PATH``                 a transformers causal LM + tokenizer from a LOCAL folder
+``openai:URL#MODEL``        any OpenAI-compatible ``/chat/completions`` endpoint (e.g. vLLM
+                            or llama.cpp on loopback); ``URL`` is the base, e.g.
+                            ``http://127.0.0.1:8000/v1``; key from ``$OPENAI_API_KEY``
+==========================  ==============================================================
+
+The loop that drives an agent is the usual gymnasium one::
+
+    agent = make_agent("oracle")
+    obs, info = env.reset(seed=0)
+    agent.reset(obs, info)
+    while True:
+        obs, reward, terminated, truncated, info = env.step(agent.act(obs, info))
+        if terminated or truncated:
+            break
+
+Model agents keep the chat (OpenAI message format) and expose the last model call in
+``agent.last_call`` (input messages, output message, token usage, latency) so a runner
+can write it to the episode log as a ``model`` event.
+"""
+from __future__ import annotations
+
+from .base import AGENTS, Agent, make_agent, register_agent
+from .chat import SYSTEM_PROMPT, ChatAgent
+from .fuzz import RandomAgent
+from .scripted import NoopAgent, OracleAgent
+
+
+def __getattr__(name: str):
+    """The model agents import lazily (torch, transformers)."""
+    if name == "HFAgent":
+        from .hf import HFAgent
+
+        return HFAgent
+    if name == "OpenAIAgent":
+        from .openai import OpenAIAgent
+
+        return OpenAIAgent
+    raise AttributeError(name)
+
+
+__all__ = ["AGENTS", "SYSTEM_PROMPT", "Agent", "ChatAgent", "HFAgent", "NoopAgent", "OpenAIAgent", "OracleAgent", "RandomAgent",
+           "make_agent", "register_agent"]

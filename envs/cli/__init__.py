@@ -1,0 +1,39 @@
+"""The `airgap` command: the root app, which mounts one sub-command group per module (sandbox, corpus, tasks, replay, ...)."""
+from __future__ import annotations
+
+import importlib
+
+import typer
+
+app = typer.Typer(
+    help="Airgap: sandboxed, offline evaluation environment for agentic models.\n\n"
+    "Start with `airgap sandbox build`, `airgap corpus build-default`, then `airgap tasks list` and `airgap evaluate`.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+
+# (module, attribute, sub-command name): groups of commands, each a typer app of its own.
+_GROUPS = [
+    ("airgap.sandbox.cli", "app", "sandbox"),
+    ("airgap.corpus.cli", "app", "corpus"),
+    ("airgap.envs.cli.tasks", "app", "tasks"),
+    ("airgap.envs.cli.replay", "app", "replay"),
+]
+# (module, function, command name): single commands at the top level.
+_COMMANDS = [
+    ("airgap.envs.cli.evaluate", "evaluate", "evaluate"),
+    ("airgap.envs.cli.replay", "export", "export"),
+]
+
+for _mod, _attr, _name in _GROUPS:
+    app.add_typer(getattr(importlib.import_module(_mod), _attr), name=_name)
+for _mod, _attr, _name in _COMMANDS:
+    app.command(_name)(getattr(importlib.import_module(_mod), _attr))
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

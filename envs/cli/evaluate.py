@@ -1,0 +1,56 @@
+"""`airgap evaluate`: run an agent over a task suite (bundled or a file of your own), with a progress bar and a results table."""
+from __future__ import annotations
+
+import typer
+
+
+def evaluate(
+    suite: str = typer.Option("webqa", help="Task suite: a bundled name (`airgap tasks list`) or a path to a YAML file."),
+    agent: str = typer.Option("oracle", help="Agent spec: oracle, noop, random[:SEED], hf:PATH (local model), openai:URL#MODEL."),
+    out: str = typer.Option(None, help="Evaluation folder (results.jsonl, logs/, report.html). Default: runs/<suite>-<agent>."),
+    workers: int = typer.Option(2, min=1, help="Episodes in parallel (one process and one warm sandbox each)."),
+    seed: int = typer.Option(0, help="Seed passed to every reset()."),
+    task: list[str] = typer.Option(None, "--task", help="Only these task ids (repeatable)."),
+    limit: int = typer.Option(None, min=1, help="Only the first N tasks of the suite."),
+) -> None:
+    """Run an agent over a task suite and write results, episode logs and an HTML report.
+
+    Run the same command again to resume: finished episodes are kept, unfinished ones run.
+
+    \b
+    Examples:
+      airgap evaluate                                  # oracle over webqa: proves the world is solvable
+      airgap evaluate --agent noop --out runs/floor    # the do-nothing floor (must be 0%)
+      airgap evaluate --suite sandbox --workers 4
+      airgap evaluate --agent hf:/models/qwen --limit 10
+    """
+    from pathlib import Path
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from airgap.envs.runner import EvalConfig, EvaluationError, run_evaluation
+    from airgap.envs.runner.report import print_summary
+    from airgap.envs.tasks import TaskFileError
+
+    cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
+                     workers=workers, seed=seed, tasks=task or None, limit=limit)
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[last]}")) as bar:
+        handle = bar.add_task(f"{suite} / {agent}", total=None, last="")
+
+        def on_result(row: dict, done: int, total: int) -> None:
+            last = f"{row['task_id']}: " + (f"[red]{row['error']}[/red]" if "error" in row else f"reward {row['reward']:.2f}")
+            bar.update(handle, completed=done, total=total, last=last)
+
+        try:
+            run_evaluation(cfg, on_result=on_result)
+        except (EvaluationError, TaskFileError) as e:
+            bar.stop()
+            typer.echo(f"error: {e}", err=True)
+            raise typer.Exit(2) from None
+    import json
+
+    summary = json.loads((Path(cfg.out) / "summary.json").read_text())
+    print_summary(summary, Path(cfg.out))
+    if summary["harness_failures"]:
+        raise typer.Exit(1)

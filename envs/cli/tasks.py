@@ -1,0 +1,107 @@
+"""`airgap tasks`: what environments and tasks exist.
+
+    airgap tasks list              every registered env id and bundled suite, with task counts
+    airgap tasks show webqa-001    one task: instruction, world, budget, graders, oracle
+    airgap tasks check FILE.yaml   validate a suite file (what gym.make would complain about)
+"""
+from __future__ import annotations
+
+import json
+from collections import Counter
+
+import typer
+
+app = typer.Typer(help="List and inspect task suites and the environments that serve them.", no_args_is_help=True)
+
+
+def _rows():
+    """(env id or "", suite name, Suite or None, error or None) for every registered env and bundled suite."""
+    from airgap.envs import ENVS
+    from airgap.envs.tasks import TaskFileError, available_suites, load_suite
+
+    rows, seen = [], set()
+    for env_id, suite in ENVS.items():
+        seen.add(suite)
+        try:
+            rows.append((env_id, suite, load_suite(suite), None))
+        except TaskFileError as e:
+            rows.append((env_id, suite, None, str(e)))
+    for suite in available_suites():
+        if suite not in seen:
+            try:
+                rows.append(("", suite, load_suite(suite), None))
+            except TaskFileError as e:
+                rows.append(("", suite, None, str(e)))
+    return rows
+
+
+@app.command("list")
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
+    """Every registered env id and bundled task suite, with task counts per kind."""
+    rows = _rows()
+    if as_json:
+        out = [
+            {"env_id": e or None, "suite": s, "version": su.version if su else None, "tasks": len(su) if su else 0,
+             "kinds": dict(Counter(t.kind or "-" for t in su.tasks)) if su else {}, "path": str(su.path) if su else None,
+             "error": err}
+            for e, s, su, err in rows
+        ]
+        typer.echo(json.dumps(out, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="Airgap environments and task suites")
+    table.add_column("env id", no_wrap=True)
+    table.add_column("suite", no_wrap=True)
+    for col in ("version", "tasks", "max steps"):
+        table.add_column(col, justify="right")
+    table.add_column("kinds")
+    for env_id, suite, su, err in rows:
+        if su is None:
+            why = "file missing" if "not found" in err else "invalid: `airgap tasks check " + suite + "`"
+            table.add_row(env_id or "-", suite, "-", "0", "-", f"[red]{why}[/red]")
+            continue
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(t.kind or "-" for t in su.tasks).items()))
+        table.add_row(env_id or "-", suite, str(su.version), str(len(su)), str(su.max_steps), kinds)
+    Console().print(table)
+
+
+@app.command()
+def show(task_id: str = typer.Argument(..., help="A task id, e.g. webqa-001."),
+         as_json: bool = typer.Option(False, "--json", help="Print the task as JSON.")) -> None:
+    """One task: instruction, reference answer, world, budget, graders and oracle."""
+    for _env_id, _suite, su, _err in _rows():
+        if su is None:
+            continue
+        for t in su.tasks:
+            if t.id == task_id:
+                d = t.to_dict()
+                if as_json:
+                    typer.echo(json.dumps(d, indent=2, ensure_ascii=False))
+                    return
+                import yaml
+                from rich.console import Console
+                from rich.panel import Panel
+                from rich.syntax import Syntax
+
+                c = Console()
+                c.print(Panel(t.instruction, title=f"{t.id} ({t.suite} v{t.suite_version}, {t.kind or 'no kind'})"))
+                rest = {k: v for k, v in d.items() if k not in ("id", "instruction", "suite", "suite_version", "kind")}
+                c.print(Syntax(yaml.safe_dump(rest, sort_keys=False, allow_unicode=True), "yaml"))
+                return
+    typer.echo(f"no task {task_id!r}; `airgap tasks list` shows the suites, `airgap tasks show ID` takes an id from them", err=True)
+    raise typer.Exit(1)
+
+
+@app.command()
+def check(path: str = typer.Argument(..., help="A suite name or a path to a suite YAML file.")) -> None:
+    """Validate a suite file: schema, tools, grader specs, oracle calls. Exit 1 with every problem listed."""
+    from airgap.envs.tasks import TaskFileError, load_suite
+
+    try:
+        su = load_suite(path)
+    except TaskFileError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    typer.echo(f"{su.path}: suite {su.name} v{su.version}, {len(su)} tasks, OK")

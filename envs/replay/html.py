@@ -1,0 +1,57 @@
+"""render_html: one self-contained HTML page for an episode (steps, full outputs, sandbox events, flags, rewards)."""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+
+from .episode import _SANDBOX_PREFIX, Episode, load_episode
+
+# --------------------------------------------------------------------------- HTML
+
+
+#: Outputs longer than this many lines start collapsed in the HTML page.
+COLLAPSE_LINES = 12
+
+
+def _sandbox_summary(ev: dict) -> str:
+    t = ev["type"][len(_SANDBOX_PREFIX):]
+    if t == "exec":
+        cmd = ev.get("argv") or ev.get("cmd") or ev.get("command")
+        if isinstance(cmd, list):
+            cmd = " ".join(map(str, cmd))
+        return f"exec {cmd!s} → exit {ev.get('exit_code')}"
+    if t == "http":
+        return f"{ev.get('method', 'GET')} {ev.get('url') or ev.get('host', '')} → {ev.get('status')}"
+    if t == "dns":
+        return f"dns {ev.get('name') or ev.get('host') or ev.get('query')} → {ev.get('answer', ev.get('result', ''))}"
+    if t == "egress_attempt":
+        return f"BLOCKED egress to {ev.get('host') or ev.get('dest') or ev.get('address') or '?'}"
+    if t in ("file_read", "file_write"):
+        size = ev.get("size", ev.get("bytes"))
+        return f"{t.replace('_', ' ')} {ev.get('path', '')}" + (f" ({size} bytes)" if size is not None else "")
+    return t.replace("_", " ")
+
+
+def render_html(episode: Episode | str | os.PathLike) -> str:
+    """One self-contained HTML page for an episode: header, steps with tool calls and full
+    outputs (long ones collapsed), sandbox events, flags, rewards and timings. No external
+    assets: styles are inline and nothing is fetched, so the file opens offline and can be
+    attached to a bug report as is."""
+    from airgap.envs.templates import render
+
+    ep = episode if isinstance(episode, Episode) else load_episode(episode)
+    header_rows = [(k, ep.header.get(k)) for k in (
+        "env_id", "task_id", "task_version", "seed", "agent", "started_at", "package_version", "git_revision",
+        "snapshot_manifest_hash", "image_digest", "backend_fixture_hash", "env_kwargs", "redaction", "parent",
+        "schema_version")]
+    return render(
+        "episode.html.j2",
+        sandbox_summary=_sandbox_summary,
+        COLLAPSE_LINES=COLLAPSE_LINES,
+        ep=ep,
+        header_rows=header_rows,
+        end_outcome={k: v for k, v in (ep.end or {}).items() if k not in ("prev", "hash", "seq", "type")},
+        generated=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
+        name=ep.path.name,
+    )
+

@@ -1,0 +1,41 @@
+"""Statistics of an evaluation: success rates with Wilson intervals, overall and per task kind."""
+from __future__ import annotations
+
+import math
+
+
+def wilson(successes: float, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% Wilson score interval for a success rate (well-behaved at 0 and 1, unlike the normal approximation)."""
+    if n == 0:
+        return (0.0, 0.0)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def summarize(rows: list[dict], total: int, failed: int = 0) -> dict:
+    """Success rate (reward >= 1) with its interval, overall and per task kind."""
+
+    def block(rs: list[dict]) -> dict:
+        n = len(rs)
+        solved = sum(1 for r in rs if r["reward"] >= 1.0)
+        lo, hi = wilson(solved, n)
+        return {
+            "episodes": n,
+            "solved": solved,
+            "success_rate": solved / n if n else 0.0,
+            "ci95": [lo, hi],
+            "mean_reward": sum(r["reward"] for r in rs) / n if n else 0.0,
+            "mean_steps": sum(r["steps"] for r in rs) / n if n else 0.0,
+            "tool_errors": sum(r.get("tool_errors", 0) for r in rs),
+        }
+
+    kinds = sorted({r.get("kind") or "-" for r in rows})
+    return {
+        "tasks": total,
+        "finished": len(rows),
+        "harness_failures": failed,
+        "overall": block(rows),
+        "by_kind": {k: block([r for r in rows if (r.get("kind") or "-") == k]) for k in kinds},
+    }

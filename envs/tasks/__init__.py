@@ -1,0 +1,199 @@
+"""Task suites: YAML files of tasks, loaded and checked before any episode runs (the bundled ones live beside this module).
+
+A suite file (format: ``docs/task-format.md``) holds suite-wide defaults (``world``,
+``budget``) and a list of tasks; each task may override any default key. Loading
+merges the defaults into every task and checks everything that can be checked without
+running an episode, so a typo in a task file is an error at ``gym.make`` with the file,
+the task id and the key, never a surprise in step 40 of an evaluation:
+
+* the file's shape (a JSON schema, below), unique task ids;
+* every tool named exists, and every oracle call validates against its tool's schema;
+* every grader spec validates against its grader type, and no answer grader passes an
+  empty answer (a grader a do-nothing agent passes is a bug);
+* the oracle ends with ``submit``.
+
+Suites ship as package data beside this module (``airgap/envs/tasks/<name>.yaml``); a path to any YAML file
+works too (``AirgapEnv(suite="my_tasks.yaml")``).
+"""
+from __future__ import annotations
+
+import copy
+import functools
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from .schema import DEFAULT_BUDGET, DEFAULT_WORLD, SUITE_SCHEMA
+
+TASKS_DIR = Path(__file__).resolve().parent
+
+class TaskFileError(ValueError):
+    """A suite file that cannot be used; the message lists every problem with where it is."""
+
+
+@dataclass(frozen=True)
+class Task:
+    """One task with the suite's defaults merged in."""
+
+    id: str
+    suite: str
+    suite_version: int
+    instruction: str
+    graders: list[dict]
+    oracle: list[dict]
+    world: dict
+    budget: dict
+    kind: str = ""
+    answer: Any = None
+    supporting_urls: list[str] = field(default_factory=list)
+    setup: dict = field(default_factory=dict)
+
+    @property
+    def tools(self) -> list[str]:
+        names = list(self.world["tools"])
+        return names if "submit" in names else names + ["submit"]
+
+    def to_dict(self) -> dict:
+        return {
+            "id": self.id, "suite": self.suite, "suite_version": self.suite_version, "kind": self.kind,
+            "instruction": self.instruction, "answer": self.answer, "supporting_urls": list(self.supporting_urls),
+            "world": copy.deepcopy(self.world), "budget": dict(self.budget), "setup": copy.deepcopy(self.setup),
+            "graders": copy.deepcopy(self.graders), "oracle": copy.deepcopy(self.oracle),
+        }
+
+
+@dataclass(frozen=True)
+class Suite:
+    name: str
+    version: int
+    path: Path
+    tasks: tuple[Task, ...]
+    description: str = ""
+
+    def __len__(self) -> int:
+        return len(self.tasks)
+
+    def task(self, task_id: str) -> Task:
+        for t in self.tasks:
+            if t.id == task_id:
+                return t
+        raise KeyError(f"no task {task_id!r} in suite {self.name!r} ({self.path}); `airgap tasks list` shows the ids")
+
+    @property
+    def max_steps(self) -> int:
+        return max(t.budget["max_steps"] for t in self.tasks)
+
+
+def _yaml_load(path: Path) -> Any:
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    with path.open("r", encoding="utf-8") as f:
+        return yaml.load(f, Loader=loader)
+
+
+def suite_path(name_or_path: str | Path) -> Path:
+    """``webqa`` -> the bundled ``tasks/webqa.yaml``; a path (has a suffix or a slash) -> itself."""
+    s = str(name_or_path)
+    if s.endswith((".yaml", ".yml")) or "/" in s:
+        return Path(s)
+    return TASKS_DIR / f"{s}.yaml"
+
+
+def available_suites() -> list[str]:
+    """Names of the suites shipped with the package."""
+    return sorted(p.stem for p in TASKS_DIR.glob("*.yaml")) if TASKS_DIR.is_dir() else []
+
+
+def _merge(base: dict, override: dict | None) -> dict:
+    out = copy.deepcopy(base)
+    for k, v in (override or {}).items():
+        out[k] = {**out[k], **v} if isinstance(v, dict) and isinstance(out.get(k), dict) else copy.deepcopy(v)
+    return out
+
+
+def parse_suite(data: Any, path: Path) -> Suite:
+    """Check and build a :class:`Suite` from already-parsed YAML data."""
+    from jsonschema import Draft202012Validator
+
+    from airgap.envs import graders as _graders
+    from airgap.envs.tools import TOOLS
+
+    problems = [
+        f"{'/'.join(map(str, e.path)) or '(top level)'}: {e.message}"
+        for e in sorted(Draft202012Validator(SUITE_SCHEMA).iter_errors(data), key=lambda e: list(map(str, e.path)))
+    ]
+    if problems:
+        raise TaskFileError(f"{path}: not a valid task suite (see docs/task-format.md):\n  " + "\n  ".join(problems[:30]))
+
+    world_defaults = _merge(DEFAULT_WORLD, data.get("world"))
+    budget_defaults = _merge(DEFAULT_BUDGET, data.get("budget"))
+    seen: set[str] = set()
+    tasks = []
+    for raw in data["tasks"]:
+        where = f"task {raw['id']}"
+        if raw["id"] in seen:
+            problems.append(f"{where}: duplicate id")
+        seen.add(raw["id"])
+        world = _merge(world_defaults, raw.get("world"))
+        budget = _merge(budget_defaults, raw.get("budget"))
+        tools = list(world["tools"])
+        for name in tools:
+            if name not in TOOLS:
+                problems.append(f"{where}: world.tools: unknown tool {name!r} (known: {sorted(TOOLS)})")
+        for i, spec in enumerate(raw["graders"]):
+            errs = _graders.validate_spec(spec)
+            problems += [f"{where}: graders[{i}]: {m}" for m in errs]
+            if not errs and _graders.passes_on_empty_answer(spec):
+                problems.append(f"{where}: graders[{i}] ({spec['type']}) passes an empty answer: a do-nothing agent would score")
+        for i, call in enumerate(raw["oracle"]):
+            name = call["tool"]
+            if name not in tools and name != "submit":
+                problems.append(f"{where}: oracle[{i}]: tool {name!r} is not in this task's world.tools {tools}")
+            elif name in TOOLS:
+                problems += [f"{where}: oracle[{i}] ({name}): {m}" for m in TOOLS[name].validate(call.get("args", {}))]
+        if raw["oracle"][-1]["tool"] != "submit":
+            problems.append(f"{where}: the oracle must end with a submit call")
+        if len(raw["oracle"]) > budget["max_steps"]:
+            problems.append(f"{where}: the oracle needs {len(raw['oracle'])} steps but budget.max_steps is {budget['max_steps']}")
+        tasks.append(
+            Task(
+                id=raw["id"], suite=data["suite"], suite_version=data["version"], instruction=raw["instruction"],
+                graders=raw["graders"], oracle=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw["oracle"]],
+                world=world, budget=budget, kind=raw.get("kind", ""), answer=raw.get("answer"),
+                supporting_urls=raw.get("supporting_urls", []), setup=raw.get("setup", {}),
+            )
+        )
+    if problems:
+        raise TaskFileError(f"{path}: {len(problems)} problem(s):\n  " + "\n  ".join(problems[:50]))
+    return Suite(name=data["suite"], version=data["version"], path=path, tasks=tuple(tasks), description=data.get("description", ""))
+
+
+@functools.lru_cache(maxsize=32)
+def _load_cached(path: Path, mtime_ns: int) -> Suite:
+    try:
+        data = _yaml_load(path)
+    except yaml.YAMLError as e:
+        raise TaskFileError(f"{path}: not valid YAML: {e}") from None
+    return parse_suite(data, path)
+
+
+def load_suite(name_or_path: str | Path) -> Suite:
+    """Load and check a suite by bundled name (``webqa``) or by path (cached until the file changes)."""
+    path = suite_path(name_or_path).resolve()
+    if not path.is_file():
+        raise TaskFileError(
+            f"task suite {str(name_or_path)!r} not found at {path}; bundled suites: {available_suites() or 'none yet'}. "
+            "Pass a path to a YAML file (format: docs/task-format.md)."
+        )
+    return _load_cached(path, path.stat().st_mtime_ns)
+
+
+def peek_max_steps(name_or_path: str | Path, default: int = DEFAULT_BUDGET["max_steps"]) -> int:
+    """The largest ``max_steps`` of a suite without validating it (cheap enough for import-time registration)."""
+    try:
+        data = _yaml_load(suite_path(name_or_path))
+        base = (data.get("budget") or {}).get("max_steps", default)
+        return max([base] + [(t.get("budget") or {}).get("max_steps", base) for t in data.get("tasks") or []])
+    except Exception:  # noqa: BLE001 - a missing/broken file is reported by load_suite at make() time
+        return default

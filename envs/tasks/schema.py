@@ -1,0 +1,86 @@
+"""The suite file's schema and defaults: what a task file may say (docs/task-format.md is the prose version)."""
+from __future__ import annotations
+
+DEFAULT_WORLD = {"snapshot": "default", "tools": ["search", "open", "find", "click", "submit"], "backends": [], "sandbox": {}}
+DEFAULT_BUDGET = {"max_steps": 20, "tool_timeout": 20, "total_tool_seconds": 300}
+
+_TOOL_CALL = {
+    "type": "object",
+    "properties": {"tool": {"type": "string"}, "args": {"type": "object"}},
+    "required": ["tool"],
+    "additionalProperties": False,
+}
+_WORLD = {
+    "type": "object",
+    "properties": {
+        "snapshot": {"type": "string"},
+        "tools": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+        "backends": {"type": "array", "items": {"type": "string"}},
+        "sandbox": {
+            "type": "object",
+            "properties": {
+                "image": {"type": "string"},
+                "memory": {"type": "string", "pattern": "^[0-9]+[kmgKMG]?$"},
+                "cpus": {"type": "number", "exclusiveMinimum": 0},
+                "pids": {"type": "integer", "minimum": 16},
+                "workspace_size": {"type": "string"},
+                "tmp_size": {"type": "string"},
+                "env": {"type": "object", "additionalProperties": {"type": "string"}},
+            },
+            "additionalProperties": False,
+        },
+    },
+    "additionalProperties": False,
+}
+_BUDGET = {
+    "type": "object",
+    "properties": {
+        "max_steps": {"type": "integer", "minimum": 1},
+        "tool_timeout": {"type": "number", "exclusiveMinimum": 0},
+        "total_tool_seconds": {"type": "number", "exclusiveMinimum": 0},
+    },
+    "additionalProperties": False,
+}
+SUITE_SCHEMA = {
+    "type": "object",
+    "properties": {
+        "suite": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]*$"},
+        "version": {"type": "integer", "minimum": 1},
+        "description": {"type": "string"},
+        "world": _WORLD,
+        "budget": _BUDGET,
+        "tasks": {
+            "type": "array",
+            "minItems": 1,
+            "items": {
+                "type": "object",
+                "properties": {
+                    "id": {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9_.-]*$"},
+                    "kind": {"type": "string"},
+                    "instruction": {"type": "string", "minLength": 1},
+                    "answer": {},
+                    "supporting_urls": {"type": "array", "items": {"type": "string"}},
+                    "notes": {"type": "string"},
+                    "world": _WORLD,
+                    "budget": _BUDGET,
+                    "setup": {
+                        "type": "object",
+                        "properties": {
+                            "files": {"type": "object", "additionalProperties": {"type": "string"}},
+                            "commands": {"type": "array", "items": {"type": "string"}},
+                        },
+                        "additionalProperties": False,
+                    },
+                    "graders": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+                    "oracle": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
+                },
+                "required": ["id", "instruction", "graders", "oracle"],
+                "additionalProperties": False,
+            },
+        },
+    },
+    "required": ["suite", "version", "tasks"],
+    "additionalProperties": False,
+}
+
+

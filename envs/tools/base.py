@@ -1,0 +1,263 @@
+"""Tool declaration: a typed function becomes a Tool (name, description, JSON schema, compiled validator, handler).
+
+A tool is a plain function whose first parameter is the episode's :class:`ToolContext` and
+whose other parameters are the arguments the agent passes. :func:`tool` turns it into a
+:class:`Tool`. The schema agents are given (the OpenAI / Hugging Face ``tools`` shape) is made
+from the signature and the Google-style docstring by ``transformers.utils.get_json_schema``,
+the same function chat templates use, when it is first needed (so importing the tools costs
+nothing); arguments are checked by a ``fastjsonschema`` validator compiled from that schema::
+
+    @tool
+    def write_file(ctx: ToolContext, path: str, content: str) -> str:
+        '''Write a text file in the sandbox, replacing it if it exists.
+
+        Args:
+            path: Absolute path, or relative to /workspace.
+            content: The full new content of the file.
+        '''
+
+Handlers return the observation text (or a :class:`ToolResult` when they need to say more,
+e.g. that the episode is over) and raise :class:`ToolError` for anything the agent can fix;
+the message is what the agent reads, so it says what to do instead.
+"""
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import types
+import typing
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+
+class ToolError(Exception):
+    """A tool call the agent can fix. ``kind`` goes to ``info["error"]``; the message to the agent."""
+
+    def __init__(self, message: str, kind: str = "tool_error"):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass
+class ToolResult:
+    """What a handler may return instead of a plain string."""
+
+    text: str
+    ok: bool = True
+    error: str | None = None  # an error kind, e.g. "timeout"; None when ok
+    done: bool = False  # True ends the episode (submit)
+    answer: str | None = None  # the submitted answer
+    truncated: bool = False  # the text was cut to the output cap
+
+
+@dataclass
+class ToolContext:
+    """Everything a tool may touch during one episode.
+
+    ``sandbox`` is an ``airgap.sandbox.Sandbox`` (anything with ``exec``, ``fetch``, ``read_file``
+    and ``write_file``). ``timeout`` is the per-call limit in seconds, already lowered by the env
+    to what is left of the episode's total tool time; every tool honours it (web tools pass it to
+    the gateway, which cancels a slower request). ``browser`` is the episode's
+    :class:`~airgap.envs.tools.browser.Browser`.
+    """
+
+    sandbox: Any
+    timeout: float = 20.0
+    max_output: int = 8000
+    browser: Any = None
+
+    def __post_init__(self) -> None:
+        if self.browser is None:
+            from .browser import Browser
+
+            self.browser = Browser()
+
+
+def _schema_shim(fn: Callable) -> Callable:
+    """A stand-in with ``fn``'s name, docstring and signature minus the context, for get_json_schema."""
+
+    def shim():  # pragma: no cover - never called
+        pass
+
+    sig = inspect.signature(fn)
+    hints = typing.get_type_hints(fn)
+    params = list(sig.parameters.values())[1:]
+    shim.__name__ = fn.__name__
+    shim.__doc__ = fn.__doc__
+    shim.__signature__ = sig.replace(parameters=params, return_annotation=inspect.Signature.empty)
+    shim.__annotations__ = {p.name: hints[p.name] for p in params}
+    return shim
+
+
+def _json_schema_types(schema: dict) -> dict:
+    """get_json_schema writes OpenAPI's ``nullable: true``; validators want JSON Schema's ``type: [t, "null"]``."""
+    out = {k: _json_schema_types(v) if isinstance(v, dict) else v for k, v in schema.items() if k != "nullable"}
+    if schema.get("nullable"):
+        t = out.get("type")
+        out["type"] = [*t, "null"] if isinstance(t, list) else [t, "null"]
+        if "enum" in out:
+            out["enum"] = [*out["enum"], None]
+    if isinstance(out.get("properties"), dict):
+        out["properties"] = {k: _json_schema_types(v) for k, v in out["properties"].items()}
+    return out
+
+
+def parameters_schema(fn: Callable) -> tuple[str, dict]:
+    """(description, JSON schema of the arguments) of a tool function, from its signature and docstring."""
+    from transformers.utils import get_json_schema
+
+    spec = get_json_schema(_schema_shim(fn))["function"]
+    params = _json_schema_types(spec.get("parameters") or {"type": "object", "properties": {}})
+    params.setdefault("required", [])
+    for name, p in list(inspect.signature(fn).parameters.items())[1:]:
+        if p.default is not inspect.Parameter.empty and p.default is not None:
+            params["properties"][name]["default"] = p.default
+    params["additionalProperties"] = False
+    return " ".join(spec["description"].split()), params
+
+
+@dataclass(frozen=True, eq=False)
+class Tool:
+    """One tool: what agents are told about it and the function that runs it."""
+
+    name: str
+    handler: Callable[..., Any]
+    _cache: dict = field(default_factory=dict, repr=False)
+
+    def _spec(self) -> tuple[str, dict]:
+        if "spec" not in self._cache:
+            self._cache["spec"] = parameters_schema(self.handler)
+        return self._cache["spec"]
+
+    @property
+    def description(self) -> str:
+        return self._spec()[0]
+
+    @property
+    def parameters(self) -> dict:
+        """JSON schema of the arguments object (a copy: callers may not change the tool)."""
+        return copy.deepcopy(self._spec()[1])
+
+    def schema(self) -> dict:
+        """The OpenAI / Hugging Face chat-template shape: {"type": "function", "function": {...}}."""
+        return {"type": "function", "function": {"name": self.name, "description": self.description, "parameters": self.parameters}}
+
+    def usage(self) -> str:
+        """One line an agent can copy: the call shape with every argument and its type."""
+        params = self._spec()[1]
+        required = set(params.get("required", []))
+        parts = []
+        for pname, p in params.get("properties", {}).items():
+            t = p.get("type")
+            t = "|".join(t) if isinstance(t, list) else t
+            parts.append(f'"{pname}": <{t}>' + ("" if pname in required else " (optional)"))
+        return f'{{"tool": "{self.name}", "args": {{{", ".join(parts)}}}}}'
+
+    def validate(self, args: Any) -> list[str]:
+        """Messages for every way ``args`` breaks the schema (empty when valid).
+
+        A validator compiled by fastjsonschema decides; when it says no, jsonschema words
+        every problem (the error path only, so the per-step cost is the compiled check).
+        """
+        import fastjsonschema
+
+        if "validator" not in self._cache:
+            self._cache["validator"] = fastjsonschema.compile(self._spec()[1])
+        try:
+            self._cache["validator"](args)
+            return []
+        except fastjsonschema.JsonSchemaValueException as e:
+            first = e.message
+        from jsonschema import Draft202012Validator
+
+        msgs = []
+        for err in sorted(Draft202012Validator(self._spec()[1]).iter_errors(args), key=lambda e: list(map(str, e.path))):
+            where = "/".join(map(str, err.path))
+            msgs.append(f"{where}: {err.message}" if where else err.message)
+        return msgs or [first]
+
+    def __call__(self, ctx: ToolContext, args: dict) -> ToolResult:
+        out = self.handler(ctx, **args)
+        return out if isinstance(out, ToolResult) else ToolResult(text=str(out))
+
+
+def _json_annotation(a: Any) -> bool:
+    """Whether a parameter annotation has a JSON schema: str/int/float/bool, Literal, list[X], dict[str, X], X | None."""
+    origin, args = typing.get_origin(a), typing.get_args(a)
+    if a in (str, int, float, bool):
+        return True
+    if origin is typing.Literal:
+        return all(isinstance(x, (str, int, float, bool)) for x in args)
+    if origin in (typing.Union, types.UnionType):
+        return all(x is type(None) or _json_annotation(x) for x in args)
+    if origin is list:
+        return len(args) == 1 and _json_annotation(args[0])
+    if origin is dict:
+        return len(args) == 2 and args[0] is str and _json_annotation(args[1])
+    return False
+
+
+def tool(fn: Callable | None = None, *, name: str | None = None):
+    """Make a :class:`Tool` from a function ``f(ctx, arg: type = default, ...)`` with a Google-style docstring."""
+
+    def build(f: Callable) -> Tool:
+        if not (f.__doc__ or "").strip():
+            raise ValueError(f"tool {f.__name__} needs a docstring: it is what the agent reads")
+        hints = typing.get_type_hints(f)
+        for pname in list(inspect.signature(f).parameters)[1:]:
+            if not _json_annotation(hints.get(pname)):
+                raise TypeError(f"tool {f.__name__}: no JSON schema for parameter {pname}: {hints.get(pname)!r}; "
+                                "use str, int, float, bool, Literal, list[X], dict[str, X] or X | None")
+        return Tool(name=name or f.__name__, handler=f)
+
+    return build(fn) if fn is not None else build
+
+
+# ---------------------------------------------------------------------------- the registry
+
+TOOLS: dict[str, Tool] = {}
+
+
+def register_tool(t: Tool) -> Tool:
+    """Make a tool available to task files (``world.tools``) by its name; returns it (usable as a decorator)."""
+    if t.name in TOOLS and TOOLS[t.name] is not t:
+        raise ValueError(f"a tool named {t.name!r} is already registered ({TOOLS[t.name].handler.__module__})")
+    TOOLS[t.name] = t
+    return t
+
+
+def toolset(names: list[str] | None = None) -> list[Tool]:
+    """The tools a world offers, in the given order (every registered tool when ``names`` is None); ``submit`` always."""
+    names = list(TOOLS) if names is None else list(names)
+    unknown = [n for n in names if n not in TOOLS]
+    if unknown:
+        raise ValueError(f"unknown tools {unknown}; registered tools are {sorted(TOOLS)}")
+    if "submit" not in names:
+        names.append("submit")
+    return [TOOLS[n] for n in dict.fromkeys(names)]
+
+
+def tool_schemas(tools: list[Tool]) -> list[dict]:
+    """The list agents are given (``tools=`` of an OpenAI request or of a chat template)."""
+    return [t.schema() for t in tools]
+
+
+def cap_text(text: str, limit: int) -> tuple[str, bool]:
+    """Keep the head and the tail of ``text`` within ``limit`` characters, with a marker between."""
+    if len(text) <= limit:
+        return text, False
+    head = limit * 2 // 3
+    tail = limit - head
+    cut = len(text) - head - tail
+    return f"{text[:head]}\n[... {cut} characters cut: output over {limit} characters ...]\n{text[len(text) - tail:]}", True
+
+
+def jsonable(x: Any) -> Any:
+    """A JSON-safe copy of anything an agent may send (for the log)."""
+    if isinstance(x, (bytes, bytearray)):
+        return bytes(x)
+    try:
+        return json.loads(json.dumps(x, allow_nan=False))
+    except (TypeError, ValueError, RecursionError):
+        return {"$repr": repr(x)[:10000]}

@@ -1,0 +1,191 @@
+"""Web tools: search the offline web, open and scroll pages, find in a page, follow links, send any HTTP request.
+
+Every request goes through ``sandbox.fetch``: the host-side request takes the same gateway
+dispatch and logging as ``curl`` inside the container, so the episode log records both the
+same way and ``url_visited`` graders see pages opened either way. Each request is bounded by
+the call's timeout (``ctx.timeout``), which the gateway enforces on the site's app.
+"""
+from __future__ import annotations
+
+import json
+import urllib.parse
+from typing import Literal
+
+from .base import ToolContext, ToolError, tool
+
+_REDIRECTS = (301, 302, 303, 307, 308)
+
+
+def _headers(resp) -> dict[str, str]:
+    return {k.lower(): v for k, v in dict(resp.headers).items()}
+
+
+def fetch(ctx: ToolContext, method: str, url: str, headers: dict | None = None, body: bytes | None = None,
+          follow: bool = True):
+    """``sandbox.fetch`` within the call's timeout, following up to 5 redirects (GET/HEAD). Returns (final_url, response)."""
+    from airgap.sandbox import SandboxError, SandboxTimeout
+
+    for _ in range(6):
+        try:
+            resp = ctx.sandbox.fetch(method, url, headers=headers, body=body, timeout=ctx.timeout)
+        except SandboxTimeout:
+            raise ToolError(f"{method} {url} timed out: the site did not answer within {ctx.timeout:g}s", "timeout") from None
+        except SandboxError as e:
+            raise ToolError(f"{method} {url} failed: {e}", "http_error") from None
+        location = _headers(resp).get("location")
+        if follow and method in ("GET", "HEAD") and resp.status in _REDIRECTS and location:
+            url = urllib.parse.urljoin(url, location)
+            continue
+        return url, resp
+    raise ToolError(f"too many redirects from {url}", "http_error")
+
+
+def check_url(url: str) -> str:
+    url = url.strip()
+    parts = urllib.parse.urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ToolError(f"{url!r} is not an http(s) URL; give a full URL such as https://docs.python.org/3.11/", "bad_args")
+    return url
+
+
+def _open_url(ctx: ToolContext, url: str, cursor: int) -> str:
+    from airgap.corpus import render_page
+
+    url = check_url(url)
+    final_url, resp = fetch(ctx, "GET", url)
+    if resp.status >= 400:
+        raise ToolError(f"{url} answered HTTP {resp.status}: the page is not in this offline web. "
+                        "Use search(query) to find pages that are.", "http_error")
+    page = render_page(bytes(resp.body), final_url, content_type=_headers(resp).get("content-type") or None)
+    if not page.title:
+        page.title = final_url
+    return ctx.browser.show(page, cursor)
+
+
+def _current(ctx: ToolContext):
+    if ctx.browser.current is None:
+        raise ToolError("no page is open yet: call search(query) or open(url) first", "no_page")
+    return ctx.browser.current
+
+
+def _link_url(ctx: ToolContext, link: int) -> str:
+    page = _current(ctx)
+    url = page.link(link)
+    if url is None:
+        hint = f"links on this page are numbered 1..{len(page.links)}" if page.links else "this page has no links"
+        raise ToolError(f"link [{link}] is not on the current page ({page.url}); {hint}", "bad_args")
+    return url
+
+
+@tool
+def search(ctx: ToolContext, query: str, k: int = 5) -> str:
+    """Search the web. Returns numbered results (title, URL, snippet); click(link=N) or open(url=...) opens one.
+
+    Args:
+        query: Keywords to search for.
+        k: How many results to return (1-20).
+    """
+    from airgap.corpus import SEARCH_HOST, RenderedPage
+
+    if not query.strip():
+        raise ToolError('the query is empty; give keywords, e.g. {"tool": "search", "args": {"query": "json dumps indent"}}',
+                        "bad_args")
+    k = max(1, min(int(k), 20))
+    url = f"https://{SEARCH_HOST}/api/search?" + urllib.parse.urlencode({"q": query, "k": k})
+    _, resp = fetch(ctx, "GET", url)
+    if resp.status != 200:
+        raise ToolError(f"the search engine answered HTTP {resp.status}; try again with other keywords", "http_error")
+    try:
+        hits = json.loads(bytes(resp.body))["hits"]
+    except (ValueError, KeyError, TypeError):
+        raise ToolError("the search engine returned an unreadable answer", "http_error") from None
+    lines = [f'Search results for "{query}": {len(hits)}']
+    links = []
+    for i, h in enumerate(hits, 1):
+        title = h.get("title") or h["url"]
+        links.append((i, title, h["url"]))
+        lines.append(f"[{i}]{title}")
+        lines.append(f"    {h['url']}")
+        snippet = " ".join(str(h.get("snippet") or "").split())
+        if snippet:
+            lines.append(f"    {snippet}")
+    if not hits:
+        lines.append("(no results: try fewer or different keywords)")
+    ctx.browser.show(RenderedPage(url=url, title=f"search: {query}", lines=lines, links=links))
+    return "\n".join(lines + (["[click(link=N) opens result N]"] if hits else []))
+
+
+@tool
+def open(ctx: ToolContext, url: str | None = None, link: int | None = None, cursor: int = 0) -> str:  # noqa: A001
+    """Open a web page as numbered lines with numbered links, or scroll the current page.
+
+    Give `url` to open a page, `link` to open link [N] of the current page, or neither to scroll
+    the current page to line `cursor`.
+
+    Args:
+        url: Full URL of a page to open.
+        link: Number of a link shown as [N] on the current page.
+        cursor: First line to show.
+    """
+    if url is not None and link is not None:
+        raise ToolError("give either url or link, not both", "bad_args")
+    cursor = max(0, int(cursor))
+    if url is not None:
+        return _open_url(ctx, url, cursor)
+    if link is not None:
+        return _open_url(ctx, _link_url(ctx, link), cursor)
+    _current(ctx)
+    return ctx.browser.view(cursor)
+
+
+@tool
+def find(ctx: ToolContext, pattern: str) -> str:
+    """Find the lines of the current page that contain a text (case-insensitive).
+
+    Args:
+        pattern: The text to look for.
+    """
+    page = _current(ctx)
+    if not pattern:
+        raise ToolError("the pattern is empty; give the text to look for", "bad_args")
+    hits = [i for i, _ in page.find(pattern)]
+    out = [f'{len(hits)} lines match "{pattern}" in {page.title} ({page.url})']
+    out += [f"L{i}: {page.lines[i]}" for i in hits[:50]]
+    if len(hits) > 50:
+        out.append(f"[{len(hits) - 50} more matches not shown; use a more specific pattern]")
+    if hits:
+        out.append("[open(cursor=N) shows the page from line N]")
+    return "\n".join(out)
+
+
+@tool
+def click(ctx: ToolContext, link: int) -> str:
+    """Open link [N] of the current page (search results are links too).
+
+    Args:
+        link: The number shown as [N] before the link text.
+    """
+    return _open_url(ctx, _link_url(ctx, link), 0)
+
+
+@tool
+def http(
+    ctx: ToolContext,
+    method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    url: str,
+    headers: dict[str, str] | None = None,
+    body: str | None = None,
+) -> str:
+    """Send an HTTP request to a site of this world and show the status, headers and body.
+
+    Args:
+        method: The HTTP method.
+        url: Full http(s) URL.
+        headers: Request headers.
+        body: Request body (text; JSON as a string).
+    """
+    url = check_url(url)
+    data = None if body is None else body.encode("utf-8", errors="surrogatepass")
+    _, resp = fetch(ctx, method, url, headers=headers, body=data, follow=False)
+    head = [f"HTTP {resp.status}"] + [f"{k}: {v}" for k, v in dict(resp.headers).items()]
+    return "\n".join(head) + "\n\n" + bytes(resp.body).decode("utf-8", errors="replace")

@@ -1,0 +1,101 @@
+"""What an episode runs in: the offline web of a snapshot, the simulated backends, and a sandbox from the process's shared pool.
+
+Opening a snapshot and starting containers are the slow parts of an episode, so every env
+of a process shares them: one opened :class:`~airgap.corpus.Snapshot` (and its gateway
+routes) per snapshot key, and one warm :func:`~airgap.sandbox.shared_pool` per sandbox
+configuration (an env beyond the pool's size gets a fresh container rather than waiting).
+"""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+_LOCK = threading.Lock()
+_WEBS: dict[str, tuple[Any, dict]] = {}
+
+
+def offline_web(snapshot: str) -> tuple[Any, dict]:
+    """(Snapshot, routes) for a world's ``snapshot`` key: "default", a path, or "none" (no web at all)."""
+    if snapshot == "none":
+        return None, {}
+    with _LOCK:
+        if snapshot not in _WEBS:
+            from airgap.corpus import Snapshot, default_snapshot_path, world_routes
+
+            path = default_snapshot_path() if snapshot == "default" else snapshot
+            if not Path(path).exists():
+                raise FileNotFoundError(
+                    f"snapshot {path} does not exist; build the bundled one with `airgap corpus build-default`"
+                    if snapshot == "default" else f"snapshot {path} does not exist; build it with `airgap corpus build`"
+                )
+            snap = Snapshot.open(path)
+            _WEBS[snapshot] = (snap, world_routes(snap))
+        return _WEBS[snapshot]
+
+
+def sandbox_config(sandbox: dict, image: str | None = None):
+    """A SandboxConfig from a task's ``world.sandbox`` mapping (``image`` overrides the task's)."""
+    from airgap.sandbox import SandboxConfig
+
+    keys = ("memory", "cpus", "pids", "workspace_size", "tmp_size")
+    kwargs: dict[str, Any] = {k: sandbox[k] for k in keys if k in sandbox}
+    if "env" in sandbox:
+        kwargs["env"] = dict(sandbox["env"])
+    img = image or sandbox.get("image")
+    if img:
+        kwargs["image"] = img
+    return SandboxConfig(**kwargs)
+
+
+@dataclass
+class World:
+    """One episode's world, live: the snapshot, the gateway routes, and the sandbox bound to them.
+
+    ``open`` takes a sandbox (warm from the shared pool, or fresh) with the routes and the
+    event sink bound; ``close`` gives it back, always.
+    """
+
+    spec: dict  # the task's `world` mapping
+    snapshot: Any = None
+    routes: dict = field(default_factory=dict)
+    sandbox: Any = None
+    _pool: Any = None
+
+    @classmethod
+    def open(cls, spec: dict, *, sink: Any, mode: str = "pool", pool_size: int = 2, image: str | None = None) -> World:
+        snap, routes = offline_web(spec["snapshot"])
+        world = cls(spec=spec, snapshot=snap, routes=dict(routes))
+        cfg = sandbox_config(spec.get("sandbox", {}), image)
+        if mode == "fresh":
+            from airgap.sandbox import Sandbox
+
+            world.sandbox = Sandbox(cfg, routes=world.routes, sink=sink)
+        else:
+            from airgap.sandbox import shared_pool
+
+            world._pool = shared_pool(cfg, pool_size)
+            world.sandbox = world._pool.acquire(routes=world.routes, sink=sink, overflow=True)
+        return world
+
+    def pins(self) -> dict:
+        """What this world is made of, as the log header pins it and `airgap replay run` compares it."""
+        try:
+            image = self.sandbox.image_id
+        except Exception:  # noqa: BLE001 - "not known" is a valid header value
+            image = None
+        return {"snapshot_manifest_hash": getattr(self.snapshot, "manifest_hash", None), "image_digest": image}
+
+    def close(self) -> None:
+        sb, self.sandbox = self.sandbox, None
+        if sb is None:
+            return
+        try:
+            sb.set_sink(None)
+        except Exception:  # noqa: BLE001 - a dead sandbox is still released below
+            pass
+        if self._pool is None:
+            sb.close()
+        else:
+            self._pool.release(sb)
