@@ -14,21 +14,21 @@ COLLAPSE_LINES = 12
 
 
 def _sandbox_summary(ev: dict) -> str:
+    """One line for a sandbox event, from the fields the sandbox writes (listed in the log schema)."""
     t = ev["type"][len(_SANDBOX_PREFIX):]
     if t == "exec":
-        cmd = ev.get("argv") or ev.get("cmd") or ev.get("command")
-        if isinstance(cmd, list):
-            cmd = " ".join(map(str, cmd))
-        return f"exec {cmd!s} → exit {ev.get('exit_code')}"
+        cmd = ev.get("cmd")
+        cmd = " ".join(map(str, cmd)) if isinstance(cmd, list) else cmd
+        return f"exec {cmd!s} → exit {ev.get('exit_code')}" + (" (timed out)" if ev.get("timed_out") else "")
     if t == "http":
-        return f"{ev.get('method', 'GET')} {ev.get('url') or ev.get('host', '')} → {ev.get('status')}"
+        return f"{ev.get('method')} {ev.get('url')} → {ev.get('status')}" + (f" ({ev['error']})" if ev.get("error") else "")
     if t == "dns":
-        return f"dns {ev.get('name') or ev.get('host') or ev.get('query')} → {ev.get('answer', ev.get('result', ''))}"
+        return f"dns {ev.get('name')} ({ev.get('qtype')}) → {'in the world' if ev.get('known') else 'unknown host'}"
     if t == "egress_attempt":
-        return f"BLOCKED egress to {ev.get('host') or ev.get('dest') or ev.get('address') or '?'}"
+        what = ev.get("url") or ev.get("host") or ev.get("preamble") or ev.get("error") or "?"
+        return f"BLOCKED egress via {ev.get('via')}: {what}"
     if t in ("file_read", "file_write"):
-        size = ev.get("size", ev.get("bytes"))
-        return f"{t.replace('_', ' ')} {ev.get('path', '')}" + (f" ({size} bytes)" if size is not None else "")
+        return f"{t.replace('_', ' ')} {ev.get('path')} ({ev.get('size')} bytes)"
     return t.replace("_", " ")
 
 

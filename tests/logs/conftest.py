@@ -35,10 +35,10 @@ def write_episode(path, *, steps: int = 3, big: str | None = None, redact=None, 
         log.append("action", step=k, action={"tool": tool, "args": args}, tool=tool, args=args)
         log.append("validation", step=k, ok=True, error=None)
         if tool == "shell":
-            log.sink({"type": "exec", "sandbox": "sb-1", "argv": ["sh", "-c", args["cmd"]], "exit_code": 0,
+            log.sink({"type": "exec", "sandbox": "sb-1", "via": "init", "cmd": args["cmd"], "cwd": "/workspace", "exit_code": 0,
                       "stdout": big if k == 1 else f"{k}\n", "stderr": "", "duration_ms": 3.2})
             log.sink({"type": "http", "sandbox": "sb-1", "method": "GET", "url": "https://docs.python.org/3.11/",
-                      "status": 200, "bytes": 1234})
+                      "host": "docs.python.org", "source": "sandbox", "status": 200, "response_bytes": 1234})
         obs = big if k == 1 else f"output of step {k}"
         log.append("observation", step=k, observation=obs, reward=1.0 if k == steps else 0.0,
                    terminated=k == steps, truncated=False, info={"tool": tool, "ok": True})

@@ -238,8 +238,8 @@ def test_sink_tags_sandbox_events_with_the_current_step(tmp_path):
     p = tmp_path / "ep.jsonl"
     with EpisodeLog(p, {"env_id": "e"}) as log:
         log.append("action", step=2, action={"tool": "shell", "args": {}})
-        log.sink({"type": "exec", "sandbox": "abc", "seq": 9, "exit_code": 0})
-        log.sink({"type": "egress_attempt", "sandbox": "abc", "host": "example.com", "step": 5})
+        log.sink({"type": "exec", "sandbox": "abc", "seq": 9, "via": "init", "cmd": "true", "exit_code": 0})
+        log.sink({"type": "egress_attempt", "sandbox": "abc", "via": "dns", "host": "exfil.example", "qtype": "A", "step": 5})
     _, events = read_log(p)
     assert events[1]["type"] == "sandbox.exec" and events[1]["step"] == 2 and events[1]["sandbox_seq"] == 9
     assert events[2]["type"] == "sandbox.egress_attempt" and events[2]["step"] == 5
@@ -252,7 +252,7 @@ def test_sink_is_thread_safe(tmp_path):
     with EpisodeLog(p, {"env_id": "e"}) as log:
         def worker(n):
             for i in range(200):
-                log.sink({"type": "dns", "sandbox": f"s{n}", "name": f"h{i}.example"})
+                log.sink({"type": "dns", "sandbox": f"s{n}", "name": f"h{i}.example", "qtype": "A", "known": False})
         ts = [threading.Thread(target=worker, args=(n,)) for n in range(4)]
         for t in ts:
             t.start()

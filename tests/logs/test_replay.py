@@ -56,7 +56,7 @@ class Counter(gym.Env):
         if self.log:
             self.log.append("action", step=self.k, action=action, tool=call["tool"], args=call["args"])
             self.log.append("validation", step=self.k, ok=True, error=None)
-            self.log.sink({"type": "exec", "sandbox": "toy", "argv": ["add"], "exit_code": 0})
+            self.log.sink({"type": "exec", "sandbox": "toy", "via": "init", "cmd": ["add"], "exit_code": 0})
         reward, done = 0.0, False
         if call["tool"] == "add":
             self.value += int(call["args"]["n"])
