@@ -47,13 +47,14 @@ def chunk_text(text: str, words: int = WORDS) -> list[str]:
 
 
 @functools.lru_cache(maxsize=256)
-def _term_starts(heads: frozenset[str]) -> re.Pattern:
-    """Finds, in lower-cased text, the runs of word characters that begin with one of `heads`."""
+def _term_starts(stems: frozenset[str]) -> re.Pattern:
+    """Finds, in lower-cased text, the runs of word characters that begin like one of `stems`."""
+    heads = {s[:3] for s in stems}
     return re.compile("(?:" + "|".join(sorted(map(re.escape, heads))) + r")\w*")
 
 
-def _matching_words(text: str, stems: set[str]) -> list[int]:
-    """Indexes (in text.split()) of the words holding a token whose term is in `stems`, in order.
+def _matching_words(words: list[str], stems: set[str]) -> list[int]:
+    """Indexes in `words` (a text's whitespace-separated words) of those holding a token whose term is in `stems`.
 
     Only tokens that begin like a query stem are stemmed (Snowball keeps a word's first
     letters), found by one regular-expression scan; with the words joined by single spaces,
@@ -61,9 +62,9 @@ def _matching_words(text: str, stems: set[str]) -> list[int]:
     """
     if not stems:
         return []
-    low = " ".join(text.split()).lower()
+    low = " ".join(words).lower()
     cand: list[tuple[int, str]] = []
-    for m in _term_starts(frozenset(s[:3] for s in stems)).finditer(low):
+    for m in _term_starts(frozenset(stems)).finditer(low):
         pos, w = m.start(), m.group()
         if pos and (low[pos - 1].isalnum() or low[pos - 1] == "_"):
             continue  # inside a longer token: not where a token starts
@@ -82,7 +83,7 @@ def snippet(text: str, stems: set[str], width: int = 40) -> str:
     words = text.split()
     if len(words) <= width:
         return " ".join(words)
-    hits = _matching_words(text, stems)
+    hits = _matching_words(words, stems)
     best, best_count, lo = 0, 0, 0
     for hi, pos in enumerate(hits):  # two pointers over match positions: most matches within `width` words
         while pos - hits[lo] >= width:

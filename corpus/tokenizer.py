@@ -52,9 +52,9 @@ def terms(text: str) -> list[str]:
     return stem_words(words(text))
 
 
-def query_stems(query: str) -> set[str]:
+def query_stems(query: str) -> frozenset[str]:
     """The distinct terms of a query: what a snippet or a highlight counts as a match."""
-    return set(terms(query))
+    return frozenset(terms(query))
 
 
 def matches(word: str, stems: set[str]) -> bool:

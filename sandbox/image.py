@@ -38,9 +38,10 @@ FALLBACK_MIRROR = "http://deb.debian.org/debian"
 
 
 def cache_dir() -> Path:
-    """Where rootfs tarballs live between builds (``$XDG_CACHE_HOME/airgap`` or ``~/.cache/airgap``)."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return Path(base) / "airgap"
+    """Where rootfs tarballs live between builds: the one cache-folder rule, ``platformdirs.user_cache_dir("airgap")``."""
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("airgap"))
 
 
 def default_mirror() -> str:
