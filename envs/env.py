@@ -45,7 +45,7 @@ from . import graders as _graders
 from .spaces import UnicodeText
 from .tasks import Suite, Task, available_suites, load_suite
 from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, jsonable, parse_action, tool_schemas, toolset
-from .world import World
+from .world import Backends, World
 
 OBS_MAX_CHARS = 1 << 16  # the observation space's max_length; every observation is capped to it
 ACTION_MAX_CHARS = 1 << 17
@@ -84,12 +84,15 @@ class AirgapEnv(gym.Env[str, str]):
         image: str | None = None,
         max_output: int = 8000,
         render_mode: str | None = None,
+        world_seed: int | None = None,
+        closed_book: bool = False,
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
         if sandbox not in ("pool", "fresh"):
             raise ValueError(f"sandbox must be 'pool' or 'fresh', got {sandbox!r}")
-        self.suite: Suite = load_suite(suite)
+        self.suite: Suite = load_suite(suite, world_seed=world_seed)
+        self.closed_book = bool(closed_book)
         self.tasks: list[Task] = [self.suite.task(t) for t in task_ids] if task_ids else list(self.suite.tasks)
         self.render_mode = render_mode
         self.log_dir = Path(log_dir) if log_dir else None
@@ -98,7 +101,8 @@ class AirgapEnv(gym.Env[str, str]):
         # What `airgap replay run` passes back to gym.make (JSON only; where logs go is not part of it).
         suite_arg = suite if str(suite) in available_suites() else str(self.suite.path)  # a path, made absolute
         self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
-                           "image": image, "max_output": max_output}
+                           "image": image, "max_output": max_output, "world_seed": self.suite.world_seed,
+                           "closed_book": self.closed_book}
 
         self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
         self.action_space = UnicodeText(max_length=ACTION_MAX_CHARS)
@@ -106,6 +110,7 @@ class AirgapEnv(gym.Env[str, str]):
         self._order: list[int] = list(range(len(self.tasks)))
         self._next = 0
         self._world: World | None = None
+        self._backends = Backends()  # this env's backend instances, reused across its episodes
         self._log: Any = None
         self.log_path: Path | None = None
         self.task: Task | None = None
@@ -128,12 +133,13 @@ class AirgapEnv(gym.Env[str, str]):
             task = self.tasks[self._order[self._next % len(self.tasks)]]
             self._next += 1
         self.task = task
-        self.tools = {t.name: t for t in toolset(task.tools)}
+        # Closed-book: the same instruction with every tool but submit removed (the baseline of what the model knows).
+        self.tools = {t.name: t for t in toolset(["submit"] if self.closed_book else task.tools)}
         self._schemas = tool_schemas(list(self.tools.values()))
 
         self._http_events: list[dict] = []
         self._world = World.open(task.world, sink=self._on_event, mode=self._sandbox_mode, pool_size=self._pool_size,
-                                 image=self._image)
+                                 image=self._image, backends=self._backends, on_change=self._on_backend_change)
         # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.
         self.world_pins = self._world.pins()
         try:
@@ -171,7 +177,7 @@ class AirgapEnv(gym.Env[str, str]):
         t = self.task
         return {
             "task_id": t.id, "suite": t.suite, "suite_version": t.suite_version, "kind": t.kind,
-            "tools": copy.deepcopy(self._schemas), "max_steps": t.budget["max_steps"],
+            "world_seed": self.suite.world_seed, "tools": copy.deepcopy(self._schemas), "max_steps": t.budget["max_steps"],
             "step": 0, "error_count": 0,
         }
 
@@ -196,7 +202,6 @@ class AirgapEnv(gym.Env[str, str]):
             "seed": seed,
             "env_kwargs": jsonable(self.env_kwargs),
             **self.world_pins,
-            "backend_fixture_hash": None,
             "agent": jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),
         }
@@ -213,6 +218,12 @@ class AirgapEnv(gym.Env[str, str]):
                     f"task {task.id}: setup command {cmd!r} failed (exit {r.exit_code}, timed out: {r.timed_out}): "
                     f"{(r.stderr or r.stdout)[-500:]!r}. Fix the task's setup in {self.suite.path}."
                 )
+
+    def _on_backend_change(self, event: dict) -> None:
+        """A committed write to a backend (from the http tool or from curl inside the sandbox alike): logged with its diff."""
+        log = self._log
+        if log is not None and not log.closed:
+            log.append("backend_change", step=getattr(self, "_steps", 0), **event)
 
     def _on_event(self, event: dict) -> None:
         """The sandbox's event sink: keep gateway requests for graders, forward everything to the log."""
@@ -249,7 +260,7 @@ class AirgapEnv(gym.Env[str, str]):
         if result.done:
             terminated = True
             self._answer = result.answer
-            graded = _graders.grade(self.task.graders, self._grading_episode())
+            graded = _graders.grade(self._graders(), self._grading_episode())
             reward = graded.reward
             info["grades"] = graded.results
             info["answer"] = result.answer
@@ -322,8 +333,15 @@ class AirgapEnv(gym.Env[str, str]):
     def _how_to_call(self) -> str:
         return "Send one tool call per step as JSON, one of: " + " | ".join(t.usage() for t in self.tools.values())
 
+    def _graders(self) -> list[dict]:
+        """The task's graders; closed-book keeps only those on the answer (no evidence can be gathered without tools)."""
+        if not self.closed_book:
+            return self.task.graders
+        return [g for g in self.task.graders if _graders.GRADERS[g["type"]].uses_answer] or self.task.graders
+
     def _grading_episode(self) -> _graders.Episode:
-        return _graders.Episode(answer=self._answer, http_events=list(self._http_events), sandbox=self._sb, backends={})
+        return _graders.Episode(answer=self._answer, http_events=list(self._http_events), sandbox=self._sb,
+                                backends=dict(self._world.backends) if self._world is not None else {})
 
     # ------------------------------------------------------------------ end, render, close
 

@@ -4,9 +4,12 @@ Opening a snapshot and starting containers are the slow parts of an episode, so 
 of a process shares them: one opened :class:`~airgap.corpus.Snapshot` (and its gateway
 routes) per snapshot key, and one warm :func:`~airgap.sandbox.shared_pool` per sandbox
 configuration (an env beyond the pool's size gets a fresh container rather than waiting).
+Backends are stateful, so each env has its own instances, made once from the facts of the
+task's ``world_seed`` and reset to their seeded fixture at every episode (milliseconds).
 """
 from __future__ import annotations
 
+import functools
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -49,6 +52,29 @@ def sandbox_config(sandbox: dict, image: str | None = None):
     return SandboxConfig(**kwargs)
 
 
+@functools.lru_cache(maxsize=8)
+def world_facts(seed: int):
+    """The generated organisation of world ``seed`` (people, products, accounts...), made once per process."""
+    from airgap.envs.worldgen import generate
+
+    return generate(seed)
+
+
+class Backends:
+    """The backend instances of one env, kept across its episodes (keyed by world seed and names)."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple, dict[str, Any]] = {}
+
+    def get(self, names: list[str], seed: int) -> dict[str, Any]:
+        key = (tuple(names), seed)
+        if key not in self._made:
+            from airgap.envs.backends import make_backends
+
+            self._made[key] = make_backends(names, world_facts(seed))
+        return self._made[key]
+
+
 @dataclass
 class World:
     """One episode's world, live: the snapshot, the gateway routes, and the sandbox bound to them.
@@ -61,12 +87,22 @@ class World:
     snapshot: Any = None
     routes: dict = field(default_factory=dict)
     sandbox: Any = None
+    backends: dict = field(default_factory=dict)  # name -> Backend, reset to its seeded fixture
     _pool: Any = None
 
     @classmethod
-    def open(cls, spec: dict, *, sink: Any, mode: str = "pool", pool_size: int = 2, image: str | None = None) -> World:
+    def open(cls, spec: dict, *, sink: Any, mode: str = "pool", pool_size: int = 2, image: str | None = None,
+             backends: Backends | None = None, on_change: Any = None) -> World:
+        """Bind this episode's world. ``on_change(event)`` receives every committed backend write."""
         snap, routes = offline_web(spec["snapshot"])
         world = cls(spec=spec, snapshot=snap, routes=dict(routes))
+        if spec.get("backends"):
+            world.backends = (backends or Backends()).get(list(spec["backends"]), int(spec.get("world_seed", 0)))
+            for b in world.backends.values():
+                b.reset()
+                b.on_change = on_change
+                for host in b.hosts:
+                    world.routes[host] = b.app
         cfg = sandbox_config(spec.get("sandbox", {}), image)
         if mode == "fresh":
             from airgap.sandbox import Sandbox
@@ -85,9 +121,13 @@ class World:
             image = self.sandbox.image_id
         except Exception:  # noqa: BLE001 - "not known" is a valid header value
             image = None
-        return {"snapshot_manifest_hash": getattr(self.snapshot, "manifest_hash", None), "image_digest": image}
+        fixtures = {name: b.fixture_hash() for name, b in sorted(self.backends.items())} or None
+        return {"snapshot_manifest_hash": getattr(self.snapshot, "manifest_hash", None), "image_digest": image,
+                "backend_fixture_hash": fixtures}
 
     def close(self) -> None:
+        for b in self.backends.values():
+            b.on_change = None
         sb, self.sandbox = self.sandbox, None
         if sb is None:
             return

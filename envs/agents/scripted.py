@@ -19,7 +19,7 @@ class OracleAgent(ScriptedAgent):
         self._i = 0
 
     def reset(self, obs: str, info: dict) -> None:
-        task = load_suite(self.suite or info["suite"]).task(info["task_id"])
+        task = load_suite(self.suite or info["suite"], world_seed=info.get("world_seed")).task(info["task_id"])
         self._calls = [dict(c) for c in task.oracle]
         self._i = 0
 

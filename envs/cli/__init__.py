@@ -17,6 +17,7 @@ _GROUPS = [
     ("airgap.sandbox.cli", "app", "sandbox"),
     ("airgap.corpus.cli", "app", "corpus"),
     ("airgap.envs.cli.tasks", "app", "tasks"),
+    ("airgap.envs.cli.backends", "app", "backends"),
     ("airgap.envs.cli.replay", "app", "replay"),
 ]
 # (module, function, command name): single commands at the top level.

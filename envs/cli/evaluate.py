@@ -9,9 +9,11 @@ def evaluate(
     agent: str = typer.Option("oracle", help="Agent spec: oracle, noop, random[:SEED], hf:PATH (local model), openai:URL#MODEL."),
     out: str = typer.Option(None, help="Evaluation folder (results.jsonl, logs/, report.html). Default: runs/<suite>-<agent>."),
     workers: int = typer.Option(2, min=1, help="Episodes in parallel (one process and one warm sandbox each)."),
-    seed: int = typer.Option(0, help="Seed passed to every reset()."),
+    seed: int = typer.Option(0, help="Seed passed to every reset(); for a generated suite (worldqa) also the world it is made for."),
     task: list[str] = typer.Option(None, "--task", help="Only these task ids (repeatable)."),
     limit: int = typer.Option(None, min=1, help="Only the first N tasks of the suite."),
+    closed_book: bool = typer.Option(False, "--closed-book", help="Also run every task with only `submit` and report "
+                                     "the world uplift (success with the world minus closed-book) per task kind."),
 ) -> None:
     """Run an agent over a task suite and write results, episode logs and an HTML report.
 
@@ -23,6 +25,7 @@ def evaluate(
       airgap evaluate --agent noop --out runs/floor    # the do-nothing floor (must be 0%)
       airgap evaluate --suite sandbox --workers 4
       airgap evaluate --agent hf:/models/qwen --limit 10
+      airgap evaluate --suite webqa --closed-book      # does the suite measure tool use? (world uplift)
     """
     from pathlib import Path
 
@@ -33,7 +36,7 @@ def evaluate(
     from airgap.envs.tasks import TaskFileError
 
     cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
-                     workers=workers, seed=seed, tasks=task or None, limit=limit)
+                     workers=workers, seed=seed, tasks=task or None, limit=limit, closed_book=closed_book)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[last]}")) as bar:
         handle = bar.add_task(f"{suite} / {agent}", total=None, last="")

@@ -209,6 +209,11 @@ def world_changes(header: dict, pins: dict) -> list[str]:
         logged, now = header.get(key), pins.get(key)
         if logged and now and logged != now:
             out.append(f"{key.replace('_', ' ')}: logged {logged[:19]}…, now {now[:19]}…")
+    logged, now = header.get("backend_fixture_hash"), pins.get("backend_fixture_hash")
+    if isinstance(logged, dict) and isinstance(now, dict):
+        for name in sorted(set(logged) | set(now)):
+            if logged.get(name) != now.get(name):
+                out.append(f"backend {name} fixture: logged {str(logged.get(name))[:19]}…, now {str(now.get(name))[:19]}…")
     return out
 
 

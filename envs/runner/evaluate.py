@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .executors import EnvSpec, Job, make_executor
-from .stats import summarize
+from .stats import summarize, uplift
 
 RESULTS = "results.jsonl"
 
@@ -42,6 +42,7 @@ class EvalConfig:
     limit: int | None = None  # only the first N tasks (after `tasks`)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     executor: str = "local"
+    closed_book: bool = False  # also run every task with only `submit` (the baseline of what the agent already knows)
 
 
 def env_for_suite(suite: str) -> tuple[str, dict]:
@@ -79,11 +80,18 @@ def _append(path: Path, row: dict) -> None:
         os.fsync(f.fileno())
 
 
+def world_seed_of(cfg: EvalConfig) -> int | None:
+    """A generated suite (``worldqa``) is made for a world: the evaluation's seed picks it."""
+    from airgap.envs.tasks import is_generated
+
+    return cfg.seed if is_generated(cfg.suite) else None
+
+
 def plan(cfg: EvalConfig) -> list:
     """The tasks this evaluation covers, in suite order."""
     from airgap.envs.tasks import load_suite
 
-    tasks = list(load_suite(cfg.suite).tasks)
+    tasks = list(load_suite(cfg.suite, world_seed=world_seed_of(cfg)).tasks)
     if cfg.tasks:
         wanted = set(cfg.tasks)
         unknown = wanted - {t.id for t in tasks}
@@ -107,7 +115,11 @@ def _check_config(out: Path, cfg: EvalConfig) -> None:
 
 
 def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] | None = None) -> list[dict]:
-    """Run (or resume) an evaluation; returns every finished row, old and new. ``on_result(row, done, total)``."""
+    """Run (or resume) an evaluation; returns every finished row, old and new. ``on_result(row, done, total)``.
+
+    With ``closed_book`` every task runs twice, with the world and with only ``submit``; rows carry
+    ``condition`` ("world" or "closed_book") and the summary gives the world uplift per task kind.
+    """
     out = Path(cfg.out)
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -116,25 +128,40 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
     tasks = plan(cfg)
     env_id, suite_kwargs = env_for_suite(cfg.suite)
     kinds = {t.id: t.kind for t in tasks}
-    finished = {r["task_id"]: r for r in read_results(out) if "error" not in r and r["task_id"] in kinds}
-    todo = [Job(t.id, cfg.seed, cfg.agent) for t in tasks if t.id not in finished]
-    total = len(tasks)
+    conditions = ["world", "closed_book"] if cfg.closed_book else ["world"]
+    finished = {(r["task_id"], r.get("condition", "world")): r for r in read_results(out)
+                if "error" not in r and r["task_id"] in kinds and r.get("condition", "world") in conditions}
+    total = len(tasks) * len(conditions)
     if on_result:
         for row in finished.values():
             on_result(row, len(finished), total)
-    spec = EnvSpec(env_id, {**cfg.env_kwargs, **suite_kwargs}, str(logs.resolve()), suite=suite_kwargs.get("suite"))
-    for row in make_executor(cfg.executor, workers=cfg.workers).run(spec, todo):
-        row["kind"] = kinds[row["task_id"]]
-        if row.get("log"):
-            row["log"] = os.path.relpath(row["log"], out.resolve())
-        _append(out / RESULTS, row)
-        if "error" not in row:
-            finished[row["task_id"]] = row
-        if on_result:
-            on_result(row, len(finished), total)
-    rows = [finished[t.id] for t in tasks if t.id in finished]
-    errors = [r for r in read_results(out) if "error" in r and r["task_id"] not in finished]
-    summary = summarize(rows, total=total, failed=len({r["task_id"] for r in errors}))
+    executor = make_executor(cfg.executor, workers=cfg.workers)
+    for condition in conditions:
+        kwargs = {**cfg.env_kwargs, **suite_kwargs}
+        if world_seed_of(cfg) is not None:
+            kwargs["world_seed"] = world_seed_of(cfg)
+        if condition == "closed_book":
+            kwargs["closed_book"] = True
+        spec = EnvSpec(env_id, kwargs, str(logs.resolve()), suite=suite_kwargs.get("suite"))
+        todo = [Job(t.id, cfg.seed, cfg.agent) for t in tasks if (t.id, condition) not in finished]
+        for row in executor.run(spec, todo):
+            row["kind"] = kinds[row["task_id"]]
+            row["condition"] = condition
+            if row.get("log"):
+                row["log"] = os.path.relpath(row["log"], out.resolve())
+            _append(out / RESULTS, row)
+            if "error" not in row:
+                finished[(row["task_id"], condition)] = row
+            if on_result:
+                on_result(row, len(finished), total)
+    rows = [finished[(t.id, c)] for c in conditions for t in tasks if (t.id, c) in finished]
+    errors = [r for r in read_results(out) if "error" in r and (r["task_id"], r.get("condition", "world")) not in finished]
+    world_rows = [r for r in rows if r["condition"] == "world"]
+    summary = summarize(world_rows, total=len(tasks), failed=len({(r["task_id"], r.get("condition")) for r in errors}))
+    if cfg.closed_book:
+        closed = [r for r in rows if r["condition"] == "closed_book"]
+        summary["closed_book"] = summarize(closed, total=len(tasks))
+        summary["uplift"] = uplift(summary, summary["closed_book"])
     (out / "summary.json").write_text(json.dumps({"config": asdict(cfg), **summary}, indent=2, sort_keys=True))
     from .report import write_report
 

@@ -98,6 +98,15 @@ def print_summary(summary: dict, out: Path) -> None:
     add("overall", summary["overall"], style="bold")
     console = Console()
     console.print(table)
+    if summary.get("uplift"):
+        up = Table(title="World uplift (with the world minus closed-book)")
+        for col in ("kind", "with the world", "closed-book", "uplift", "95% CI"):
+            up.add_column(col, justify="left" if col == "kind" else "right")
+        rows = [*summary["uplift"]["by_kind"].items(), ("overall", summary["uplift"]["overall"])]
+        for name, u in rows:
+            up.add_row(name, f"{u['world']:.1%}", f"{u['closed_book']:.1%}", f"{u['uplift'] * 100:+.1f}",
+                       f"{u['ci95'][0] * 100:+.0f} … {u['ci95'][1] * 100:+.0f}", style="bold" if name == "overall" else None)
+        console.print(up)
     if summary["harness_failures"]:
         console.print(f"[red]{summary['harness_failures']} episode(s) failed in the harness[/red]; "
                       f"see {out / 'results.jsonl'} and run the same command again to retry them.")

@@ -1,4 +1,4 @@
-"""Statistics of an evaluation: success rates with Wilson intervals, overall and per task kind."""
+"""Statistics of an evaluation: success rates with Wilson intervals, overall and per task kind; world uplift."""
 from __future__ import annotations
 
 import math
@@ -39,3 +39,31 @@ def summarize(rows: list[dict], total: int, failed: int = 0) -> dict:
         "overall": block(rows),
         "by_kind": {k: block([r for r in rows if (r.get("kind") or "-") == k]) for k in kinds},
     }
+
+
+def difference_interval(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float, float]:
+    """(p_a - p_b, low, high): the difference of two success rates with Newcombe's 95% interval (from Wilson's)."""
+    (sa, na), (sb, nb) = a, b
+    if not na or not nb:
+        return (0.0, 0.0, 0.0)
+    pa, pb = sa / na, sb / nb
+    la, ua = wilson(sa, na)
+    lb, ub = wilson(sb, nb)
+    d = pa - pb
+    return (d, d - math.sqrt((pa - la) ** 2 + (ub - pb) ** 2), d + math.sqrt((ua - pa) ** 2 + (pb - lb) ** 2))
+
+
+def uplift(world: dict, closed: dict) -> dict:
+    """World uplift (success with the world minus success closed-book), overall and per kind, with intervals.
+
+    An interval that excludes 0 says the suite measures the use of the world, not what the agent remembers.
+    """
+
+    def one(w: dict, c: dict) -> dict:
+        d, lo, hi = difference_interval((w["solved"], w["episodes"]), (c["solved"], c["episodes"]))
+        return {"world": w["success_rate"], "closed_book": c["success_rate"], "uplift": d, "ci95": [lo, hi]}
+
+    kinds = sorted(set(world["by_kind"]) & set(closed["by_kind"]))
+    return {"overall": one(world["overall"], closed["overall"]),
+            "by_kind": {k: one(world["by_kind"][k], closed["by_kind"][k]) for k in kinds}}
+

@@ -18,7 +18,9 @@ works too (``AirgapEnv(suite="my_tasks.yaml")``).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
+import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +30,10 @@ import yaml
 from .schema import DEFAULT_BUDGET, DEFAULT_WORLD, SUITE_SCHEMA
 
 TASKS_DIR = Path(__file__).resolve().parent
+
+#: Suites generated per world seed, by name: "module:function" whose function(world_seed) returns the suite's data
+#: (the same shape as a suite file). Their tasks, answers and oracles are computed from the seeded world.
+GENERATED_SUITES: dict[str, str] = {}  # e.g. {"worldqa": "airgap.envs.tasks.worldqa:suite"}
 
 class TaskFileError(ValueError):
     """A suite file that cannot be used; the message lists every problem with where it is."""
@@ -71,6 +77,7 @@ class Suite:
     path: Path
     tasks: tuple[Task, ...]
     description: str = ""
+    world_seed: int | None = None  # the world a generated suite was made for; None for a suite file
 
     def __len__(self) -> int:
         return len(self.tasks)
@@ -101,8 +108,14 @@ def suite_path(name_or_path: str | Path) -> Path:
 
 
 def available_suites() -> list[str]:
-    """Names of the suites shipped with the package."""
-    return sorted(p.stem for p in TASKS_DIR.glob("*.yaml")) if TASKS_DIR.is_dir() else []
+    """Names of the suites shipped with the package: the bundled files and the generated suites."""
+    files = {p.stem for p in TASKS_DIR.glob("*.yaml")} if TASKS_DIR.is_dir() else set()
+    return sorted(files | set(GENERATED_SUITES))
+
+
+def is_generated(name: str | Path) -> bool:
+    """Whether ``name`` is a suite generated per world seed (``worldqa``), not a file."""
+    return str(name) in GENERATED_SUITES
 
 
 def _merge(base: dict, override: dict | None) -> dict:
@@ -138,6 +151,12 @@ def parse_suite(data: Any, path: Path) -> Suite:
         world = _merge(world_defaults, raw.get("world"))
         budget = _merge(budget_defaults, raw.get("budget"))
         tools = list(world["tools"])
+        if world.get("backends"):
+            from airgap.envs.backends import BACKENDS
+
+            for name in world["backends"]:
+                if name not in BACKENDS:
+                    problems.append(f"{where}: world.backends: unknown backend {name!r} (known: {sorted(BACKENDS)})")
         for name in tools:
             if name not in TOOLS:
                 problems.append(f"{where}: world.tools: unknown tool {name!r} (known: {sorted(TOOLS)})")
@@ -178,8 +197,19 @@ def _load_cached(path: Path, mtime_ns: int) -> Suite:
     return parse_suite(data, path)
 
 
-def load_suite(name_or_path: str | Path) -> Suite:
-    """Load and check a suite by bundled name (``webqa``) or by path (cached until the file changes)."""
+@functools.lru_cache(maxsize=8)
+def _load_generated(name: str, world_seed: int) -> Suite:
+    module, _, fn = GENERATED_SUITES[name].partition(":")
+    data = getattr(importlib.import_module(module), fn)(world_seed)
+    suite = parse_suite(data, Path(f"<{name}: generated for world {world_seed}>"))
+    return dataclasses.replace(suite, world_seed=world_seed)
+
+
+def load_suite(name_or_path: str | Path, world_seed: int | None = None) -> Suite:
+    """Load and check a suite by bundled name (``webqa``), by path (cached until the file changes), or generate one
+    (``worldqa``) for ``world_seed`` (default 0; ignored by suite files)."""
+    if is_generated(name_or_path):
+        return _load_generated(str(name_or_path), int(world_seed or 0))
     path = suite_path(name_or_path).resolve()
     if not path.is_file():
         raise TaskFileError(
@@ -191,6 +221,8 @@ def load_suite(name_or_path: str | Path) -> Suite:
 
 def peek_max_steps(name_or_path: str | Path, default: int = DEFAULT_BUDGET["max_steps"]) -> int:
     """The largest ``max_steps`` of a suite without validating it (cheap enough for import-time registration)."""
+    if is_generated(name_or_path):
+        return default
     try:
         data = _yaml_load(suite_path(name_or_path))
         base = (data.get("budget") or {}).get("max_steps", default)

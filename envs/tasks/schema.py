@@ -16,6 +16,7 @@ _WORLD = {
         "snapshot": {"type": "string"},
         "tools": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "backends": {"type": "array", "items": {"type": "string"}},
+        "world_seed": {"type": "integer", "minimum": 0},
         "sandbox": {
             "type": "object",
             "properties": {

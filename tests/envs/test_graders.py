@@ -1,7 +1,7 @@
 """Graders: each type on right, wrong and empty answers; reward 1 iff all pass; bad specs rejected."""
 import pytest
 
-from airgap.envs.graders import GRADERS, Episode, grade, normalize, normalize_url, passes_on_empty_answer, validate_spec
+from airgap.envs.graders import Episode, grade, normalize, normalize_url, passes_on_empty_answer, validate_spec
 
 
 def ok(spec, answer=None, **kw):
@@ -71,10 +71,10 @@ def test_sandbox_state_graders():
     assert not ok({"type": "command_output", "command": "true", "expected": "ko"}, sandbox=sb)
 
 
-def test_no_grader_is_a_stub():
-    """backend_state was a hook with nothing behind it: until backends exist, a task cannot name it."""
-    assert "backend_state" not in GRADERS
-    assert "unknown grader type 'backend_state'" in validate_spec({"type": "backend_state", "backend": "mail"})[0]
+def test_backend_state_without_backends_fails_with_a_reason():
+    r = grade([{"type": "backend_state", "expect": [{"backend": "mail", "table": "messages", "op": "insert"}]}], Episode(answer="x"))
+    assert r.reward == 0.0 and "not part of this world" in r.results[0]["detail"]
+    assert "doing nothing passes" in validate_spec({"type": "backend_state", "allow": [{"backend": "mail"}]})[0]
 
 
 def test_reward_is_one_iff_all_pass_and_every_verdict_is_reported():

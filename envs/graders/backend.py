@@ -1,0 +1,116 @@
+"""The backend_state grader: the final state of the world's backends and what the episode changed — required changes
+happened, and nothing else changed (collateral damage fails)."""
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .base import Episode, register_grader
+
+_PATTERN = {
+    "type": "object",
+    "properties": {
+        "backend": {"type": "string", "minLength": 1},
+        "table": {"type": "string", "minLength": 1},
+        "op": {"enum": ["insert", "update", "delete"]},
+        "where": {"type": "object"},
+        "fields": {"type": "array", "items": {"type": "string"}, "minItems": 1},
+    },
+    "required": ["backend"],
+    "additionalProperties": False,
+}
+_STATE = {
+    "type": "object",
+    "properties": {
+        "backend": {"type": "string", "minLength": 1},
+        "table": {"type": "string", "minLength": 1},
+        "where": {"type": "object"},
+        "count": {"type": "integer", "minimum": 0},
+    },
+    "required": ["backend", "table"],
+    "additionalProperties": False,
+}
+SCHEMA = {
+    "properties": {
+        "expect": {"type": "array", "items": _PATTERN},
+        "allow": {"type": "array", "items": _PATTERN},
+        "state": {"type": "array", "items": _STATE},
+        "strict": {"type": "boolean"},
+        "hook": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
+    },
+}
+
+
+def _check(spec: dict) -> list[str]:
+    if not any(spec.get(k) for k in ("expect", "state", "hook")):
+        return ["backend_state needs at least one of expect, state or hook (otherwise doing nothing passes)"]
+    return []
+
+
+def changes(backends: dict[str, Any]) -> list[dict]:
+    """Every object the episode changed, over all backends: the backends' own diffs against their fixtures."""
+    out: list[dict] = []
+    for b in backends.values():
+        out += b.diff(b.fixture_state(), b.state())
+    return out
+
+
+def _row_matches(row: dict | None, where: dict) -> bool:
+    return row is not None and all(row.get(k) == v for k, v in where.items())
+
+
+def matches(pattern: dict, change: dict) -> bool:
+    """Does one change (a diff row) fit a pattern? ``where`` is checked on the row after the change (before, for a
+    delete); ``fields`` limits an update to those fields."""
+    if change["backend"] != pattern["backend"] or pattern.get("table", change["table"]) != change["table"]:
+        return False
+    if pattern.get("op", change["op"]) != change["op"]:
+        return False
+    row = change["before"] if change["op"] == "delete" else change["after"]
+    if not _row_matches(row, pattern.get("where", {})):
+        return False
+    if "fields" in pattern and change["op"] == "update":
+        differ = {k for k in set(change["before"]) | set(change["after"]) if change["before"].get(k) != change["after"].get(k)}
+        return differ <= set(pattern["fields"])
+    return True
+
+
+def _describe(c: dict) -> str:
+    return f"{c['op']} {c['backend']}.{c['table']}[{c['id']}]"
+
+
+@register_grader("backend_state", SCHEMA, uses_answer=False, check=_check)
+def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """Required changes happened (``expect``), the final state holds (``state``), and — unless ``strict: false`` —
+    every other change is one the task allows (``allow``). Vocabulary: docs/task-format.md."""
+    names = {p["backend"] for key in ("expect", "allow", "state") for p in spec.get(key, [])}
+    missing = sorted(n for n in names if n not in ep.backends)
+    if missing:
+        return False, f"backend(s) {missing} are not part of this world (world.backends lists {sorted(ep.backends)})"
+    diff = changes(ep.backends)
+    problems = []
+    for p in spec.get("expect", []):
+        if not any(matches(p, c) for c in diff):
+            problems.append(f"expected change did not happen: {p}")
+    for s in spec.get("state", []):
+        b = ep.backends[s["backend"]]
+        rows = b.state()["tables"].get(s["table"], [])
+        n = sum(1 for r in rows if _row_matches(r, s.get("where", {})))
+        want = s.get("count")
+        if (want is None and n == 0) or (want is not None and n != want):
+            problems.append(f"{s['backend']}.{s['table']} has {n} rows matching {s.get('where', {})}, "
+                            f"expected {'at least 1' if want is None else want}")
+    if spec.get("strict", True):
+        allowed = spec.get("expect", []) + spec.get("allow", [])
+        collateral = [c for c in diff if not any(matches(p, c) for p in allowed)]
+        if collateral:
+            problems.append("collateral changes: " + ", ".join(_describe(c) for c in collateral[:10])
+                            + (f" (+{len(collateral) - 10} more)" if len(collateral) > 10 else ""))
+    if "hook" in spec:
+        mod, _, fn = spec["hook"].partition(":")
+        ok, detail = getattr(importlib.import_module(mod), fn)(ep, diff)
+        if not ok:
+            problems.append(f"hook {spec['hook']}: {detail}")
+    if problems:
+        return False, "; ".join(problems)
+    return True, f"{len(diff)} change(s), all as required: " + ", ".join(_describe(c) for c in diff[:10])
