@@ -1,4 +1,4 @@
-"""The built-in agent kinds, registered by spec: oracle, noop, random[:SEED], hf:PATH, openai:URL#MODEL."""
+"""The built-in agent kinds, registered by spec: oracle, decoy, noop, random[:SEED], hf:PATH, openai:URL#MODEL."""
 from __future__ import annotations
 
 from .base import register_agent
@@ -9,6 +9,14 @@ def _oracle(rest: str, suite: str | None):
     from .scripted import OracleAgent
 
     return OracleAgent(suite=suite)
+
+
+@register_agent("decoy", "decoy")
+def _decoy(rest: str, suite: str | None):
+    """Plays the task's wrong-but-plausible solution: a grader that passes it is broken."""
+    from .scripted import OracleAgent
+
+    return OracleAgent(suite=suite, calls="decoy")
 
 
 @register_agent("noop", "noop")

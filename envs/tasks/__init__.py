@@ -55,6 +55,7 @@ class Task:
     answer: Any = None
     supporting_urls: list[str] = field(default_factory=list)
     setup: dict = field(default_factory=dict)
+    decoy: list[dict] = field(default_factory=list)  # a wrong-but-plausible solution; graders must give it 0
 
     @property
     def tools(self) -> list[str]:
@@ -66,7 +67,7 @@ class Task:
             "id": self.id, "suite": self.suite, "suite_version": self.suite_version, "kind": self.kind,
             "instruction": self.instruction, "answer": self.answer, "supporting_urls": list(self.supporting_urls),
             "world": copy.deepcopy(self.world), "budget": dict(self.budget), "setup": copy.deepcopy(self.setup),
-            "graders": copy.deepcopy(self.graders), "oracle": copy.deepcopy(self.oracle),
+            "graders": copy.deepcopy(self.graders), "oracle": copy.deepcopy(self.oracle), "decoy": copy.deepcopy(self.decoy),
         }
 
 
@@ -171,6 +172,15 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 problems.append(f"{where}: oracle[{i}]: tool {name!r} is not in this task's world.tools {tools}")
             elif name in TOOLS:
                 problems += [f"{where}: oracle[{i}] ({name}): {m}" for m in TOOLS[name].validate(call.get("args", {}))]
+        for key in ("oracle", "decoy"):
+            for i, call in enumerate(raw.get(key, [])):
+                name = call["tool"]
+                if key == "decoy" and name not in tools and name != "submit":
+                    problems.append(f"{where}: decoy[{i}]: tool {name!r} is not in this task's world.tools {tools}")
+                elif key == "decoy" and name in TOOLS:
+                    problems += [f"{where}: decoy[{i}] ({name}): {m}" for m in TOOLS[name].validate(call.get("args", {}))]
+        if raw.get("decoy") and raw["decoy"][-1]["tool"] != "submit":
+            problems.append(f"{where}: the decoy must end with a submit call")
         if raw["oracle"][-1]["tool"] != "submit":
             problems.append(f"{where}: the oracle must end with a submit call")
         if len(raw["oracle"]) > budget["max_steps"]:
@@ -181,6 +191,7 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 graders=raw["graders"], oracle=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw["oracle"]],
                 world=world, budget=budget, kind=raw.get("kind", ""), answer=raw.get("answer"),
                 supporting_urls=raw.get("supporting_urls", []), setup=raw.get("setup", {}),
+                decoy=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw.get("decoy", [])],
             )
         )
     if problems:

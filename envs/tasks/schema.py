@@ -74,6 +74,8 @@ SUITE_SCHEMA = {
                     },
                     "graders": {"type": "array", "minItems": 1, "items": {"type": "object"}},
                     "oracle": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
+                    # a wrong-but-plausible solution (the obvious thing done to the wrong object): must score 0
+                    "decoy": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
                 },
                 "required": ["id", "instruction", "graders", "oracle"],
                 "additionalProperties": False,
