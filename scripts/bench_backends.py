@@ -11,8 +11,12 @@ What it measures, each figure against a baseline measured in the same run:
 3. For reference, the other reset scheme the design considered: SQLite's online backup API copying the template
    connection into the live one, on the same images (the backends use ``deserialize`` of the template bytes).
 4. ``state()`` and ``diff(fixture, state)`` per backend: what a ``backend_state`` grader pays once per episode.
+5. With Docker (skip with --no-gateway): a backend request from inside a sandbox (Python's urllib in the container,
+   through the in-container relay and the host gateway's TLS) and from the harness (``sb.fetch``, the http tool's
+   path), against calling the same ASGI app in-process; the env's ``http`` step against a direct ``sb.fetch``; and
+   office oracle episodes per minute when the office suite exists.
 
-Usage: .venv/bin/python scripts/bench_backends.py [--resets 2000] [--builds 30] [--seed 0]
+Usage: .venv/bin/python scripts/bench_backends.py [--resets 2000] [--builds 30] [--seed 0] [--requests 300] [--no-gateway]
 Timings depend on the machine and its load: compare ratios, not absolute numbers (tests never assert on these).
 """
 from __future__ import annotations
@@ -115,6 +119,8 @@ def main() -> None:
     ap.add_argument("--resets", type=int, default=2000, help="timed resets per backend")
     ap.add_argument("--builds", type=int, default=30, help="timed from-scratch fixture builds per backend")
     ap.add_argument("--seed", type=int, default=0, help="world seed")
+    ap.add_argument("--requests", type=int, default=300, help="timed requests per path in the gateway part")
+    ap.add_argument("--no-gateway", action="store_true", help="skip the part that needs Docker")
     args = ap.parse_args()
     console = Console(width=max(Console().width, 150))
     facts = generate(args.seed)
@@ -178,6 +184,133 @@ def main() -> None:
     worst = max(pct(time_resets(backends[n], dirty[n], 200, first_read=True), 0.99) for n in names)
     console.print(f"target: reset <= 10 ms per backend; worst p99 here (reset + first read) {us(worst)} µs "
                   f"({'met' if worst <= 0.010 else 'NOT met'}).")
+    if not args.no_gateway:
+        from airgap.sandbox import engine_reachable
+
+        if engine_reachable():
+            gateway_part(console, facts, args.requests)
+        else:
+            console.print("[yellow]no Docker engine: the gateway part is skipped (start dockerd, or pass --no-gateway)[/yellow]")
+
+
+INSIDE = """
+import http.client, json, ssl, sys, time, urllib.parse, urllib.request
+url, token, n = sys.argv[1], sys.argv[2], int(sys.argv[3])
+u = urllib.parse.urlsplit(url)
+headers = {"Authorization": "Bearer " + token}
+fresh, kept = [], []
+for _ in range(n + 20):  # a new connection (TLS handshake) per request, as curl or urllib.urlopen make
+    t0 = time.perf_counter()
+    with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=10) as r:
+        r.read()
+    fresh.append(time.perf_counter() - t0)
+conn = http.client.HTTPSConnection(u.hostname, context=ssl.create_default_context(), timeout=10)
+for _ in range(n + 20):  # one kept-alive connection, as requests.Session or an SDK client make
+    t0 = time.perf_counter()
+    conn.request("GET", u.path, headers=headers)
+    conn.getresponse().read()
+    kept.append(time.perf_counter() - t0)
+print(json.dumps({"fresh": fresh[20:], "kept": kept[20:]}))
+"""
+
+
+def gateway_part(console: Console, facts, n: int) -> None:
+    """Backend requests through the gateway (inside the sandbox, and from the harness) vs the ASGI app in-process."""
+    import json
+
+    from airgap.envs.env import AirgapEnv
+    from airgap.envs.world import Backends
+    from airgap.sandbox import Sandbox, close_shared_pools
+
+    bank = Backends().get(["bank"], facts.seed)["bank"]
+    user = facts.bank.accounts[0].holders[0]
+    token = facts.token("bank", user)
+    host = bank.hosts[0]
+    url = f"https://{host}/api/accounts"
+    api = _Api(bank, token=token)
+    for _ in range(20):
+        api.get("/api/accounts")
+    direct = []
+    for _ in range(n):
+        t0 = time.perf_counter()
+        api.get("/api/accounts")
+        direct.append(time.perf_counter() - t0)
+    with Sandbox(routes={h: bank.app for h in bank.hosts}) as sb:
+        sb.write_file("/tmp/bench.py", INSIDE)
+        r = sb.exec(["python3", "/tmp/bench.py", url, token, str(n)], timeout=300)
+        inside = json.loads(r.stdout)
+        harness = []
+        for i in range(n + 20):
+            t0 = time.perf_counter()
+            sb.fetch("GET", url, headers={"Authorization": f"Bearer {token}"})
+            if i >= 20:
+                harness.append(time.perf_counter() - t0)
+    d50 = statistics.median(direct)
+    t = Table(title=f"a bank request (GET /api/accounts, {n} times): through the gateway vs in-process")
+    for col in ("path", "p50 µs", "p99 µs", "p50 ratio", "p50 overhead µs"):
+        t.add_column(col, justify="left" if col == "path" else "right")
+    for name, xs in (("in-process ASGI (httpx ASGITransport)", direct), ("sb.fetch from the harness (the http tool)", harness),
+                     ("inside the sandbox, kept-alive HTTPS connection", inside["kept"]),
+                     ("inside the sandbox, new connection + TLS handshake each", inside["fresh"])):
+        m = statistics.median(xs)
+        t.add_row(name, us(m), us(pct(xs, 0.99)), f"{m / d50:.2f}x", us(m - d50))
+    console.print(t)
+
+    # the env's http step vs a direct sb.fetch of the same request (same sandbox, same gateway)
+    import yaml
+
+    suite = {"suite": "benchbank", "version": 1,
+             "world": {"snapshot": "none", "backends": ["bank"], "world_seed": facts.seed, "tools": ["http", "submit"]},
+             "budget": {"max_steps": 100000, "tool_timeout": 20, "total_tool_seconds": 100000},
+             "tasks": [{"id": "b", "instruction": "bench", "graders": [{"type": "contains", "expected": "x"}],
+                        "oracle": [{"tool": "submit", "args": {"answer": "x"}}]}]}
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "bench.yaml"
+        path.write_text(yaml.safe_dump(suite))
+        env = AirgapEnv(suite=str(path), pool_size=1)
+        env.reset(seed=0)
+        action = {"tool": "http", "args": {"method": "GET", "url": url, "headers": {"Authorization": f"Bearer {token}"}}}
+        steps, fetches = [], []
+        for i in range(n + 20):
+            t0 = time.perf_counter()
+            env.step(action)
+            t1 = time.perf_counter()
+            env._sb.fetch("GET", url, headers={"Authorization": f"Bearer {token}"})
+            t2 = time.perf_counter()
+            if i >= 20:
+                steps.append(t1 - t0)
+                fetches.append(t2 - t1)
+        env.close()
+    close_shared_pools()
+    s50, f50 = statistics.median(steps), statistics.median(fetches)
+    console.print(f"env http step p50 {us(s50)} µs vs direct sb.fetch p50 {us(f50)} µs: {s50 / f50:.3f}x "
+                  f"(target <= 1.10x)")
+    office_rate(console)
+
+
+def office_rate(console: Console) -> None:
+    """Office oracle episodes per minute with one env (when the office suite exists)."""
+    from airgap.envs.agents import make_agent
+    from airgap.envs.env import AirgapEnv
+    from airgap.envs.runner import run_episode
+    from airgap.envs.tasks import TaskFileError, load_suite
+    from airgap.sandbox import close_shared_pools
+
+    try:
+        suite = load_suite("office")
+    except TaskFileError:
+        console.print("office suite not built yet: no episodes/min figure")
+        return
+    env = AirgapEnv(suite="office", pool_size=2)
+    t0 = time.perf_counter()
+    rewards = [run_episode(env, make_agent("oracle"), t.id, 0, "oracle")["reward"] for t in suite.tasks]
+    dt = time.perf_counter() - t0
+    env.close()
+    close_shared_pools()
+    console.print(f"office oracle: {len(rewards)} episodes in {dt:.1f} s = {len(rewards) / dt * 60:.0f} episodes/min "
+                  f"with one env (mean reward {sum(rewards) / len(rewards):.2f})")
 
 
 if __name__ == "__main__":
