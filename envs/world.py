@@ -19,23 +19,30 @@ _LOCK = threading.Lock()
 _WEBS: dict[str, tuple[Any, dict]] = {}
 
 
-def offline_web(snapshot: str) -> tuple[Any, dict]:
-    """(Snapshot, routes) for a world's ``snapshot`` key: "default", a path, or "none" (no web at all)."""
+def offline_web(snapshot: str, world_seed: int = 0) -> tuple[Any, dict]:
+    """(Snapshot, routes) for a world's ``snapshot`` key: "default" (the bundled one), "world" (the generated web of
+    world ``world_seed``, built and cached on first use), a path, or "none" (no web at all)."""
     if snapshot == "none":
         return None, {}
+    key = f"world:{world_seed}" if snapshot == "world" else snapshot
     with _LOCK:
-        if snapshot not in _WEBS:
+        if key not in _WEBS:
             from airgap.corpus import Snapshot, default_snapshot_path, world_routes
 
-            path = default_snapshot_path() if snapshot == "default" else snapshot
+            if snapshot == "world":
+                from airgap.envs.worldgen.site import ensure_world_snapshot
+
+                path = ensure_world_snapshot(world_seed)
+            else:
+                path = default_snapshot_path() if snapshot == "default" else snapshot
             if not Path(path).exists():
                 raise FileNotFoundError(
                     f"snapshot {path} does not exist; build the bundled one with `airgap corpus build-default`"
                     if snapshot == "default" else f"snapshot {path} does not exist; build it with `airgap corpus build`"
                 )
             snap = Snapshot.open(path)
-            _WEBS[snapshot] = (snap, world_routes(snap))
-        return _WEBS[snapshot]
+            _WEBS[key] = (snap, world_routes(snap))
+        return _WEBS[key]
 
 
 def sandbox_config(sandbox: dict, image: str | None = None):
@@ -94,7 +101,7 @@ class World:
     def open(cls, spec: dict, *, sink: Any, mode: str = "pool", pool_size: int = 2, image: str | None = None,
              backends: Backends | None = None, on_change: Any = None) -> World:
         """Bind this episode's world. ``on_change(event)`` receives every committed backend write."""
-        snap, routes = offline_web(spec["snapshot"])
+        snap, routes = offline_web(spec["snapshot"], int(spec.get("world_seed", 0)))
         world = cls(spec=spec, snapshot=snap, routes=dict(routes))
         if spec.get("backends"):
             world.backends = (backends or Backends()).get(list(spec["backends"]), int(spec.get("world_seed", 0)))
