@@ -49,7 +49,8 @@ def _synthetic_step(k: int, log: EpisodeLog | None) -> None:
     info = {"step": k, "tool": "shell", "ok": True, "error": None, "truncated_output": False, "error_count": 0}
     exec_ev = {"type": "exec", "sandbox": "sb-bench", "cmd": f"echo {k}", "exit_code": 0, "duration_ms": 3.1,
                "stdout": obs, "stderr": "", "timed_out": False}
-    http_ev = {"type": "http", "sandbox": "sb-bench", "method": "GET", "url": "https://docs.python.org/3.11/", "status": 200}
+    http_ev = {"type": "http", "sandbox": "sb-bench", "source": "sandbox", "method": "GET", "url": "https://docs.python.org/3.11/",
+               "host": "docs.python.org", "status": 200}
     if log is not None:
         log.append("action", step=k, action=action, tool="shell", args=action["args"])
         log.append("validation", step=k, ok=True, error=None)
