@@ -23,6 +23,7 @@ from .tasks import peek_max_steps
 ENVS = {
     "airgap/WebQA-v0": "webqa",
     "airgap/Sandbox-v0": "sandbox",
+    "airgap/Office-v0": "office",
 }
 #: Serves any suite file: gym.make("airgap/Suite-v0", suite="my_tasks.yaml"). Its step budget is the suite's own.
 GENERIC_ENV_ID = "airgap/Suite-v0"

@@ -40,6 +40,11 @@ def _sid(prefix: str, *parts: str) -> str:
     return prefix + base64.b32encode(digest).decode()[:10]
 
 
+def dm_id(seed: int, a: str, b: str) -> str:
+    """The conversation id of the direct messages between users ``a`` and ``b`` in world ``seed`` (stable, as Slack's)."""
+    return _sid("D", str(seed), "dm", *sorted([a, b]))
+
+
 class Strict(BaseModel):
     model_config = ConfigDict(extra="forbid")
 

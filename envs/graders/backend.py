@@ -55,8 +55,17 @@ def changes(backends: dict[str, Any]) -> list[dict]:
     return out
 
 
+def _value_matches(value: Any, want: Any) -> bool:
+    """``want`` is a value (equal), or ``{"$contains": text | [texts]}`` (each a case-insensitive substring)."""
+    if isinstance(want, dict) and set(want) == {"$contains"}:
+        needles = want["$contains"] if isinstance(want["$contains"], list) else [want["$contains"]]
+        text = str(value if value is not None else "").casefold()
+        return all(str(n).casefold() in text for n in needles)
+    return value == want
+
+
 def _row_matches(row: dict | None, where: dict) -> bool:
-    return row is not None and all(row.get(k) == v for k, v in where.items())
+    return row is not None and all(_value_matches(row.get(k), v) for k, v in where.items())
 
 
 def matches(pattern: dict, change: dict) -> bool:

@@ -103,3 +103,13 @@ def test_specs_that_pass_an_empty_answer_are_detected():
     assert passes_on_empty_answer({"type": "regex", "pattern": "^$"}) is False
     assert passes_on_empty_answer({"type": "f1", "expected": "x", "threshold": 0.5}) is False
     assert normalize("The  Quick, brown fox!") == "quick brown fox"
+
+
+def test_backend_pattern_contains_operator():
+    from airgap.envs.graders.backend import matches
+
+    change = {"backend": "tracker", "table": "comments", "id": 7, "op": "insert", "before": None,
+              "after": {"issue": 3, "body": "Outage of 67 minutes; 396 customers saw errors (connection Pool)."}}
+    assert matches({"backend": "tracker", "table": "comments", "where": {"body": {"$contains": ["396", "67", "pool"]}}}, change)
+    assert not matches({"backend": "tracker", "where": {"body": {"$contains": ["396", "cache"]}}}, change)
+    assert matches({"backend": "tracker", "where": {"issue": 3, "body": {"$contains": "customers"}}}, change)

@@ -11,6 +11,8 @@ import airgap.envs
 from airgap.envs.agents import make_agent
 
 IDS = list(airgap.envs.ENVS)
+# office has its own, stricter check (oracle 1, noop 0, decoy 0, every request 2xx): tests/envs/test_office.py
+ORACLE_IDS = [i for i in IDS if i != "airgap/Office-v0"]
 
 
 @pytest.mark.parametrize("env_id", IDS)
@@ -23,7 +25,7 @@ def test_check_env(env_id, default_snapshot):
         env.close()
 
 
-@pytest.mark.parametrize("env_id", IDS)
+@pytest.mark.parametrize("env_id", ORACLE_IDS)
 def test_oracle_solves_every_task_and_noop_scores_zero(env_id, default_snapshot):
     env = gym.make(env_id)
     failures = []
