@@ -24,6 +24,7 @@ ENVS = {
     "airgap/WebQA-v0": "webqa",
     "airgap/Sandbox-v0": "sandbox",
     "airgap/Office-v0": "office",
+    "airgap/WorldQA-v0": "worldqa",  # generated per world seed: gym.make("airgap/WorldQA-v0", world_seed=3)
 }
 #: Serves any suite file: gym.make("airgap/Suite-v0", suite="my_tasks.yaml"). Its step budget is the suite's own.
 GENERIC_ENV_ID = "airgap/Suite-v0"

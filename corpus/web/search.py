@@ -1,4 +1,4 @@
-"""The search engine app: HTML results at ``/`` and ``/search?q=``, JSON at ``/api/search``."""
+"""The search engine app: HTML results at ``/`` and ``/search?q=``, JSON at ``/api/search``, the archive at ``/web/<date>/<url>``."""
 from __future__ import annotations
 
 import re
@@ -8,16 +8,18 @@ from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
 from .. import SEARCH_HOST
 from ..snapshot import MODES, Snapshot
 from ..tokenizer import TOKEN, matches, query_stems
+from .pages import page_response
 from .templates import TEMPLATES
 
 MAX_K = 100
 _SPLIT = re.compile(f"({TOKEN.pattern})")
+_DAY = re.compile(r"^(\d{4})-?(\d{2})-?(\d{2})$")  # 2025-02-07 or Wayback's 20250207
 
 
 def highlight(snippet: str, stems: set[str]) -> Markup:
@@ -83,4 +85,14 @@ def search_app(snap: Snapshot, host: str = SEARCH_HOST, as_of: str | None = None
         html, status = await run_in_threadpool(page_html, request)
         return HTMLResponse(html, status_code=status)
 
-    return Starlette(routes=[Route("/", page), Route("/search", page), Route("/api/search", api)])
+    async def archived(request: Request) -> Response:
+        """A page as it stood on a day (the capture current then): /web/2025-02-07/https://host/path, as the Wayback Machine."""
+        day = _DAY.match(request.path_params["when"])
+        target = request.path_params["target"] + (f"?{request.url.query}" if request.url.query else "")
+        if day is None or not target.startswith(("http://", "https://")):
+            return HTMLResponse("use /web/YYYY-MM-DD/https://host/path: a day, then the full URL of the page", status_code=400)
+        when = "-".join(day.groups())
+        return await run_in_threadpool(page_response, snap, target, when, f"https://{host}/")
+
+    return Starlette(routes=[Route("/", page), Route("/search", page), Route("/api/search", api),
+                             Route("/web/{when}/{target:path}", archived)])

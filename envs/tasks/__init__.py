@@ -33,7 +33,7 @@ TASKS_DIR = Path(__file__).resolve().parent
 
 #: Suites generated per world seed, by name: "module:function" whose function(world_seed) returns the suite's data
 #: (the same shape as a suite file). Their tasks, answers and oracles are computed from the seeded world.
-GENERATED_SUITES: dict[str, str] = {}  # e.g. {"worldqa": "airgap.envs.tasks.worldqa:suite"}
+GENERATED_SUITES: dict[str, str] = {"worldqa": "airgap.envs.worldgen.qa:worldqa_suite"}
 
 class TaskFileError(ValueError):
     """A suite file that cannot be used; the message lists every problem with where it is."""

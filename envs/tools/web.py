@@ -40,6 +40,25 @@ def fetch(ctx: ToolContext, method: str, url: str, headers: dict | None = None, 
     raise ToolError(f"too many redirects from {url}", "http_error")
 
 
+def _day(as_of: str | None) -> str | None:
+    """A YYYY-MM-DD day, or None; anything else is the agent's to fix."""
+    if as_of is None or not as_of.strip():
+        return None
+    import datetime as _dt
+
+    try:
+        return _dt.date.fromisoformat(as_of.strip()).isoformat()
+    except ValueError:
+        raise ToolError(f"as_of {as_of!r} is not a day; give it as YYYY-MM-DD, e.g. 2025-02-07", "bad_args") from None
+
+
+def archived(url: str, day: str) -> str:
+    """The web archive's address of ``url`` as it stood on ``day`` (served by the search engine, as the Wayback Machine)."""
+    from airgap.corpus import SEARCH_HOST
+
+    return f"https://{SEARCH_HOST}/web/{day}/{url}"
+
+
 def check_url(url: str) -> str:
     url = url.strip()
     parts = urllib.parse.urlsplit(url)
@@ -78,12 +97,13 @@ def _link_url(ctx: ToolContext, link: int) -> str:
 
 
 @tool
-def search(ctx: ToolContext, query: str, k: int = 5) -> str:
+def search(ctx: ToolContext, query: str, k: int = 5, as_of: str | None = None) -> str:
     """Search the web. Returns numbered results (title, URL, snippet); click(link=N) or open(url=...) opens one.
 
     Args:
         query: Keywords to search for.
         k: How many results to return (1-20).
+        as_of: Search the web as it stood on this day (YYYY-MM-DD) instead of today; its results open as of that day.
     """
     from airgap.corpus import SEARCH_HOST, RenderedPage
 
@@ -91,7 +111,8 @@ def search(ctx: ToolContext, query: str, k: int = 5) -> str:
         raise ToolError('the query is empty; give keywords, e.g. {"tool": "search", "args": {"query": "json dumps indent"}}',
                         "bad_args")
     k = max(1, min(int(k), 20))
-    url = f"https://{SEARCH_HOST}/api/search?" + urllib.parse.urlencode({"q": query, "k": k})
+    day = _day(as_of)
+    url = f"https://{SEARCH_HOST}/api/search?" + urllib.parse.urlencode({"q": query, "k": k, **({"as_of": day} if day else {})})
     _, resp = fetch(ctx, "GET", url)
     if resp.status != 200:
         raise ToolError(f"the search engine answered HTTP {resp.status}; try again with other keywords", "http_error")
@@ -99,11 +120,11 @@ def search(ctx: ToolContext, query: str, k: int = 5) -> str:
         hits = json.loads(bytes(resp.body))["hits"]
     except (ValueError, KeyError, TypeError):
         raise ToolError("the search engine returned an unreadable answer", "http_error") from None
-    lines = [f'Search results for "{query}": {len(hits)}']
+    lines = [f'Search results for "{query}"' + (f" as of {day}" if day else "") + f": {len(hits)}"]
     links = []
     for i, h in enumerate(hits, 1):
         title = h.get("title") or h["url"]
-        links.append((i, title, h["url"]))
+        links.append((i, title, archived(h["url"], day) if day else h["url"]))
         lines.append(f"[{i}]{title}")
         lines.append(f"    {h['url']}")
         snippet = " ".join(str(h.get("snippet") or "").split())
@@ -116,7 +137,8 @@ def search(ctx: ToolContext, query: str, k: int = 5) -> str:
 
 
 @tool
-def open(ctx: ToolContext, url: str | None = None, link: int | None = None, cursor: int = 0) -> str:  # noqa: A001
+def open(ctx: ToolContext, url: str | None = None, link: int | None = None, cursor: int = 0,  # noqa: A001
+         as_of: str | None = None) -> str:
     """Open a web page as numbered lines with numbered links, or scroll the current page.
 
     Give `url` to open a page, `link` to open link [N] of the current page, or neither to scroll
@@ -126,12 +148,14 @@ def open(ctx: ToolContext, url: str | None = None, link: int | None = None, curs
         url: Full URL of a page to open.
         link: Number of a link shown as [N] on the current page.
         cursor: First line to show.
+        as_of: Open the page as it stood on this day (YYYY-MM-DD), from the web archive, instead of today.
     """
     if url is not None and link is not None:
         raise ToolError("give either url or link, not both", "bad_args")
     cursor = max(0, int(cursor))
     if url is not None:
-        return _open_url(ctx, url, cursor)
+        day = _day(as_of)
+        return _open_url(ctx, archived(check_url(url), day) if day else url, cursor)
     if link is not None:
         return _open_url(ctx, _link_url(ctx, link), cursor)
     _current(ctx)

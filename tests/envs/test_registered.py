@@ -11,8 +11,9 @@ import airgap.envs
 from airgap.envs.agents import make_agent
 
 IDS = list(airgap.envs.ENVS)
-# office has its own, stricter check (oracle 1, noop 0, decoy 0, every request 2xx): tests/envs/test_office.py
-ORACLE_IDS = [i for i in IDS if i != "airgap/Office-v0"]
+# office and worldqa have their own, stricter checks: tests/envs/test_office.py (oracle 1, noop 0, decoy 0, every
+# request 2xx) and tests/worldgen/test_worldqa_env.py (two worlds, and every answer shown on the oracle's path)
+ORACLE_IDS = [i for i in IDS if i not in ("airgap/Office-v0", "airgap/WorldQA-v0")]
 
 
 @pytest.mark.parametrize("env_id", IDS)

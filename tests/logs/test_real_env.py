@@ -100,7 +100,7 @@ def _suite_tasks(suite):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("env_id,suite", [("airgap/Sandbox-v0", "sandbox"), ("airgap/WebQA-v0", "webqa"),
-                                           ("airgap/Office-v0", "office")])
+                                           ("airgap/Office-v0", "office"), ("airgap/WorldQA-v0", "worldqa")])
 def test_every_builtin_oracle_episode_reruns_without_divergence(sandbox_image, tmp_path, env_id, suite):
     from airgap.corpus import ensure_default_snapshot
     from airgap.envs.logs import verify

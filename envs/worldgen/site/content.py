@@ -17,7 +17,7 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from airgap.envs.worldgen.facts import COMPONENTS, PolicyRevision, WorldFacts, money, parse_iso, slugify
+from airgap.envs.worldgen.facts import COMPONENTS, CONDITIONS, SYMPTOMS, PolicyRevision, WorldFacts, money, parse_iso, slugify
 
 SITE_VERSION = 1  # bump when the site facts, the pages or the crawl change what a world's snapshot holds
 
@@ -367,7 +367,7 @@ class _Builder:
                 return text
 
     def _releases(self, product: str, package: str, a: date, b: date) -> tuple[list[Release], list[ConfigOption]]:
-        w, rnd, f = self.w, self.rnd, self.fake
+        w, rnd = self.w, self.rnd
         shipped = w.repos[0].milestones[0]
         major, minor = (int(x) for x in shipped.title.lstrip("v").split("."))
         r0 = parse_iso(shipped.due_on).date()
@@ -399,7 +399,8 @@ class _Builder:
             if is_minor:
                 rel.added = [self._feature(comps, package, taken) for _ in range(rnd.randint(2, 3))]
             for _ in range(rnd.randint(1, 3)):
-                rel.fixed.append(fixes.pop() if fixes else f"{rnd.choice(comps).capitalize()} {f.bs()} (#{rnd.randint(40, 99)})")
+                rel.fixed.append(fixes.pop() if fixes else
+                                 f"{rnd.choice(comps).capitalize()} {rnd.choice(SYMPTOMS)[1]} when {rnd.choice(CONDITIONS)}")
             releases.append(rel)
         # options: a few defaults change over the releases; the last change is missing from the configuration page
         kinds = rnd.sample(OPTION_KINDS, 8)
@@ -589,7 +590,7 @@ class _Builder:
 
     def _news(self, name: str, host: str, funding: Funding, releases: list[Release], a: date, b: date) -> News:
         w, rnd, f = self.w, self.rnd, self.fake
-        reporters = [f.name() for _ in range(3)]
+        reporters = [f"{f.first_name()} {f.last_name()}" for _ in range(3)]
         ceo = w.people[0]
         org = w.org
         arts = [
@@ -663,10 +664,8 @@ class _Builder:
                   "product": ["Product Designer", "Product Manager"], "support": ["Support Specialist"],
                   "sales": ["Account Executive"], "finance": ["Financial Analyst"], "people": ["Recruiter"]}
         out = []
-        n = rnd.randint(4, 6)
-        for k in range(n):
-            team = rnd.choice(sorted(titles))
-            title = rnd.choice(titles[team])
+        picks = rnd.sample([(team, title) for team in sorted(titles) for title in titles[team]], rnd.randint(4, 6))
+        for k, (team, title) in enumerate(picks):  # titles are distinct: "the Recruiter opening" names one
             location = rnd.choice([w.org.city, "Remote (US)", f.city()])
             if k in (0, 2):  # posted between the captures
                 posted, closed = _between(rnd, a + timedelta(days=1), b), None
