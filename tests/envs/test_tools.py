@@ -56,7 +56,7 @@ def test_validation_messages_name_the_problem():
 
 def test_builtin_tool_names_and_args_match_the_task_format():
     expected = {
-        "search": ["query", "k"], "open": ["url", "link", "cursor"], "find": ["pattern"], "click": ["link"],
+        "search": ["query", "k", "as_of"], "open": ["url", "link", "cursor", "as_of"], "find": ["pattern"], "click": ["link"],
         "shell": ["command", "timeout"], "python": ["code", "timeout"], "read_file": ["path"],
         "write_file": ["path", "content"], "http": ["method", "url", "headers", "body"], "submit": ["answer"],
     }
