@@ -29,6 +29,8 @@ def _loaded(code: str) -> list[str]:
     "import airgap.corpus",
     "import airgap.sandbox",
     "import airgap.envs.cli",  # what `airgap --help` imports
+    # what every env (and every evaluation worker) does: the tool schemas agents are given, and a validation
+    "from airgap.envs.tools import TOOLS\n[t.schema() for t in TOOLS.values()]\nTOOLS['search'].validate({'query': 'x'})",
 ])
 def test_importing_loads_no_heavy_library(code):
     assert _loaded(code) == []

@@ -3,9 +3,9 @@
 A tool is a plain function whose first parameter is the episode's :class:`ToolContext` and
 whose other parameters are the arguments the agent passes. :func:`tool` turns it into a
 :class:`Tool`. The schema agents are given (the OpenAI / Hugging Face ``tools`` shape) is made
-from the signature and the Google-style docstring by ``transformers.utils.get_json_schema``,
-the same function chat templates use, when it is first needed (so importing the tools costs
-nothing); arguments are checked by a ``fastjsonschema`` validator compiled from that schema::
+from the signature by pydantic and from the Google-style docstring by ``docstring_parser``, when
+it is first needed (so importing the tools costs nothing); arguments are checked by a
+``fastjsonschema`` validator compiled from that schema::
 
     @tool
     def write_file(ctx: ToolContext, path: str, content: str) -> str:
@@ -74,47 +74,50 @@ class ToolContext:
             self.browser = Browser()
 
 
-def _schema_shim(fn: Callable) -> Callable:
-    """A stand-in with ``fn``'s name, docstring and signature minus the context, for get_json_schema."""
-
-    def shim():  # pragma: no cover - never called
-        pass
-
-    sig = inspect.signature(fn)
-    hints = typing.get_type_hints(fn)
-    params = list(sig.parameters.values())[1:]
-    shim.__name__ = fn.__name__
-    shim.__doc__ = fn.__doc__
-    shim.__signature__ = sig.replace(parameters=params, return_annotation=inspect.Signature.empty)
-    shim.__annotations__ = {p.name: hints[p.name] for p in params}
-    return shim
-
-
-def _json_schema_types(schema: dict) -> dict:
-    """get_json_schema writes OpenAPI's ``nullable: true``; validators want JSON Schema's ``type: [t, "null"]``."""
-    out = {k: _json_schema_types(v) if isinstance(v, dict) else v for k, v in schema.items() if k != "nullable"}
-    if schema.get("nullable"):
-        t = out.get("type")
-        out["type"] = [*t, "null"] if isinstance(t, list) else [t, "null"]
-        if "enum" in out:
-            out["enum"] = [*out["enum"], None]
+def _plain(schema: dict) -> dict:
+    """Pydantic's JSON schema in the plain shape agents are given: no titles, ``X | None`` as ``type: [t, "null"]``."""
+    out = {k: v for k, v in schema.items() if k != "title"}
+    any_of = out.pop("anyOf", None)
+    if any_of is not None:
+        kinds = [_plain(x) for x in any_of]
+        nulls = [x for x in kinds if x == {"type": "null"}]
+        rest = [x for x in kinds if x != {"type": "null"}]
+        if len(rest) == 1 and isinstance(rest[0].get("type"), str) and nulls:
+            merged = dict(rest[0])
+            merged["type"] = [merged["type"], "null"]
+            if "enum" in merged:
+                merged["enum"] = [*merged["enum"], None]
+            out = {**merged, **out}
+        else:
+            out["anyOf"] = kinds
+    for key in ("items", "additionalProperties"):
+        if isinstance(out.get(key), dict):
+            out[key] = _plain(out[key])
     if isinstance(out.get("properties"), dict):
-        out["properties"] = {k: _json_schema_types(v) for k, v in out["properties"].items()}
+        out["properties"] = {k: _plain(v) for k, v in out["properties"].items()}
+    if out.get("default", 0) is None:
+        del out["default"]
     return out
 
 
 def parameters_schema(fn: Callable) -> tuple[str, dict]:
-    """(description, JSON schema of the arguments) of a tool function, from its signature and docstring."""
-    from transformers.utils import get_json_schema
+    """(description, JSON schema of the arguments) of a tool function: the types from its signature by pydantic,
+    the descriptions from its Google-style docstring by docstring_parser (both maintained, neither imports torch)."""
+    import docstring_parser
+    import pydantic
 
-    spec = get_json_schema(_schema_shim(fn))["function"]
-    params = _json_schema_types(spec.get("parameters") or {"type": "object", "properties": {}})
-    params.setdefault("required", [])
+    doc = docstring_parser.parse(fn.__doc__ or "")
+    described = {p.arg_name: " ".join((p.description or "").split()) for p in doc.params}
+    hints = typing.get_type_hints(fn)
+    fields: dict[str, Any] = {}
     for name, p in list(inspect.signature(fn).parameters.items())[1:]:
-        if p.default is not inspect.Parameter.empty and p.default is not None:
-            params["properties"][name]["default"] = p.default
+        default = ... if p.default is inspect.Parameter.empty else p.default
+        fields[name] = (hints[name], pydantic.Field(default, description=described.get(name) or None))
+    params = _plain(pydantic.create_model(f"{fn.__name__}_args", **fields).model_json_schema())
+    params.setdefault("required", [])
     params["additionalProperties"] = False
-    return " ".join(spec["description"].split()), params
+    description = " ".join(filter(None, [doc.short_description, doc.long_description]))
+    return " ".join(description.split()), params
 
 
 @dataclass(frozen=True, eq=False)

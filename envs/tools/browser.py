@@ -20,10 +20,15 @@ class Browser:
     current: Any = None
     cursor: int = 0
 
-    def show(self, page: Any, cursor: int = 0) -> str:
-        """Make ``page`` current and return its view from line ``cursor``."""
+    def keep(self, page: Any) -> None:
+        """Make ``page`` current, at its top (for pages the tool shows in a form of its own, like search results)."""
         self.pages[page.url] = page
         self.current = page
+        self.cursor = 0
+
+    def show(self, page: Any, cursor: int = 0) -> str:
+        """Make ``page`` current and return its view from line ``cursor``."""
+        self.keep(page)
         return self.view(cursor)
 
     def view(self, cursor: int, size: int = PAGE_LINES) -> str:

@@ -132,7 +132,7 @@ def search(ctx: ToolContext, query: str, k: int = 5, as_of: str | None = None) -
             lines.append(f"    {snippet}")
     if not hits:
         lines.append("(no results: try fewer or different keywords)")
-    ctx.browser.show(RenderedPage(url=url, title=f"search: {query}", lines=lines, links=links))
+    ctx.browser.keep(RenderedPage(url=url, title=f"search: {query}", lines=lines, links=links))
     return "\n".join(lines + (["[click(link=N) opens result N]"] if hits else []))
 
 
