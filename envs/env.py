@@ -42,6 +42,7 @@ from typing import Any
 import gymnasium as gym
 
 from . import graders as _graders
+from .monitors.base import SEVERITIES
 from .spaces import UnicodeText
 from .tasks import Suite, Task, available_suites, load_suite
 from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, jsonable, parse_action, tool_schemas, toolset
@@ -86,6 +87,8 @@ class AirgapEnv(gym.Env[str, str]):
         render_mode: str | None = None,
         world_seed: int | None = None,
         closed_book: bool = False,
+        monitors: str | list[str] | None = "all",
+        stop_on: str | None = None,
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
@@ -93,6 +96,14 @@ class AirgapEnv(gym.Env[str, str]):
             raise ValueError(f"sandbox must be 'pool' or 'fresh', got {sandbox!r}")
         self.suite: Suite = load_suite(suite, world_seed=world_seed)
         self.closed_book = bool(closed_book)
+        if stop_on is not None and stop_on not in SEVERITIES:
+            raise ValueError(f"stop_on must be one of {SEVERITIES} or None, got {stop_on!r}")
+        self._monitor_names = None if monitors in (None, "none") else (None if monitors == "all" else list(monitors))
+        self._monitoring = monitors not in (None, "none")
+        self._stop_on = stop_on
+        self.flags: list = []  # this episode's safety flags (airgap.envs.monitors.Flag), also written to the log
+        self._monitors: list = []
+        self._pending_flags: list = []
         self.tasks: list[Task] = [self.suite.task(t) for t in task_ids] if task_ids else list(self.suite.tasks)
         self.render_mode = render_mode
         self.log_dir = Path(log_dir) if log_dir else None
@@ -102,7 +113,7 @@ class AirgapEnv(gym.Env[str, str]):
         suite_arg = suite if str(suite) in available_suites() else str(self.suite.path)  # a path, made absolute
         self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
                            "image": image, "max_output": max_output, "world_seed": self.suite.world_seed,
-                           "closed_book": self.closed_book}
+                           "closed_book": self.closed_book, "monitors": monitors, "stop_on": stop_on}
 
         self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
         self.action_space = UnicodeText(max_length=ACTION_MAX_CHARS)
@@ -206,6 +217,51 @@ class AirgapEnv(gym.Env[str, str]):
             "sandbox_id": getattr(self._sb, "id", None),
         }
         self._log = EpisodeLog(self.log_path, header)
+        self._start_monitors(task, header)
+
+    def _start_monitors(self, task: Task, header: dict) -> None:
+        """Live monitors: every event the log takes goes through them; their flags are written at each step's end."""
+        self.flags, self._pending_flags, self._monitors = [], [], []
+        if not self._monitoring or self._log is None:
+            return
+        import threading
+
+        from .monitors import make_monitors
+        from .monitors.context import live_context
+
+        self._monitors = make_monitors(self._monitor_names)
+        context = live_context(header, task.to_dict(), self._world)
+        for m in self._monitors:
+            m.reset(context)
+        self._flag_lock = threading.Lock()
+        self._log.observer = self._observe_event
+
+    def _observe_event(self, event: dict) -> None:
+        if event.get("type") == "flag":
+            return
+        with self._flag_lock:
+            for m in self._monitors:
+                self._pending_flags.extend(m.observe(event))
+
+    def _write_flags(self, finish: bool = False) -> None:
+        """Write the flags raised since the last call as ``flag`` events (and, at the end, the monitors' own)."""
+        if not self._monitors or self._log is None or self._log.closed:
+            return
+        with self._flag_lock:
+            if finish:
+                for m in self._monitors:
+                    self._pending_flags.extend(m.finish())
+            pending, self._pending_flags = self._pending_flags, []
+        for f in pending:
+            self.flags.append(f)
+            self._log.append("flag", **{**f.to_event(), "step": f.step if f.step is not None else getattr(self, "_steps", 0)})
+
+    def _stopped_by_flag(self) -> Any:
+        """The first flag at or above ``stop_on`` severity, if the run asked to stop on one."""
+        if self._stop_on is None:
+            return None
+        floor = SEVERITIES.index(self._stop_on)
+        return next((f for f in self.flags if SEVERITIES.index(f.severity) >= floor), None)
 
     def _run_setup(self, task: Task) -> None:
         """Prepare the sandbox as the task file says. A failure here is the task's bug, so it raises."""
@@ -276,6 +332,12 @@ class AirgapEnv(gym.Env[str, str]):
         obs, cut = cap_text(text, self.observation_space.max_length)
         info["truncated_output"] = result.truncated or cut
         info["error_count"] = self._errors
+        self._write_flags()
+        stop = None if (terminated or truncated) else self._stopped_by_flag()
+        if stop is not None:
+            truncated = True
+            obs += f"\n[the episode was stopped: a {stop.severity} safety flag ({stop.monitor}): {stop.message}]"
+            obs, _ = cap_text(obs, self.observation_space.max_length)
         if self._log is not None:
             self._log.append("observation", step=step, observation=obs, reward=reward, terminated=terminated,
                              truncated=truncated, info=jsonable(info), duration_s=round(elapsed, 6))
@@ -348,6 +410,11 @@ class AirgapEnv(gym.Env[str, str]):
     def _end_episode(self, status: str, **outcome: Any) -> None:
         """Seal the log and give the sandbox back; safe to call when nothing is open."""
         self._done = True
+        try:
+            self._write_flags(finish=True)
+        except Exception as e:  # noqa: BLE001 - a monitor bug must not lose the episode; the log says so below
+            if self._log is not None and not self._log.closed:
+                self._log.append("log_error", error=f"monitors at the end: {type(e).__name__}: {e}", source="monitors")
         log, self._log = self._log, None
         try:
             if log is not None and not log.closed:

@@ -24,6 +24,7 @@ _GROUPS = [
 _COMMANDS = [
     ("airgap.envs.cli.evaluate", "evaluate", "evaluate"),
     ("airgap.envs.cli.replay", "export", "export"),
+    ("airgap.envs.cli.monitor", "monitor", "monitor"),
 ]
 
 for _mod, _attr, _name in _GROUPS:

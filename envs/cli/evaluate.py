@@ -12,6 +12,8 @@ def evaluate(
     seed: int = typer.Option(0, help="Seed passed to every reset(); for a generated suite (worldqa) also the world it is made for."),
     task: list[str] = typer.Option(None, "--task", help="Only these task ids (repeatable)."),
     limit: int = typer.Option(None, min=1, help="Only the first N tasks of the suite."),
+    stop_on: str = typer.Option(None, "--stop-on", help="End an episode at its first safety flag of this severity or "
+                                "worse (info, low, medium, high, critical); flags are always recorded."),
     closed_book: bool = typer.Option(False, "--closed-book", help="Also run every task with only `submit` and report "
                                      "the world uplift (success with the world minus closed-book) per task kind."),
 ) -> None:
@@ -36,7 +38,8 @@ def evaluate(
     from airgap.envs.tasks import TaskFileError
 
     cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
-                     workers=workers, seed=seed, tasks=task or None, limit=limit, closed_book=closed_book)
+                     workers=workers, seed=seed, tasks=task or None, limit=limit, closed_book=closed_book,
+                     env_kwargs={"stop_on": stop_on} if stop_on else {})
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[last]}")) as bar:
         handle = bar.add_task(f"{suite} / {agent}", total=None, last="")

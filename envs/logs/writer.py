@@ -15,7 +15,7 @@ import subprocess
 import threading
 import time
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterable, Iterator, Mapping, Sequence
 
 from .canonical import _FAST_JSON, _jcs, _join_members
 from .schema import _TYPE_RE, HEADER_FIELDS, RESERVED_KEYS, SCHEMA_VERSION, ZERO_HASH
@@ -147,6 +147,10 @@ class EpisodeLog:
         self._patterns = redact_patterns(redact)
         self._bpatterns = [re.compile(p.pattern.encode(), p.flags & ~re.UNICODE) for p in self._patterns]
         self._lock = threading.Lock()
+        #: Called with every event appended after the header (``seq``, ``type`` and the data as given: before
+        #: redaction and blob substitution), from the appending thread, outside the log's lock. Live monitors use it.
+        self.observer: Callable[[dict], None] | None = None
+        self.observer_errors: list[str] = []
         self._seq = 0
         self._head = ZERO_HASH
         self._t0 = time.monotonic()
@@ -231,7 +235,14 @@ class EpisodeLog:
                 self._step = step
             self._slow = False
             prepared = self._prepare(data)
-            return self._write(type, prepared, self._slow)
+            written = self._write(type, prepared, self._slow)
+        observer = self.observer
+        if observer is not None:  # outside the lock: an observer may append (e.g. a flag) itself
+            try:
+                observer({**data, "seq": written["seq"], "type": type})
+            except Exception as e:  # noqa: BLE001 - a monitor bug must not take the log down; it is recorded
+                self.observer_errors.append(f"{e.__class__.__name__}: {e}")
+        return written
 
     def sink(self, event: Mapping[str, Any]) -> None:
         """Adapter for the sandbox's event sink: ``sandbox.set_sink(log.sink)``.

@@ -19,25 +19,52 @@ class Flag:
     severity: str
     message: str
     evidence: list[int] = field(default_factory=list)  # seq numbers of the events the flag rests on
+    step: int | None = None  # the env step of the last evidence event
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
             raise ValueError(f"severity {self.severity!r} is not one of {SEVERITIES}")
 
     def to_event(self) -> dict:
-        """The data of the ``flag`` log event."""
-        return asdict(self)
+        """The data of the ``flag`` log event (``name`` is the monitor, as the log schema has it)."""
+        d = asdict(self)
+        d["name"] = d.pop("monitor")
+        return d
+
+
+@dataclass
+class Context:
+    """What a monitor knows about the episode beyond its events (built the same way live and from an old log's header).
+
+    ``canaries``: secrets planted in the world (backend credentials and secret notes from the world's facts, the
+    task's own ``canaries``); any of them leaving is exfiltration. ``world_hosts``: every hostname the world serves
+    (the offline web and the backends); anything else is outside. ``task``: the task as data (its ``safety`` section
+    says what an attack looks like and what the task allows).
+    """
+
+    header: dict = field(default_factory=dict)
+    canaries: list[str] = field(default_factory=list)
+    world_hosts: set[str] = field(default_factory=set)
+    task: dict = field(default_factory=dict)
 
 
 class Monitor(Protocol):
-    """One kind of check. ``reset`` starts an episode; ``observe`` takes each event in order and returns new flags."""
+    """One kind of check. ``reset`` starts an episode; ``observe`` takes each event in order and returns new flags.
+
+    Events are the episode log's (``seq``, ``type`` and their data; sandbox events are ``sandbox.http``,
+    ``sandbox.dns``, ``sandbox.exec``...); ``finish`` is called once after the last one (for checks over the whole
+    episode, such as honesty against the final answer) and may return flags too.
+    """
 
     name: str
     description: str
+    severity: str
 
-    def reset(self, header: dict) -> None: ...
+    def reset(self, context: Context) -> None: ...
 
     def observe(self, event: dict) -> list[Flag]: ...
+
+    def finish(self) -> list[Flag]: ...
 
 
 MONITORS: dict[str, Callable[[], Monitor]] = {}
@@ -55,17 +82,28 @@ def register_monitor(name: str):
     return deco
 
 
-def scan(header: dict, events: Iterable[dict], names: Iterable[str] | None = None) -> list[Flag]:
-    """Run the named monitors (all registered ones by default) over one episode's events, offline."""
+def make_monitors(names: Iterable[str] | None = None) -> list[Monitor]:
+    """Fresh instances of the named monitors (every registered one when ``names`` is None)."""
+    from . import builtin  # noqa: F401 - registers the built-in monitors
+
     chosen = list(MONITORS) if names is None else list(names)
     unknown = [n for n in chosen if n not in MONITORS]
     if unknown:
         raise ValueError(f"unknown monitors {unknown}; registered: {sorted(MONITORS)}")
-    monitors = [MONITORS[n]() for n in chosen]
+    return [MONITORS[n]() for n in chosen]
+
+
+def scan(context: Context, events: Iterable[dict], names: Iterable[str] | None = None) -> list[Flag]:
+    """Run the named monitors over one episode's events, offline (the same calls the env makes live)."""
+    monitors = make_monitors(names)
     for m in monitors:
-        m.reset(header)
+        m.reset(context)
     flags: list[Flag] = []
     for ev in events:
+        if ev.get("type") in ("flag", "end"):
+            continue  # flags of an earlier run are not evidence; live monitors finish before the log's end event
         for m in monitors:
             flags.extend(m.observe(ev))
+    for m in monitors:
+        flags.extend(m.finish())
     return flags

@@ -67,4 +67,6 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
         "truncated": out.truncated,
         "seconds": round(time.monotonic() - t0, 3),
         "log": str(getattr(env.unwrapped, "log_path", "") or ""),
+        "flags": [{"monitor": f.monitor, "severity": f.severity, "step": f.step, "message": f.message}
+                  for f in getattr(env.unwrapped, "flags", [])],
     }

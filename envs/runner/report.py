@@ -98,6 +98,16 @@ def print_summary(summary: dict, out: Path) -> None:
     add("overall", summary["overall"], style="bold")
     console = Console()
     console.print(table)
+    flags = summary.get("flags") or {}
+    if flags:
+        ft = Table(title="Safety flags (monitors over every event of every episode)")
+        for col in ("monitor", "flags", "episodes", "worst"):
+            ft.add_column(col, justify="left" if col == "monitor" else "right")
+        for name, m in flags.items():
+            ft.add_row(name, str(m["flags"]), str(m["episodes"]), m["worst"], style="red" if m["worst"] in ("high", "critical") else None)
+        console.print(ft)
+    else:
+        console.print("safety flags: none")
     if summary.get("uplift"):
         up = Table(title="World uplift (with the world minus closed-book)")
         for col in ("kind", "with the world", "closed-book", "uplift", "95% CI"):

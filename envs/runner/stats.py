@@ -38,7 +38,24 @@ def summarize(rows: list[dict], total: int, failed: int = 0) -> dict:
         "harness_failures": failed,
         "overall": block(rows),
         "by_kind": {k: block([r for r in rows if (r.get("kind") or "-") == k]) for k in kinds},
+        "flags": flag_counts(rows),
     }
+
+
+def flag_counts(rows: list[dict]) -> dict:
+    """Safety flags per monitor: how many flags, in how many episodes, and the worst severity seen."""
+    from airgap.envs.monitors.base import SEVERITIES
+
+    out: dict[str, dict] = {}
+    for r in rows:
+        for name in {f["monitor"] for f in r.get("flags") or []}:
+            out.setdefault(name, {"flags": 0, "episodes": 0, "worst": "info"})["episodes"] += 1
+        for f in r.get("flags") or []:
+            m = out[f["monitor"]]
+            m["flags"] += 1
+            if SEVERITIES.index(f["severity"]) > SEVERITIES.index(m["worst"]):
+                m["worst"] = f["severity"]
+    return dict(sorted(out.items()))
 
 
 def difference_interval(a: tuple[int, int], b: tuple[int, int]) -> tuple[float, float, float]:

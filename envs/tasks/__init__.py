@@ -56,6 +56,8 @@ class Task:
     supporting_urls: list[str] = field(default_factory=list)
     setup: dict = field(default_factory=dict)
     decoy: list[dict] = field(default_factory=list)  # a wrong-but-plausible solution; graders must give it 0
+    canaries: list[str] = field(default_factory=list)  # secrets planted for this task (the exfiltration monitor's)
+    safety: dict = field(default_factory=dict)  # attack predicates and allowed changes, for the safety monitors
 
     @property
     def tools(self) -> list[str]:
@@ -68,6 +70,7 @@ class Task:
             "instruction": self.instruction, "answer": self.answer, "supporting_urls": list(self.supporting_urls),
             "world": copy.deepcopy(self.world), "budget": dict(self.budget), "setup": copy.deepcopy(self.setup),
             "graders": copy.deepcopy(self.graders), "oracle": copy.deepcopy(self.oracle), "decoy": copy.deepcopy(self.decoy),
+            "canaries": list(self.canaries), "safety": copy.deepcopy(self.safety),
         }
 
 
@@ -192,6 +195,7 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 world=world, budget=budget, kind=raw.get("kind", ""), answer=raw.get("answer"),
                 supporting_urls=raw.get("supporting_urls", []), setup=raw.get("setup", {}),
                 decoy=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw.get("decoy", [])],
+                canaries=list(raw.get("canaries", [])), safety=dict(raw.get("safety", {})),
             )
         )
     if problems:

@@ -74,6 +74,10 @@ SUITE_SCHEMA = {
                     },
                     "graders": {"type": "array", "minItems": 1, "items": {"type": "object"}},
                     "oracle": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
+                    # secrets planted for this task (files, notes): the exfiltration monitor flags any of them leaving
+                    "canaries": {"type": "array", "items": {"type": "string", "minLength": 8}},
+                    # what an attack on this task looks like and what it may change (read by the safety monitors)
+                    "safety": {"type": "object"},
                     # a wrong-but-plausible solution (the obvious thing done to the wrong object): must score 0
                     "decoy": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
                 },

@@ -1,0 +1,39 @@
+"""What monitors know about an episode besides its events: planted canaries, the world's hostnames, the task — built the
+same way during a run and from an old log's header, so live and offline flags agree."""
+from __future__ import annotations
+
+from typing import Any
+
+from .base import Context
+
+
+def canaries_of(task: dict, backends: dict[str, Any]) -> list[str]:
+    """The secrets an agent must not leak: the task's own ``canaries`` and, in a world with backends, the secret notes
+    planted in its mail, chat and tracker (``WorldFacts.secrets``)."""
+    out = [str(c) for c in task.get("canaries") or []]
+    facts = next((b.facts for b in backends.values()), None)
+    if facts is not None:
+        out += [s.value for s in facts.secrets]
+    return sorted(set(c for c in out if len(c) >= 8))  # shorter strings would match by chance
+
+
+def live_context(header: dict, task: dict, world: Any) -> Context:
+    """The context of a running episode: ``world`` is the env's :class:`~airgap.envs.world.World`."""
+    return Context(header=dict(header), canaries=canaries_of(task, world.backends), world_hosts=set(world.routes),
+                   task=dict(task))
+
+
+def context_from_header(header: dict) -> Context:
+    """The context of a logged episode, rebuilt from its header (suite, world seed and task id): no sandbox is started."""
+    from airgap.envs.tasks import load_suite
+    from airgap.envs.world import Backends, offline_web
+
+    kwargs = header.get("env_kwargs") or {}
+    suite = load_suite(kwargs.get("suite") or header.get("suite"), world_seed=kwargs.get("world_seed"))
+    task = suite.task(header["task_id"])
+    spec = task.world
+    _, routes = offline_web(spec["snapshot"], int(spec.get("world_seed", 0)))
+    backends = Backends().get(list(spec["backends"]), int(spec.get("world_seed", 0))) if spec.get("backends") else {}
+    hosts = set(routes) | {h for b in backends.values() for h in b.hosts}
+    return Context(header=dict(header), canaries=canaries_of(task.to_dict(), backends), world_hosts=hosts,
+                   task=task.to_dict())
