@@ -10,22 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from airgap.sandbox import engine_reachable
-
 MINI = str(Path(__file__).resolve().parents[1] / "envs" / "fixtures" / "mini.yaml")
 
 
-@pytest.fixture(scope="module")
-def sandbox_image():
-    if not engine_reachable():
-        pytest.fail("no Docker engine reachable; start dockerd (scripts/setup.sh does), or deselect: -m \"not docker\"")
-    from airgap.sandbox.image import DEFAULT_IMAGE, build
-
-    build(tag=DEFAULT_IMAGE, log=lambda line: None)
-    yield DEFAULT_IMAGE
-    from airgap.sandbox import close_shared_pools
-
-    close_shared_pools()
 
 
 def _oracle_episode(env_id, suite, task_id, log_dir, seed=0):

@@ -5,16 +5,8 @@ import pytest
 from sandbox_helpers import echo_app
 
 from airgap.sandbox import Sandbox, SandboxConfig
-from airgap.sandbox.image import DEFAULT_IMAGE, build
 
 ROUTES = {"docs.python.org": echo_app, "mail.airgap": echo_app}
-
-
-@pytest.fixture(scope="session")
-def sandbox_image() -> str:
-    """Build (or confirm up to date, in about a second) the base image exactly as `airgap sandbox build` does."""
-    build(tag=DEFAULT_IMAGE, log=lambda line: None)
-    return DEFAULT_IMAGE
 
 
 @pytest.fixture(scope="module")
