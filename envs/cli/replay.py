@@ -62,36 +62,84 @@ def _warn_unverified(ep: Episode) -> None:
 
 @app.command()
 def verify(
-    logs: List[Path] = typer.Argument(..., help="Episode log files (.jsonl). Shell globs work: runs/*.jsonl", show_default=False),
+    logs: List[Path] = typer.Argument(..., help="Episode log files (.jsonl), or evaluation folders (checked against their manifest). Shell globs work: runs/*.jsonl", show_default=False),
+    key: Optional[Path] = typer.Option(None, "--key", help="Public key (PEM) of the machine that signed: also check each log's signature (<log>.sig); for a folder, the key the manifest must be signed with."),
     no_schema: bool = typer.Option(False, "--no-schema", help="Skip JSON Schema validation (faster; the hash chain is still checked)."),
     as_json: bool = typer.Option(False, "--json", help="One JSON object per log instead of a table."),
 ) -> None:
     """Check logs: the hash chain (no event edited, removed, inserted or reordered), seq numbers,
-    the JSON Schema, and the blobs' hashes.
+    the JSON Schema, and the blobs' hashes; with --key also each log's signature (<log>.sig).
 
     Status per log: ok; truncated (an intact prefix: the writer stopped before the end event,
     e.g. it was killed); tampered (with the first bad event's number); invalid (not a log, a
     schema violation, or a missing blob).
 
-    Exit code: 0 if all ok, 1 if any is tampered or invalid, 2 if the worst is truncated.
+    A folder (an evaluation's --out) is checked against its signed manifest.json: each log
+    edited, truncated, replaced, deleted, or extra (not in the manifest) is named. Without --key
+    the folder's own public_key.pem is used, which proves integrity only, not who signed.
+
+    Exit code: 0 if all ok, 1 if any is tampered, invalid, badly signed or differs from its
+    manifest, 2 if the worst is truncated.
     """
+    from airgap.envs.logs.signing import SigningError, check_log_signature, key_id
+
+    pem: bytes | None = None
+    if key is not None:
+        try:
+            pem = key.read_bytes()
+            key_id(pem)  # refuses anything that is not an Ed25519 public key, before any log is read
+        except (OSError, SigningError) as e:
+            err.print(f"[red]error:[/red] --key {escape(str(key))}: {escape(str(e))}")
+            raise typer.Exit(EXIT_BAD) from None
     worst = EXIT_OK
     table = Table("log", "status", "events", "first bad", "message", box=None, pad_edge=False)
+    table.columns[0].overflow = "fold"  # a log's name is what the reader needs whole
     for p in logs:
+        if p.is_dir():
+            if _verify_folder(p, pem, no_schema, as_json, table):
+                worst = EXIT_BAD
+            continue
         r = verify_log(p, check_schema=not no_schema)
-        if r.status in ("tampered", "invalid"):
+        status, message = r.status, r.message
+        if pem is not None and r.status in ("ok", "truncated"):
+            good, why = check_log_signature(p, r.head, pem)
+            if not good:
+                status, message = "unsigned" if "no signature" in why else "bad signature", f"{why}; chain: {r.message}"
+            else:
+                message = f"{message}; {why}"
+        if status in ("tampered", "invalid", "unsigned", "bad signature"):
             worst = EXIT_BAD
-        elif r.status == "truncated" and worst == EXIT_OK:
+        elif status == "truncated" and worst == EXIT_OK:
             worst = EXIT_TRUNCATED
         if as_json:
-            print(json.dumps({"log": str(p), "status": r.status, "n_events": r.n_events, "first_bad": r.first_bad,
-                              "message": r.message, "head": r.head}))
+            print(json.dumps({"log": str(p), "status": status, "n_events": r.n_events, "first_bad": r.first_bad,
+                              "message": message, "head": r.head}))
         else:
-            table.add_row(escape(str(p)), f"[{_STYLE[r.status]}]{r.status}[/]", str(r.n_events),
-                          "" if r.first_bad is None else str(r.first_bad), escape(r.message))
+            table.add_row(escape(str(p)), f"[{_STYLE.get(status, 'bold red')}]{status}[/]", str(r.n_events),
+                          "" if r.first_bad is None else str(r.first_bad), escape(message))
     if not as_json:
         console.print(table)
     raise typer.Exit(worst)
+
+
+def _verify_folder(folder: Path, pem: bytes | None, no_schema: bool, as_json: bool, table: Table) -> bool:
+    """Check an evaluation folder against its manifest; add its rows to ``table`` (or print JSON). True when bad."""
+    from airgap.envs.logs.manifest import verify_folder
+
+    res = verify_folder(folder, pem, check_schema=not no_schema)
+    if res.key_from_folder:
+        err.print(f"[yellow]note:[/yellow] {escape(str(folder))}: checked with the folder's own public_key.pem, which "
+                  "proves the logs are unchanged since the manifest was signed, not who signed it; "
+                  "pass --key with the signer's public key to check origin")
+    for c in res.logs:
+        if as_json:
+            print(json.dumps({"folder": str(folder), "log": c.path, "status": c.status, "message": c.message}))
+        elif not c.ok or len(res.logs) <= 50:
+            table.add_row(escape(str(folder / c.path)), f"[{'green' if c.ok else 'bold red'}]{c.status}[/]", "", "",
+                          escape(c.message))
+    if not as_json and len(res.logs) > 50 and res.ok:
+        table.add_row(escape(str(folder)), "[green]ok[/]", str(len(res.logs)), "", "every log matches the signed manifest")
+    return not res.ok
 
 
 def _short(text: str, max_lines: int) -> tuple[str, int]:

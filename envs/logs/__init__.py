@@ -27,11 +27,12 @@ event, deleting one or swapping two breaks the chain at that exact event, and
 written; ``verify`` then says ``"truncated"`` (an honest, incomplete record), not
 ``"tampered"``.
 
-What the chain does *not* do: there is no secret key, so someone who rewrites the
-whole file and recomputes every hash is not detected by the file alone. Store the
-``head`` hash (returned by :meth:`EpisodeLog.close` and by :func:`verify`) somewhere
-else, e.g. in a results table, and compare. Deleting trailing events (including the
-``end`` event) is indistinguishable from a crash and reads as ``"truncated"``.
+What the chain does *not* do: it has no secret, so someone who rewrites the whole file
+and recomputes every hash is not detected by the file alone, and deleting trailing
+events (including the ``end`` event) is indistinguishable from a crash (``"truncated"``).
+:mod:`.signing` closes both: the harness signs each finished log's head with an Ed25519
+key kept outside every sandbox (``<log>.sig``, and the row in ``results.jsonl``), and
+:mod:`.manifest` signs a run folder's list of logs and checks a folder against it.
 
 Typical use (the env does this; you rarely need to)::
 

@@ -7,6 +7,14 @@ One evaluation is a folder (every path inside it is relative to it, so it can be
       results.jsonl      one line per finished episode, appended and fsynced as each one ends
       logs/              the episode logs (tamper-evident JSONL, see docs/episode-log.md)
       report.html        summary, plots and a row per episode (self-contained)
+      manifest.json      every log with its head hash, and a root over them (rewritten on resume)
+      manifest.sig       the root signed with this machine's Ed25519 key (``airgap.envs.logs.signing``)
+      public_key.pem     the public half of that key
+
+Each finished log is signed as its row is appended: the row records ``head``, ``signature`` and
+``key_id``, and ``logs/<log>.sig`` holds the same, so a log or the whole folder can be checked with
+``airgap replay verify``. The key is read here, in the driver process, never in the workers that
+run the envs and their sandboxes.
 
 Resuming is the same command again: tasks that already have a result line are skipped, so a killed
 evaluation loses at most the episodes in flight. An episode whose *harness* failed (Docker died,
@@ -80,6 +88,16 @@ def _append(path: Path, row: dict) -> None:
         os.fsync(f.fileno())
 
 
+def seal_row(row: dict, out: Path) -> dict:
+    """Sign the row's log (if any, absolute path) and record ``head``, ``signature``, ``key_id``; make ``log`` relative to ``out``."""
+    from airgap.envs.logs.signing import seal_log
+
+    if row.get("log"):
+        row.update(seal_log(row["log"]))
+        row["log"] = os.path.relpath(row["log"], Path(out).resolve())
+    return row
+
+
 def world_seed_of(cfg: EvalConfig) -> int | None:
     """A generated suite (``worldqa``) is made for a world: the evaluation's seed picks it."""
     from airgap.envs.tasks import is_generated
@@ -120,6 +138,13 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
     With ``closed_book`` every task runs twice, with the world and with only ``submit``; rows carry
     ``condition`` ("world" or "closed_book") and the summary gives the world uplift per task kind.
     """
+    from airgap.envs.logs.manifest import write_manifest
+    from airgap.envs.logs.signing import SigningError, private_key
+
+    try:
+        private_key()  # a bad or missing key fails here, before any episode runs
+    except SigningError as e:
+        raise EvaluationError(str(e)) from None
     out = Path(cfg.out)
     logs = out / "logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -147,8 +172,7 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
         for row in executor.run(spec, todo):
             row["kind"] = kinds[row["task_id"]]
             row["condition"] = condition
-            if row.get("log"):
-                row["log"] = os.path.relpath(row["log"], out.resolve())
+            seal_row(row, out)
             _append(out / RESULTS, row)
             if "error" not in row:
                 finished[(row["task_id"], condition)] = row
@@ -166,4 +190,5 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
     from .report import write_report
 
     write_report(out, cfg, rows, summary, errors)
+    write_manifest(out, read_results(out))
     return rows
