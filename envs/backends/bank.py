@@ -195,12 +195,7 @@ class BankBackend(SqliteBackend):
         return row
 
     def _transfer(self, db: sqlite3.Connection, user: str, tid: str) -> sqlite3.Row:
-        accts = self._accounts(db, user)
-        row = db.execute(f"SELECT * FROM transfers WHERE id = ? AND from_account IN ({','.join('?' * len(accts))})",
-                         (tid, *accts)).fetchone()
-        if row is None:
-            raise ApiError(404, f"transfer {tid} not found")
-        return row
+        return self.visible_row(db, "transfers", tid, "from_account", self._accounts(db, user), "transfer")
 
     def _transfer_out(self, db: sqlite3.Connection, t: sqlite3.Row) -> dict[str, Any]:
         payee = db.execute("SELECT name FROM payees WHERE id = ?", (t["payee"],)).fetchone() if t["payee"] else None

@@ -243,12 +243,7 @@ class MailBackend(SqliteBackend):
         return address
 
     def _message_row(self, db: sqlite3.Connection, user: str, mid: int) -> sqlite3.Row:
-        boxes = self._boxes(db, user)
-        row = db.execute(f"SELECT * FROM messages WHERE id = ? AND mailbox IN ({','.join('?' * len(boxes))})",
-                         (mid, *boxes)).fetchone()
-        if row is None:
-            raise ApiError(404, f"message {mid} not found")
-        return row
+        return self.visible_row(db, "messages", mid, "mailbox", self._boxes(db, user), "message")
 
     def _summary(self, db: sqlite3.Connection, r: sqlite3.Row) -> dict[str, Any]:
         has = db.execute("SELECT 1 FROM attachments WHERE message = ? LIMIT 1", (r["id"],)).fetchone() is not None

@@ -209,6 +209,16 @@ class SqliteBackend(Backend):
         finally:
             db.close()
 
+    @staticmethod
+    def visible_row(db: sqlite3.Connection, table: str, key: Any, column: str, allowed: list, what: str) -> sqlite3.Row:
+        """The row of ``table`` with id ``key`` whose ``column`` is one of ``allowed`` (what the caller may see);
+        a 404 naming ``what`` otherwise, so another user's object and a missing one look the same."""
+        marks = ",".join("?" * len(allowed))
+        row = db.execute(f"SELECT * FROM {table} WHERE id = ? AND {column} IN ({marks})", (key, *allowed)).fetchone()
+        if row is None:
+            raise ApiError(404, f"{what} {key} not found")
+        return row
+
     # ------------------------------------------------------------------ transactions
     @contextmanager
     def read(self) -> Iterator[sqlite3.Connection]:
