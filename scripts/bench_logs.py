@@ -133,11 +133,11 @@ def _register(suite: Path) -> None:
                      kwargs={"suite": str(suite)})
 
 
-def _shell_episode(log_dir: Path | None, n: int) -> tuple[float, list[float], Path | None]:
+def _shell_episode(log_dir: Path | None, n: int, monitors: str | None = None) -> tuple[float, list[float], Path | None]:
     """One episode of ``n`` shell steps then submit; (episode seconds, per-step seconds, log path)."""
     import gymnasium as gym
 
-    env = gym.make(BENCH_ENV_ID, log_dir=str(log_dir) if log_dir else None)
+    env = gym.make(BENCH_ENV_ID, log_dir=str(log_dir) if log_dir else None, monitors=monitors)
     try:
         t_ep = time.perf_counter()  # reset + steps: what `rerun` times too
         env.reset(seed=0, options={"task_id": "bench-shell"})
@@ -178,7 +178,7 @@ def bench_env(tmp: Path, steps: int) -> None:
     try:
         for rep in range(4):  # interleaved so that load changes hit both sides alike
             _, per_off, _ = _shell_episode(None, steps)
-            _, per_on, _ = _shell_episode(tmp / f"env-logs-{rep}", steps)
+            _, per_on, _ = _shell_episode(tmp / f"env-logs-{rep}", steps)  # monitors off: logging alone
             offs += per_off
             ons += per_on
     finally:
@@ -189,6 +189,17 @@ def bench_env(tmp: Path, steps: int) -> None:
         f"{in_log * 1000:.2f} ms of a {off_s * 1000:.2f} ms step", f"+{in_log / off_s * 100:.1f}% (target ≤ 5%)")
     row("env shell step, logging on vs off (A/B medians)", "logging off",
         f"{on_s * 1000:.2f} ms vs {off_s * 1000:.2f} ms per step", f"{on_s / off_s:.3f}x (noisy on a shared machine)")
+
+    # the six live safety monitors on top of logging (they read every event the log takes)
+    plain, watched = [], []
+    for rep in range(4):
+        _, per_plain, _ = _shell_episode(tmp / f"env-plain-{rep}", steps, monitors=None)
+        _, per_watched, _ = _shell_episode(tmp / f"env-watched-{rep}", steps, monitors="all")
+        plain += per_plain
+        watched += per_watched
+    p_s, w_s = statistics.median(plain), statistics.median(watched)
+    row("env shell step, logged: six live monitors vs none (A/B medians)", "logged, no monitors",
+        f"{w_s * 1000:.2f} ms vs {p_s * 1000:.2f} ms per step", f"{w_s / p_s:.3f}x")
 
     total, _, log = _shell_episode(tmp / "env-100", 100)
     r = rerun(log)
