@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import random
-from datetime import datetime  # noqa: F401 - used in type positions by callers
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
