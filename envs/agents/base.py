@@ -12,6 +12,12 @@ class Agent(Protocol):
     prefix of ``airgap replay fork``), so it continues from the same history as if it had.
     ``last_call`` is the agent's last model call (``input``, ``output``, ``usage``,
     ``latency_s``, ``model``) or None; the runner writes it to the log as a ``model`` event.
+
+    Optional: ``attach(env)``, when the agent has it, is called by :func:`~airgap.envs.runner.play`
+    with the episode's (unwrapped) env before the first ``act``, so the agent can log its own events
+    (``env.record``: retries, a program's model calls) and reach the episode's sandbox (``sandbox:CMD``);
+    ``usage`` (a dict of numbers: prompt/completion tokens, latency_s, retries, cost_usd), when the
+    agent has it, is the current episode's totals, reset by ``reset``.
     """
 
     last_call: dict | None
@@ -49,11 +55,22 @@ def register_agent(kind: str, usage: str):
     return deco
 
 
-def make_agent(spec: str, *, suite: str | None = None) -> Agent:
-    """Build an agent from its spec string. ``suite`` helps ``oracle`` find tasks given by path."""
+def make_agent(spec: str, *, suite: str | None = None, **options: Any) -> Agent:
+    """Build an agent from its spec string. ``suite`` helps ``oracle`` find tasks given by path.
+
+    ``options`` (e.g. ``price_per_mtok=(0.15, 0.6)``, ``key_env="MY_KEY"``, ``model="openai:URL#MODEL"``) go to
+    the kinds whose factory takes them by name; a kind with no use for an option ignores it, so a runner
+    can pass the same options whatever the agent. Options that are None are not passed.
+    """
+    import inspect
+
     from . import builtin  # noqa: F401 - registers the built-in kinds
 
     kind, _, rest = spec.partition(":")
     if kind not in AGENTS:
         raise ValueError(f"unknown agent spec {spec!r}; use one of: {', '.join(u for _, u in AGENTS.values())}")
-    return AGENTS[kind][0](rest, suite)
+    factory = AGENTS[kind][0]
+    params = inspect.signature(factory).parameters
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        options = {k: v for k, v in options.items() if k in params}
+    return factory(rest, suite, **{k: v for k, v in options.items() if v is not None})
