@@ -42,6 +42,15 @@ def _hf(rest: str, suite: str | None):
     return HFAgent(rest)
 
 
+@register_agent("vllm", "vllm:PATH")
+def _vllm(rest: str, suite: str | None):
+    if not rest:
+        raise ValueError("vllm agent needs a path: vllm:/models/my-model")
+    from .hf import HFAgent
+
+    return HFAgent(rest, kind="vllm")
+
+
 @register_agent("openai", "openai:URL#MODEL")
 def _openai(rest: str, suite: str | None):
     url, _, model = rest.partition("#")
