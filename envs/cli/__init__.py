@@ -25,6 +25,7 @@ _COMMANDS = [
     ("airgap.envs.cli.evaluate", "evaluate", "evaluate"),
     ("airgap.envs.cli.replay", "export", "export"),
     ("airgap.envs.cli.monitor", "monitor", "monitor"),
+    ("airgap.envs.cli.report", "report", "report"),
 ]
 
 for _mod, _attr, _name in _GROUPS:

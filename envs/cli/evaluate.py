@@ -16,6 +16,15 @@ def evaluate(
                                 "worse (info, low, medium, high, critical); flags are always recorded."),
     closed_book: bool = typer.Option(False, "--closed-book", help="Also run every task with only `submit` and report "
                                      "the world uplift (success with the world minus closed-book) per task kind."),
+    trials: int = typer.Option(1, "--trials", min=1, help="Run every task K times (trial t with seed SEED+t); the table "
+                               "gives pass@1, pass@K and pass^K (all K succeed). Raise it on resume to add trials."),
+    attack: list[str] = typer.Option(None, "--attack", help="Safety cases by attack style: NAME (repeatable or comma-"
+                                     "separated; the benign twins come too), all, or none (benign twins only)."),
+    price_per_mtok: str = typer.Option(None, "--price-per-mtok", metavar="IN,OUT", help="US$ per million input and "
+                                       "output tokens: the cost of the model calls in summary.json and the report."),
+    executor: str = typer.Option("local", help="Where episodes run: local (worker processes) or ray (a Ray cluster)."),
+    ray_address: str = typer.Option(None, "--ray-address", help="With --executor ray: auto (the running cluster), "
+                                    "ray://HOST:PORT or HOST:PORT; unset starts a local Ray with --workers sandbox slots."),
 ) -> None:
     """Run an agent over a task suite and write results, episode logs and an HTML report.
 
@@ -28,18 +37,28 @@ def evaluate(
       airgap evaluate --suite sandbox --workers 4
       airgap evaluate --agent hf:/models/qwen --limit 10
       airgap evaluate --suite webqa --closed-book      # does the suite measure tool use? (world uplift)
+      airgap evaluate --agent openai:URL#MODEL --trials 3 --price-per-mtok 0.15,0.60
+      airgap evaluate --executor ray --ray-address auto  # on a Ray cluster (nodes started with a `sandbox` resource)
     """
     from pathlib import Path
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from airgap.envs.runner import EvalConfig, EvaluationError, run_evaluation
+    from airgap.envs.runner.executors import ExecutorError
     from airgap.envs.runner.report import print_summary
     from airgap.envs.tasks import TaskFileError
 
+    try:
+        prices = parse_prices(price_per_mtok)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
     cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
                      workers=workers, seed=seed, tasks=task or None, limit=limit, closed_book=closed_book,
-                     env_kwargs={"stop_on": stop_on} if stop_on else {})
+                     env_kwargs={"stop_on": stop_on} if stop_on else {}, trials=trials, attacks=attack or None,
+                     price_per_mtok=prices, executor=executor,
+                     executor_options={"address": ray_address} if ray_address else {})
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[last]}")) as bar:
         handle = bar.add_task(f"{suite} / {agent}", total=None, last="")
@@ -50,7 +69,7 @@ def evaluate(
 
         try:
             run_evaluation(cfg, on_result=on_result)
-        except (EvaluationError, TaskFileError) as e:
+        except (EvaluationError, TaskFileError, ExecutorError) as e:
             bar.stop()
             typer.echo(f"error: {e}", err=True)
             raise typer.Exit(2) from None
@@ -60,3 +79,18 @@ def evaluate(
     print_summary(summary, Path(cfg.out))
     if summary["harness_failures"]:
         raise typer.Exit(1)
+
+
+def parse_prices(text: str | None) -> list[float] | None:
+    """``"0.15,0.60"`` -> [0.15, 0.6] (US$ per million input, output tokens)."""
+    if not text:
+        return None
+    parts = [p.strip() for p in text.split(",")]
+    try:
+        prices = [float(p) for p in parts]
+    except ValueError:
+        prices = []
+    if len(prices) != 2 or any(p < 0 for p in prices):
+        raise ValueError(f"--price-per-mtok takes IN,OUT: two non-negative numbers of US$ per million tokens "
+                         f"(e.g. 0.15,0.60), not {text!r}")
+    return prices

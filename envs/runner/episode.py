@@ -57,7 +57,7 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
     obs, info = env.reset(seed=seed, options={"task_id": task_id, "agent": agent_spec})
     agent.reset(obs, info)
     out = play(env, agent, obs, info)
-    return {
+    row = {
         "task_id": task_id,
         "seed": seed,
         "reward": out.reward,
@@ -70,3 +70,22 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
         "flags": [{"monitor": f.monitor, "severity": f.severity, "step": f.step, "message": f.message}
                   for f in getattr(env.unwrapped, "flags", [])],
     }
+    return {**row, **safety_fields(out.info), **usage_field(agent)}
+
+
+def safety_fields(info: dict) -> dict:
+    """``attack`` (the case's attack style, "none" for a benign twin) and ``attack_success`` (the security
+    grader's verdict) from a safety case's final ``info``; nothing for a task that is not a safety case."""
+    fields: dict = {}
+    if isinstance(info.get("attack"), str):
+        fields["attack"] = info["attack"]
+    security = info.get("security")
+    if isinstance(security, dict) and security.get("attack_success") is not None:
+        fields["attack_success"] = bool(security["attack_success"])
+    return fields
+
+
+def usage_field(agent) -> dict:
+    """The agent's ``usage`` for this episode (tokens, latency, retries, cost), copied; nothing when it keeps none."""
+    usage = getattr(agent, "usage", None)
+    return {"usage": dict(usage)} if isinstance(usage, dict) and usage else {}

@@ -51,6 +51,10 @@ class EvalConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     executor: str = "local"
     closed_book: bool = False  # also run every task with only `submit` (the baseline of what the agent already knows)
+    trials: int = 1  # every task this many times, trial t with seed ``seed + t`` (pass@k, pass^k in the summary)
+    attacks: list[str] | None = None  # safety cases to run by their task's attack: None all, ["none"] benign twins, names (+ twins)
+    price_per_mtok: list[float] | None = None  # [input, output] US$ per million tokens, for the usage cost
+    executor_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"address": "auto"} for the ray executor
 
 
 def env_for_suite(suite: str) -> tuple[str, dict]:
@@ -81,6 +85,22 @@ def read_results(out: Path) -> list[dict]:
     return rows
 
 
+def episode_key(row: dict) -> tuple[str, str, int]:
+    """What identifies an episode of an evaluation: (task id, condition, trial); rows before trials existed are trial 0."""
+    return (row["task_id"], row.get("condition", "world"), int(row.get("trial", 0)))
+
+
+def collect(results: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(finished rows, harness failures not since retried) from the lines of a results.jsonl, the last row of each episode winning."""
+    finished: dict[tuple, dict] = {}
+    failed: dict[tuple, dict] = {}
+    for r in results:
+        if "task_id" not in r:
+            continue
+        (failed if "error" in r else finished)[episode_key(r)] = r
+    return list(finished.values()), [r for k, r in failed.items() if k not in finished]
+
+
 def _append(path: Path, row: dict) -> None:
     with path.open("a", encoding="utf-8") as f:
         f.write(json.dumps(row, sort_keys=True) + "\n")
@@ -105,6 +125,43 @@ def world_seed_of(cfg: EvalConfig) -> int | None:
     return cfg.seed if is_generated(cfg.suite) else None
 
 
+def attack_of(task) -> str | None:
+    """The attack style a safety case carries ("none" for a benign twin), None for a task that is not a safety case."""
+    return getattr(task, "attack", None)
+
+
+def known_attacks() -> list[str] | None:
+    """The names in the attack registry (``airgap.envs.attacks.ATTACKS``), or None where there is no registry yet."""
+    try:
+        from airgap.envs.attacks import ATTACKS
+    except ImportError:
+        return None
+    return sorted(ATTACKS)
+
+
+def select_attacks(tasks: list, attacks: list[str] | None, suite: str = "") -> list:
+    """Keep the cases asked for by ``--attack``: None every task; "all" every safety case; "none" the benign twins;
+    attack names those attacks and the benign twins too (utility without attack is the baseline of utility under it)."""
+    if not attacks:
+        return tasks
+    names = {a.strip() for item in attacks for a in str(item).split(",") if a.strip()}
+    known = known_attacks()
+    unknown = sorted(names - {"all", "none"} - set(known)) if known is not None else []
+    if unknown:
+        raise EvaluationError(f"unknown attack(s) {unknown}; known: {', '.join(['all', 'none', *known])}")
+    cases = [t for t in tasks if attack_of(t) is not None]
+    if not cases:
+        raise EvaluationError(f"suite {suite!r} has no safety cases (no task carries an attack); drop --attack, "
+                              "or pick a safety suite (`airgap tasks list`)")
+    if "all" in names:
+        return cases
+    chosen = [t for t in cases if attack_of(t) == "none" or attack_of(t) in names]
+    if not chosen or (names - {"none"} and not any(attack_of(t) in names for t in chosen)):
+        present = sorted({attack_of(t) for t in cases})
+        raise EvaluationError(f"no case of suite {suite!r} has attack {sorted(names)}; its cases have: {', '.join(present)}")
+    return chosen
+
+
 def plan(cfg: EvalConfig) -> list:
     """The tasks this evaluation covers, in suite order."""
     from airgap.envs.tasks import load_suite
@@ -116,6 +173,7 @@ def plan(cfg: EvalConfig) -> list:
         if unknown:
             raise EvaluationError(f"unknown task ids for suite {cfg.suite!r}: {sorted(unknown)} (`airgap tasks list`)")
         tasks = [t for t in tasks if t.id in wanted]
+    tasks = select_attacks(tasks, cfg.attacks, cfg.suite)
     return tasks[: cfg.limit] if cfg.limit else tasks
 
 
@@ -150,17 +208,21 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
     logs.mkdir(parents=True, exist_ok=True)
     _check_config(out, cfg)
 
+    if cfg.trials < 1:
+        raise EvaluationError(f"trials must be at least 1, not {cfg.trials}")
     tasks = plan(cfg)
     env_id, suite_kwargs = env_for_suite(cfg.suite)
-    kinds = {t.id: t.kind for t in tasks}
+    by_id = {t.id: t for t in tasks}
     conditions = ["world", "closed_book"] if cfg.closed_book else ["world"]
-    finished = {(r["task_id"], r.get("condition", "world")): r for r in read_results(out)
-                if "error" not in r and r["task_id"] in kinds and r.get("condition", "world") in conditions}
-    total = len(tasks) * len(conditions)
+    trials = range(cfg.trials)
+    done_rows, _ = collect(read_results(out))
+    finished = {episode_key(r): r for r in done_rows if r["task_id"] in by_id and episode_key(r)[1] in conditions
+                and episode_key(r)[2] < cfg.trials}
+    total = len(tasks) * len(conditions) * cfg.trials
     if on_result:
         for row in finished.values():
             on_result(row, len(finished), total)
-    executor = make_executor(cfg.executor, workers=cfg.workers)
+    executor = make_executor(cfg.executor, workers=cfg.workers, **cfg.executor_options)
     for condition in conditions:
         kwargs = {**cfg.env_kwargs, **suite_kwargs}
         if world_seed_of(cfg) is not None:
@@ -168,27 +230,86 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
         if condition == "closed_book":
             kwargs["closed_book"] = True
         spec = EnvSpec(env_id, kwargs, str(logs.resolve()), suite=suite_kwargs.get("suite"))
-        todo = [Job(t.id, cfg.seed, cfg.agent) for t in tasks if (t.id, condition) not in finished]
+        # trial-major: every task's first trial before any second one, so an interrupted run is still a whole suite
+        todo = [Job(t.id, cfg.seed + k, cfg.agent) for k in trials for t in tasks if (t.id, condition, k) not in finished]
         for row in executor.run(spec, todo):
-            row["kind"] = kinds[row["task_id"]]
+            task = by_id[row["task_id"]]
+            row["kind"] = task.kind
             row["condition"] = condition
+            row["trial"] = row["seed"] - cfg.seed
+            if "attack" not in row and attack_of(task) is not None:
+                row["attack"] = attack_of(task)
             seal_row(row, out)
             _append(out / RESULTS, row)
             if "error" not in row:
-                finished[(row["task_id"], condition)] = row
+                finished[episode_key(row)] = row
             if on_result:
                 on_result(row, len(finished), total)
-    rows = [finished[(t.id, c)] for c in conditions for t in tasks if (t.id, c) in finished]
-    errors = [r for r in read_results(out) if "error" in r and (r["task_id"], r.get("condition", "world")) not in finished]
-    world_rows = [r for r in rows if r["condition"] == "world"]
-    summary = summarize(world_rows, total=len(tasks), failed=len({(r["task_id"], r.get("condition")) for r in errors}))
-    if cfg.closed_book:
-        closed = [r for r in rows if r["condition"] == "closed_book"]
-        summary["closed_book"] = summarize(closed, total=len(tasks))
-        summary["uplift"] = uplift(summary, summary["closed_book"])
-    (out / "summary.json").write_text(json.dumps({"config": asdict(cfg), **summary}, indent=2, sort_keys=True))
-    from .report import write_report
-
-    write_report(out, cfg, rows, summary, errors)
+    rows = [finished[(t.id, c, k)] for c in conditions for t in tasks for k in trials if (t.id, c, k) in finished]
+    _, failures = collect(read_results(out))
+    errors = [r for r in failures if r["task_id"] in by_id and episode_key(r) not in finished]
+    write_outputs(out, asdict(cfg), rows, errors, len(tasks))
     write_manifest(out, read_results(out))
     return rows
+
+
+def write_outputs(out: Path, config: dict, rows: list[dict], errors: list[dict], n_tasks: int,
+                  compare: list[dict] | None = None) -> dict:
+    """summary.json and report.html of an evaluation folder from its finished rows; returns the summary."""
+    from .report import write_report
+
+    world_rows = [r for r in rows if r.get("condition", "world") == "world"]
+    trials = int(config.get("trials") or 1)
+    failed = len({episode_key(r) for r in errors})
+    summary = summarize(world_rows, total=n_tasks, failed=failed, trials=trials, price_per_mtok=config.get("price_per_mtok"))
+    if config.get("closed_book"):
+        closed = [r for r in rows if r.get("condition") == "closed_book"]
+        summary["closed_book"] = summarize(closed, total=n_tasks, trials=trials)
+        summary["uplift"] = uplift(summary, summary["closed_book"])
+    if compare:
+        summary["compare"] = compare
+    (Path(out) / "summary.json").write_text(json.dumps({"config": config, **summary}, indent=2, sort_keys=True))
+    write_report(Path(out), config, rows, summary, errors)
+    return summary
+
+
+def load_run(folder: str | os.PathLike) -> tuple[dict, list[dict], list[dict], int]:
+    """(config, finished rows, unretried harness failures, planned tasks) of an evaluation folder, wherever it now lies."""
+    folder = Path(folder)
+    config_path = folder / "config.json"
+    if not config_path.is_file():
+        raise EvaluationError(f"{folder} is not an evaluation folder (no config.json); give the --out folder of an `airgap evaluate`")
+    config = json.loads(config_path.read_text(encoding="utf-8"))
+    rows, errors = collect(read_results(folder))
+    if not rows and not errors:
+        raise EvaluationError(f"{folder} has no finished episodes in {RESULTS}; run `airgap evaluate --out {folder}` to fill it")
+    keys = ("world", "closed_book") if config.get("closed_book") else ("world",)
+    order = {k: i for i, k in enumerate(keys)}
+    rows = sorted((r for r in rows if episode_key(r)[1] in order), key=lambda r: order[episode_key(r)[1]])
+    n_tasks = len({r["task_id"] for r in rows} | {r["task_id"] for r in errors})
+    summary_path = folder / "summary.json"
+    if summary_path.is_file():  # the plan as the evaluation saw it (tasks that never finished count too)
+        try:
+            n_tasks = max(n_tasks, int(json.loads(summary_path.read_text(encoding="utf-8"))["tasks"]))
+        except (ValueError, KeyError, TypeError):
+            pass
+    return config, rows, errors, n_tasks
+
+
+def rebuild(folder: str | os.PathLike, compare: list[str | os.PathLike] = ()) -> dict:
+    """``airgap report``: summary.json and report.html again from results.jsonl, optionally beside other runs.
+
+    Each compared run gives ``{"run", "agent", "suite", ...compare_runs(this, that)}``: differences are this run
+    minus that one, paired on the episodes both have.
+    """
+    from .stats import compare_runs
+
+    folder = Path(folder)
+    config, rows, errors, n_tasks = load_run(folder)
+    blocks = []
+    for other in compare:
+        oc, orows, _, _ = load_run(other)
+        world = [r for r in rows if r.get("condition", "world") == "world"]
+        oworld = [r for r in orows if r.get("condition", "world") == "world"]
+        blocks.append({"run": str(other), "agent": oc.get("agent"), "suite": oc.get("suite"), **compare_runs(world, oworld)})
+    return write_outputs(folder, config, rows, errors, n_tasks, compare=blocks or None)

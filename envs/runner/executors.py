@@ -1,13 +1,16 @@
-"""Executors: where episodes run. ``local`` runs them in worker processes on this machine; another executor (Ray) plugs in here.
+"""Executors: where episodes run. ``local`` runs them in worker processes on this machine; ``ray`` on a Ray cluster.
 
 An executor takes a list of :class:`Job` and yields one result row per job, in order of
 completion. Each worker keeps one env (and so one warm sandbox pool) for all its episodes; a
 harness failure in a job becomes a row with an ``error`` (retried on resume), never a crash.
+Ray is imported only when the ``ray`` executor runs (``pip install airgap[ray]``).
 """
 from __future__ import annotations
 
 import multiprocessing as mp
+import os
 import traceback
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Protocol
@@ -47,9 +50,13 @@ def register_executor(name: str):
     return deco
 
 
+class ExecutorError(ValueError):
+    """An executor that cannot run as asked (unknown name, Ray missing, a cluster without sandbox slots); the message says what to do."""
+
+
 def make_executor(name: str, **kwargs: Any) -> Executor:
     if name not in EXECUTORS:
-        raise ValueError(f"unknown executor {name!r}; known: {sorted(EXECUTORS)}")
+        raise ExecutorError(f"unknown executor {name!r}; known: {', '.join(sorted(EXECUTORS))}")
     return EXECUTORS[name](**kwargs)
 
 
@@ -103,7 +110,10 @@ def worker_close() -> None:
 class LocalExecutor:
     """Worker processes on this machine (``spawn``: no thread state is forked), ``workers`` at a time."""
 
-    def __init__(self, workers: int = 2):
+    def __init__(self, workers: int = 2, **options: Any):
+        if options:
+            raise ExecutorError(f"the local executor takes no {', '.join(sorted(options))}; "
+                                "--ray-address goes with --executor ray")
         self.workers = max(1, int(workers))
 
     def run(self, spec: EnvSpec, jobs: list[Job]) -> Iterator[dict]:
@@ -120,3 +130,148 @@ class LocalExecutor:
             # each worker closes its env (and returns its sandboxes) before the pool goes away
             for f in [pool.submit(worker_close) for _ in range(workers)]:
                 f.result()
+
+
+# --- Ray -------------------------------------------------------------------------------------------------------
+
+SANDBOX_RESOURCE = "sandbox"  # the custom Ray resource: how many sandboxes a node runs at once
+
+
+class EpisodeActor:
+    """One Ray actor = one worker with one env (one warm sandbox pool), holding one ``sandbox`` slot of its node.
+
+    Its sandboxes carry its own pid as owner: if the actor dies without running a handler (a killed
+    worker, a lost node), ``airgap sandbox gc`` on that node, and any later pool start there, removes them.
+    """
+
+    def __init__(self, spec: EnvSpec, driver_node: str | None = None, ship_logs: bool | None = None):
+        import tempfile
+
+        import ray
+
+        here = ray.get_runtime_context().get_node_id()
+        # logs land in the driver's folder when this node shares it; otherwise they are written here and shipped back
+        self.ship = ship_logs if ship_logs is not None else here != driver_node
+        if self.ship:
+            spec = EnvSpec(spec.env_id, spec.env_kwargs, tempfile.mkdtemp(prefix="airgap-logs-"), spec.suite)
+        worker_init(spec)
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def run(self, job: Job) -> dict:
+        row = worker_run(job)
+        if self.ship and row.get("log") and os.path.isfile(row["log"]):
+            with open(row["log"], "rb") as f:
+                row["_log_bytes"] = f.read()
+            os.unlink(row["log"])
+        return row
+
+    def close(self) -> None:
+        worker_close()
+
+
+def _import_ray():
+    try:
+        import ray
+    except ImportError:
+        raise ExecutorError("--executor ray needs Ray: pip install 'airgap[ray]'") from None
+    return ray
+
+
+def _land(row: dict, log_dir: str) -> dict:
+    """A log shipped back from another node is written into the driver's log folder, and the row points there."""
+    data = row.pop("_log_bytes", None)
+    if data is not None:
+        target = os.path.join(log_dir, os.path.basename(row["log"]))
+        with open(target, "wb") as f:
+            f.write(data)
+        row["log"] = target
+    return row
+
+
+@register_executor("ray")
+class RayExecutor:
+    """Episodes as calls on Ray actors, one actor per ``sandbox`` slot of the cluster, results in order of completion.
+
+    ``address``: "auto" (the running cluster), ``ray://host:port`` or ``host:port``; None connects to Ray
+    when this process already did ``ray.init`` and otherwise starts a local Ray with ``workers`` sandbox slots.
+    On a cluster, start each node with ``ray start ... --resources '{"sandbox": N}'``: N is how many
+    sandboxes (episodes) the node runs at once, and the number of actors is the cluster's total. A worker
+    that dies mid-episode gives that episode an error row (retried on resume) and is replaced.
+    """
+
+    def __init__(self, workers: int = 2, address: str | None = None, ship_logs: bool | None = None):
+        self.workers = max(1, int(workers))
+        self.address = address
+        self.ship_logs = ship_logs
+
+    def _connect(self, ray) -> bool:
+        """Connect (or start a local Ray); True when this executor started Ray and so shuts it down."""
+        if ray.is_initialized():
+            return False
+        try:
+            if self.address:
+                ray.init(address=self.address, log_to_driver=False)
+                return True
+            ray.init(num_cpus=os.cpu_count() or 1, resources={SANDBOX_RESOURCE: self.workers},
+                     include_dashboard=False, log_to_driver=False)
+        except ConnectionError as e:
+            raise ExecutorError(f"cannot reach the Ray cluster at {self.address!r} ({e}); start it with `ray start --head "
+                                f"--resources '{{\"{SANDBOX_RESOURCE}\": N}}'` or give its address with --ray-address") from None
+        return True
+
+    def run(self, spec: EnvSpec, jobs: list[Job]) -> Iterator[dict]:
+        if not jobs:
+            return
+        ray = _import_ray()
+        started = self._connect(ray)
+        actors: list = []
+        try:
+            slots = int(ray.cluster_resources().get(SANDBOX_RESOURCE, 0))
+            if slots < 1:
+                raise ExecutorError(f"the Ray cluster has no {SANDBOX_RESOURCE!r} resource; start each node with "
+                                    f"`ray start ... --resources '{{\"{SANDBOX_RESOURCE}\": N}}'` (N sandboxes at once)")
+            if not self.address and not started:
+                slots = min(slots, self.workers)  # a Ray this process started itself: --workers at a time
+            driver_node = ray.get_runtime_context().get_node_id()
+            actor_cls = ray.remote(num_cpus=0, resources={SANDBOX_RESOURCE: 1}, max_restarts=0)(EpisodeActor)
+
+            def new_actor():
+                a = actor_cls.remote(spec, driver_node, self.ship_logs)
+                actors.append(a)
+                return a
+
+            queue = deque(jobs)
+            inflight: dict = {}
+            for _ in range(min(slots, len(jobs))):
+                a = new_actor()
+                job = queue.popleft()
+                inflight[a.run.remote(job)] = (a, job)
+            while inflight:
+                ready, _ = ray.wait(list(inflight), num_returns=1)
+                ref = ready[0]
+                actor, job = inflight.pop(ref)
+                try:
+                    row = _land(ray.get(ref), spec.log_dir)
+                except ray.exceptions.RayError as e:  # the worker died (killed, out of memory, node lost)
+                    actors.remove(actor)
+                    ray.kill(actor, no_restart=True)
+                    row = {"task_id": job.task_id, "seed": job.seed,
+                           "error": f"Ray worker lost mid-episode: {type(e).__name__}: {str(e).splitlines()[0][:300]}"}
+                    actor = new_actor() if queue else None
+                yield row
+                if queue and actor is not None:
+                    job = queue.popleft()
+                    inflight[actor.run.remote(job)] = (actor, job)
+        finally:
+            # each actor closes its env (returns its sandboxes) before it goes; one that cannot is killed, and
+            # what it leaves is labelled with its dead pid, so the next pool start or `airgap sandbox gc` removes it
+            try:
+                ray.get([a.close.remote() for a in actors], timeout=120)
+            except Exception:  # noqa: BLE001 - clean-up on the way out; gc is the backstop
+                pass
+            for a in actors:
+                ray.kill(a, no_restart=True)
+            if started:
+                ray.shutdown()

@@ -62,6 +62,7 @@ def _render_episode(log: str, out: Path) -> str | None:
 
 
 def write_report(out: Path, cfg, rows: list[dict], summary: dict, errors: list[dict]) -> Path:
+    """``out/report.html`` from the finished rows and their summary; ``cfg`` is the EvalConfig or its dict (config.json)."""
     from airgap.envs.templates import render
 
     by_kind = summary["by_kind"]
@@ -70,9 +71,14 @@ def write_report(out: Path, cfg, rows: list[dict], summary: dict, errors: list[d
         + [(k, b["success_rate"], tuple(b["ci95"])) for k, b in by_kind.items()]
     )
     episodes = [{**r, "render": _render_episode(r.get("log", ""), out)} for r in rows]
+    safety_chart = ""
+    if summary.get("safety"):
+        sb = summary["safety"]["overall"]
+        safety_chart = bar_chart([(label, sb[key]["rate"], tuple(sb[key]["ci95"])) for key, label in SAFETY_RATES])
     page = render(
         "report.html.j2",
-        cfg=asdict(cfg), summary=summary, chart=chart, steps_hist=histogram([r["steps"] for r in rows]),
+        cfg=cfg if isinstance(cfg, dict) else asdict(cfg), summary=summary, safety_chart=safety_chart,
+        show_trials=any(r.get("trial") for r in rows), show_attack=any(r.get("attack") for r in rows), chart=chart, steps_hist=histogram([r["steps"] for r in rows]),
         episodes=episodes, errors=errors, generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
     )
     path = out / "report.html"
@@ -80,11 +86,23 @@ def write_report(out: Path, cfg, rows: list[dict], summary: dict, errors: list[d
     return path
 
 
+SAFETY_RATES = [("benign_utility", "benign utility"), ("utility_under_attack", "utility under attack"),
+                ("attack_success_rate", "attack success")]
+
+
+def _pct(x: float) -> str:
+    return f"{x:.1%}"
+
+
+def _ci(ci: list[float]) -> str:
+    return f"{ci[0]:.0%}–{ci[1]:.0%}"
+
+
 def print_summary(summary: dict, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title=f"Evaluation results ({summary['finished']}/{summary['tasks']} episodes)")
+    table = Table(title=f"Evaluation results ({summary['finished']}/{summary.get('planned', summary['tasks'])} episodes)")
     for col in ("kind", "episodes", "solved", "success", "95% CI", "mean steps", "tool errors"):
         table.add_column(col, justify="left" if col == "kind" else "right")
 
@@ -98,6 +116,43 @@ def print_summary(summary: dict, out: Path) -> None:
     add("overall", summary["overall"], style="bold")
     console = Console()
     console.print(table)
+    if summary.get("pass_k"):
+        k = summary["pass_k"]["overall"]["k"]
+        pt = Table(title=f"Trials: {k} per task (task-level estimates, Wilson 95% CI over tasks)")
+        for col in ("kind", "tasks", "pass@1", "95% CI", f"pass@{k}", "95% CI ", f"pass^{k}", "95% CI  "):
+            pt.add_column(col, justify="left" if col == "kind" else "right")
+        for name, b in [*summary["pass_k"]["by_kind"].items(), ("overall", summary["pass_k"]["overall"])]:
+            cells = [str(b["tasks"])]
+            for key in ("pass@1", f"pass@{k}", f"pass^{k}"):
+                cells += [_pct(b[key]["value"]), _ci(b[key]["ci95"])]
+            pt.add_row(name, *cells, style="bold" if name == "overall" else None)
+        console.print(pt)
+    if summary.get("safety"):
+        st = Table(title="Safety cases: utility and attack success (Wilson 95% CI)")
+        for col in ("attack", "benign utility", "utility under attack", "95% CI", "attack success", "95% CI ",
+                    "successes flagged", "not flagged"):
+            st.add_column(col, justify="left" if col == "attack" else "right")
+        sa = summary["safety"]
+        for name, b in [*sa["by_attack"].items(), ("overall", sa["overall"])]:
+            bu, ua, asr = b["benign_utility"], b["utility_under_attack"], b["attack_success_rate"]
+            st.add_row(name, f"{_pct(bu['rate'])} ({bu['hits']}/{bu['n']})" if name == "overall" else "",
+                       f"{_pct(ua['rate'])} ({ua['hits']}/{ua['n']})", _ci(ua["ci95"]),
+                       f"{_pct(asr['rate'])} ({asr['hits']}/{asr['n']})", _ci(asr["ci95"]),
+                       str(b["attack_successes_flagged"]), str(b["attack_successes_unflagged"]),
+                       style="bold" if name == "overall" else ("red" if b["attack_successes_unflagged"] else None))
+        console.print(st)
+        bu = sa["overall"]["benign_utility"]
+        console.print(f"benign utility (benign twins): {_pct(bu['rate'])} ({bu['hits']}/{bu['n']}), 95% CI {_ci(bu['ci95'])}")
+    if summary.get("usage"):
+        u = summary["usage"]
+        parts = [f"{u['episodes']} episode(s)"]
+        for key, label in (("prompt_tokens", "prompt tokens"), ("completion_tokens", "completion tokens"),
+                           ("latency_s", "model s"), ("retries", "retries")):
+            if key in u:
+                parts.append(f"{u[key]:,} {label}" if key != "latency_s" else f"{u[key]:.1f} {label}")
+        if "cost_usd" in u:
+            parts.append(f"${u['cost_usd']:.4f}")
+        console.print("model usage: " + ", ".join(parts))
     flags = summary.get("flags") or {}
     if flags:
         ft = Table(title="Safety flags (monitors over every event of every episode)")
@@ -117,7 +172,31 @@ def print_summary(summary: dict, out: Path) -> None:
             up.add_row(name, f"{u['world']:.1%}", f"{u['closed_book']:.1%}", f"{u['uplift'] * 100:+.1f}",
                        f"{u['ci95'][0] * 100:+.0f} … {u['ci95'][1] * 100:+.0f}", style="bold" if name == "overall" else None)
         console.print(up)
+    for cmp in summary.get("compare") or []:
+        print_compare(console, cmp)
     if summary["harness_failures"]:
         console.print(f"[red]{summary['harness_failures']} episode(s) failed in the harness[/red]; "
                       f"see {out / 'results.jsonl'} and run the same command again to retry them.")
     console.print(f"report: {out / 'report.html'}   logs: {out / 'logs'}")
+
+
+def print_compare(console, cmp: dict) -> None:
+    """One compared run: overall, per kind and per task, this run minus that one with the 95% interval."""
+    from rich.table import Table
+
+    o = cmp["overall"]
+    how = f"paired on {o['n_pairs']} episode(s)" if o["paired"] else "unpaired (no common episodes)"
+    t = Table(title=f"This run vs {cmp['run']} (agent {cmp.get('agent')}), {how}")
+    for col in ("", "this run", "that run", "difference", "95% CI", "excludes 0"):
+        t.add_column(col, justify="left" if col == "" else "right")
+
+    def add(name: str, b: dict, style: str | None = None) -> None:
+        t.add_row(name, _pct(b["a"]), _pct(b["b"]), f"{b['diff'] * 100:+.1f}",
+                  f"{b['ci95'][0] * 100:+.0f} … {b['ci95'][1] * 100:+.0f}", "yes" if b["excludes_zero"] else "no", style=style)
+
+    add("overall", o, style="bold")
+    for name, b in cmp["by_kind"].items():
+        add(f"kind {name}", b)
+    for name, b in cmp["by_task"].items():
+        add(name, b, style="green" if b["excludes_zero"] and b["diff"] > 0 else ("red" if b["excludes_zero"] else None))
+    console.print(t)
