@@ -15,7 +15,7 @@ import time
 import pytest
 
 HEAVY = ["torch", "transformers", "bm25s", "faiss", "starlette", "fastapi", "docker", "datasets", "pyarrow", "jsonschema",
-         "airgap.corpus.snapshot"]
+         "airgap.corpus.snapshot", "ray"]
 
 
 def _loaded(code: str) -> list[str]:
