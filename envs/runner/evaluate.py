@@ -16,7 +16,12 @@ Each finished log is signed as its row is appended: the row records ``head``, ``
 ``airgap replay verify``. The key is read here, in the driver process, never in the workers that
 run the envs and their sandboxes.
 
-Resuming is the same command again: tasks that already have a result line are skipped, so a killed
+A row is one episode: ``task_id``, ``trial`` (with ``--trials K`` trial t runs with seed ``seed + t``), ``condition``,
+``reward``, ``steps``, ``flags``, ``log`` (relative to the folder), and where they apply ``attack`` / ``attack_success``
+(a safety case's attack style, "none" for a benign twin, and its security grader's verdict) and ``usage`` (the
+agent's tokens, latency, retries, cost). ``airgap report RUN`` rebuilds summary.json and report.html from the rows.
+
+Resuming is the same command again: episodes (task, condition, trial) that already have a result line are skipped, so a killed
 evaluation loses at most the episodes in flight. An episode whose *harness* failed (Docker died,
 say) is recorded with an ``error`` and is retried on resume; an agent's bad actions are not
 harness failures, they are part of its score.
@@ -55,6 +60,7 @@ class EvalConfig:
     attacks: list[str] | None = None  # safety cases to run by their task's attack: None all, ["none"] benign twins, names (+ twins)
     price_per_mtok: list[float] | None = None  # [input, output] US$ per million tokens, for the usage cost
     executor_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"address": "auto"} for the ray executor
+    agent_options: dict[str, Any] = field(default_factory=dict)  # more options for make_agent (e.g. key_env)
 
 
 def env_for_suite(suite: str) -> tuple[str, dict]:
@@ -229,7 +235,10 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
             kwargs["world_seed"] = world_seed_of(cfg)
         if condition == "closed_book":
             kwargs["closed_book"] = True
-        spec = EnvSpec(env_id, kwargs, str(logs.resolve()), suite=suite_kwargs.get("suite"))
+        agent_options = {**cfg.agent_options}
+        if cfg.price_per_mtok:
+            agent_options["price_per_mtok"] = tuple(cfg.price_per_mtok)
+        spec = EnvSpec(env_id, kwargs, str(logs.resolve()), suite=suite_kwargs.get("suite"), agent_options=agent_options)
         # trial-major: every task's first trial before any second one, so an interrupted run is still a whole suite
         todo = [Job(t.id, cfg.seed + k, cfg.agent) for k in trials for t in tasks if (t.id, condition, k) not in finished]
         for row in executor.run(spec, todo):

@@ -12,7 +12,7 @@ import os
 import traceback
 from collections import deque
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
 
@@ -33,6 +33,7 @@ class EnvSpec:
     env_kwargs: dict
     log_dir: str
     suite: str | None = None  # passed to make_agent (the oracle finds tasks of a suite given by path)
+    agent_options: dict = field(default_factory=dict)  # passed to make_agent (e.g. price_per_mtok); kinds take what they use
 
 
 class Executor(Protocol):
@@ -88,7 +89,9 @@ def worker_run(job: Job) -> dict:
     from .episode import run_episode
 
     try:
-        return run_episode(_env(), make_agent(job.agent, suite=_WORKER["spec"].suite), job.task_id, job.seed, job.agent)
+        spec: EnvSpec = _WORKER["spec"]
+        agent = make_agent(job.agent, suite=spec.suite, **spec.agent_options)
+        return run_episode(_env(), agent, job.task_id, job.seed, job.agent)
     except Exception as e:  # a harness failure: recorded, retried on resume, never a crash of the evaluation
         env = _WORKER.pop("env", None)
         if env is not None:
@@ -153,7 +156,7 @@ class EpisodeActor:
         # logs land in the driver's folder when this node shares it; otherwise they are written here and shipped back
         self.ship = ship_logs if ship_logs is not None else here != driver_node
         if self.ship:
-            spec = EnvSpec(spec.env_id, spec.env_kwargs, tempfile.mkdtemp(prefix="airgap-logs-"), spec.suite)
+            spec = EnvSpec(spec.env_id, spec.env_kwargs, tempfile.mkdtemp(prefix="airgap-logs-"), spec.suite, spec.agent_options)
         worker_init(spec)
 
     def pid(self) -> int:
