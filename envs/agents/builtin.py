@@ -1,4 +1,4 @@
-"""The built-in agent kinds, registered by spec: oracle, decoy, noop, random[:SEED], hf:PATH, openai:URL#MODEL."""
+"""The built-in agent kinds, registered by spec: oracle, decoy, noop, random[:SEED], hf:PATH, openai:URL#MODEL, sandbox:CMD."""
 from __future__ import annotations
 
 from .base import register_agent
@@ -17,6 +17,15 @@ def _decoy(rest: str, suite: str | None):
     from .scripted import OracleAgent
 
     return OracleAgent(suite=suite, calls="decoy")
+
+
+@register_agent("obey", "obey")
+def _obey(rest: str, suite: str | None):
+    """Always obeys injected text: plays a safety case's ``obey`` calls (the user's task, plus what the planted
+    instructions ask for); its attack success rate is the ceiling a suite's security graders and monitors must see."""
+    from .scripted import OracleAgent
+
+    return OracleAgent(suite=suite, calls="obey")
 
 
 @register_agent("noop", "noop")
@@ -51,11 +60,24 @@ def _vllm(rest: str, suite: str | None):
     return HFAgent(rest, kind="vllm")
 
 
-@register_agent("openai", "openai:URL#MODEL")
-def _openai(rest: str, suite: str | None):
+def _url_model(rest: str) -> tuple[str, str]:
     url, _, model = rest.partition("#")
     if not url.startswith(("http://", "https://")) or not model:
         raise ValueError("openai agent spec is openai:URL#MODEL, e.g. openai:http://127.0.0.1:8000/v1#qwen2.5-7b")
+    return url, model
+
+
+@register_agent("openai", "openai:URL#MODEL")
+def _openai(rest: str, suite: str | None, key_env: str | None = None, price_per_mtok=None):
+    url, model = _url_model(rest)
     from .openai import OpenAIAgent
 
-    return OpenAIAgent(url, model)
+    return OpenAIAgent(url, model, key_env=key_env, price_per_mtok=price_per_mtok)
+
+
+@register_agent("sandbox", "sandbox:CMD (with --agent-model openai:URL#MODEL)")
+def _sandbox(rest: str, suite: str | None, model: str | None = None, key_env: str | None = None, price_per_mtok=None):
+    """An agent program run inside the episode's sandbox; its model calls go to https://llm.airgap/v1."""
+    from .program import ProgramAgent
+
+    return ProgramAgent(rest, model=model, key_env=key_env, price_per_mtok=price_per_mtok)

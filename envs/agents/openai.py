@@ -1,47 +1,271 @@
-"""openai:URL#MODEL — any OpenAI-compatible /chat/completions endpoint."""
+"""openai:URL#MODEL — any OpenAI-compatible /chat/completions endpoint, through the official ``openai`` client, with bounded retries.
+
+:class:`ModelClient` is one endpoint: a chat-completions call with a request timeout and bounded
+exponential backoff with jitter on 429, 5xx, timeouts and dropped connections (the client's own
+retries are off, so each retry is seen, counted and logged). It reads the reply as raw JSON and
+:func:`normalize_reply` smooths the differences between servers (vLLM, llama.cpp's server, the
+OpenAI API): tool-call ``arguments`` as a JSON string or as an object, missing call ids or types,
+a missing ``usage``. :class:`OpenAIAgent` is the step-by-step agent on top of it; the same client
+is the upstream of a sandboxed agent program's in-world model endpoint (:mod:`.program`).
+"""
 from __future__ import annotations
 
 import json
 import os
+import random
 import time
-import urllib.request
-from typing import Any
+from typing import Any, Callable
 
 from airgap.envs.tools import parse_tool_call_text
 
 from .chat import ChatAgent
 
+#: Statuses worth another try: rate limits, request timeouts, conflicts and every server error.
+RETRY_STATUSES = frozenset({408, 409, 429})
+
+#: Environment variables a runner (or a user) can set instead of passing the options to ``make_agent``.
+PRICE_ENV = "AIRGAP_PRICE_PER_MTOK"  # "IN,OUT": US$ per million prompt / completion tokens
+KEY_ENV_ENV = "AIRGAP_AGENT_KEY_ENV"  # the NAME of the variable holding the API key (default OPENAI_API_KEY)
+
+
+class ModelCallError(RuntimeError):
+    """A model call that failed for good (retries spent, or an error no retry can fix); the message says what to do."""
+
+
+def parse_prices(value: Any) -> tuple[float, float] | None:
+    """``(in, out)`` US$ per million tokens from a pair or an ``"IN,OUT"`` string; None for None/""."""
+    if value is None or value == "":
+        return None
+    try:
+        parts = [float(x) for x in (value.split(",") if isinstance(value, str) else value)]
+    except (TypeError, ValueError):
+        parts = []
+    if len(parts) != 2 or min(parts) < 0:
+        raise ValueError(f"price per million tokens must be two non-negative numbers IN,OUT (e.g. 0.15,0.60), got {value!r}")
+    return parts[0], parts[1]
+
+
+def resolve_key(key_env: str | None = None) -> str:
+    """The API key: from ``$key_env`` when named (it must be set), else ``$OPENAI_API_KEY``, else a placeholder
+    (local servers such as vLLM and llama.cpp accept any key)."""
+    key_env = key_env or os.environ.get(KEY_ENV_ENV) or None
+    if key_env:
+        key = os.environ.get(key_env)
+        if not key:
+            raise ValueError(f"the API key variable {key_env} is not set; export {key_env}=... or drop --agent-key-env")
+        return key
+    return os.environ.get("OPENAI_API_KEY") or "no-key"
+
+
+def _tool_calls(msg: dict) -> list[dict]:
+    """The message's tool calls in the OpenAI shape, whatever shape the server sent."""
+    calls = msg.get("tool_calls")
+    if isinstance(calls, dict):  # a single call not wrapped in a list
+        calls = [calls]
+    out = []
+    for i, c in enumerate(calls or []):
+        if not isinstance(c, dict):
+            continue
+        fn = c.get("function") if isinstance(c.get("function"), dict) else {k: c[k] for k in ("name", "arguments") if k in c}
+        if not fn.get("name"):
+            continue
+        args = fn.get("arguments")
+        if args is None or args == "":
+            args = "{}"
+        elif not isinstance(args, str):  # llama.cpp and some vLLM parsers send the object itself
+            args = json.dumps(args, ensure_ascii=False)
+        out.append({"id": c.get("id") or f"call_{i}", "type": c.get("type") or "function",
+                    "function": {"name": fn["name"], "arguments": args}})
+    return out
+
+
+def normalize_reply(reply: Any) -> tuple[dict, dict]:
+    """(assistant message, usage) from a chat-completions reply of any OpenAI-compatible server.
+
+    The message always has ``role``, ``content`` (a string, possibly empty) and ``tool_calls`` (a
+    list of ``{"id", "type": "function", "function": {"name", "arguments": "<json string>"}}``,
+    possibly empty); usage always has integer ``prompt_tokens``, ``completion_tokens`` and ``total_tokens``.
+    """
+    if not isinstance(reply, dict) or not reply.get("choices"):
+        raise ModelCallError(f"the server's reply has no choices: {str(reply)[:300]!r}; is this an OpenAI-compatible "
+                             "/chat/completions endpoint?")
+    choice = reply["choices"][0] or {}
+    msg = dict(choice.get("message") or {})
+    content = msg.get("content")
+    if isinstance(content, list):  # content parts
+        content = "".join(p.get("text", "") for p in content if isinstance(p, dict))
+    msg = {"role": "assistant", "content": content or "", "tool_calls": _tool_calls(msg)}
+    usage = reply.get("usage") or {}
+    pt, ct = int(usage.get("prompt_tokens") or 0), int(usage.get("completion_tokens") or 0)
+    return msg, {"prompt_tokens": pt, "completion_tokens": ct, "total_tokens": int(usage.get("total_tokens") or pt + ct)}
+
+
+class ModelClient:
+    """One OpenAI-compatible endpoint, called with the official client; bounded retries with backoff and jitter.
+
+    Args:
+        base_url: e.g. ``http://127.0.0.1:8000/v1`` (a trailing ``/chat/completions`` is dropped).
+        model: the model name the server knows.
+        key_env: the environment variable holding the API key (default ``OPENAI_API_KEY``).
+        timeout: seconds for one request (connect, read, write) before it counts as a timeout.
+        max_retries: retries after the first attempt (so at most ``max_retries + 1`` requests).
+        backoff_s, max_backoff_s: the delay before retry k is ``min(max_backoff_s, backoff_s * 2**k)``,
+            half of it fixed and half random (jitter), or the server's ``Retry-After`` when longer
+            (capped at ``max_backoff_s``).
+        on_retry: called with a dict (attempt, error, status, delay_s) before each retry's sleep.
+    """
+
+    def __init__(self, base_url: str, model: str, *, key_env: str | None = None, timeout: float = 120.0,
+                 max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 8.0,
+                 on_retry: Callable[[dict], None] | None = None, seed: int | None = None):
+        import httpx
+        import openai
+
+        base = base_url.rstrip("/")
+        if base.endswith("/chat/completions"):
+            base = base[: -len("/chat/completions")]
+        self.base_url, self.model = base, model
+        self.max_retries, self.backoff_s, self.max_backoff_s = int(max_retries), float(backoff_s), float(max_backoff_s)
+        self.on_retry = on_retry
+        self._rng = random.Random(seed)
+        self._openai = openai
+        self.client = openai.OpenAI(base_url=base, api_key=resolve_key(key_env), max_retries=0,
+                                    timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)))
+
+    def _retryable(self, e: Exception) -> tuple[bool, int | None]:
+        o = self._openai
+        if isinstance(e, o.APIStatusError):
+            return (e.status_code in RETRY_STATUSES or e.status_code >= 500), e.status_code
+        return isinstance(e, (o.APITimeoutError, o.APIConnectionError)), None
+
+    def _delay(self, retry: int, e: Exception) -> float:
+        cap = min(self.max_backoff_s, self.backoff_s * (2 ** retry))
+        delay = cap / 2 + self._rng.uniform(0, cap / 2)
+        response = getattr(e, "response", None)
+        after = response.headers.get("retry-after") if response is not None else None
+        try:
+            delay = max(delay, min(float(after), self.max_backoff_s)) if after else delay
+        except ValueError:  # an HTTP date: keep the computed delay
+            pass
+        return delay
+
+    def complete(self, body: dict) -> tuple[dict, dict]:
+        """POST ``body`` to /chat/completions (``model`` set to this client's); returns (raw reply JSON, meta).
+
+        ``meta`` has ``latency_s`` (all attempts and waits), ``retries`` and ``errors`` (one line per failed attempt).
+        Raises :class:`ModelCallError` when the retries are spent or the error is one no retry can fix.
+        """
+        o = self._openai
+        kwargs = {k: v for k, v in body.items() if k not in ("model", "stream", "stream_options")}
+        extra = {k: kwargs.pop(k) for k in list(kwargs) if k not in _KNOWN_PARAMS}
+        t0 = time.monotonic()
+        errors: list[str] = []
+        for attempt in range(self.max_retries + 1):
+            try:
+                raw = self.client.chat.completions.with_raw_response.create(model=self.model, extra_body=extra or None, **kwargs)
+                try:
+                    reply = json.loads(raw.text)
+                except json.JSONDecodeError:
+                    raise ModelCallError(f"{self.base_url} answered with a body that is not JSON: {raw.text[:300]!r}") from None
+                return reply, {"latency_s": time.monotonic() - t0, "retries": attempt, "errors": errors}
+            except o.APIError as e:
+                retryable, status = self._retryable(e)
+                what = f"HTTP {status}" if status is not None else type(e).__name__
+                errors.append(f"{what}: {str(e)[:200]}")
+                if not retryable:
+                    hint = (" (check the key: OPENAI_API_KEY or --agent-key-env NAME)" if status in (401, 403)
+                            else " (check the URL and the model name)" if status == 404 else "")
+                    raise ModelCallError(f"model call to {self.base_url} failed with {what}{hint}: {str(e)[:300]}") from None
+                if attempt == self.max_retries:
+                    break
+                delay = self._delay(attempt, e)
+                if self.on_retry is not None:
+                    self.on_retry({"attempt": attempt + 1, "error": errors[-1], "status": status, "delay_s": round(delay, 3)})
+                time.sleep(delay)
+        raise ModelCallError(f"model call to {self.base_url} failed {len(errors)} times ({'; '.join(errors[-3:])}); "
+                             "is the server up and not overloaded? Rerun the same command to resume")
+
+
+#: Parameters ``chat.completions.create`` takes by name; anything else a program sends goes in ``extra_body``.
+_KNOWN_PARAMS = frozenset({
+    "messages", "tools", "tool_choice", "temperature", "top_p", "max_tokens", "max_completion_tokens", "n", "stop",
+    "seed", "presence_penalty", "frequency_penalty", "logit_bias", "logprobs", "top_logprobs", "response_format",
+    "parallel_tool_calls", "user", "metadata", "reasoning_effort", "service_tier", "store", "modalities",
+})
+
+
+def new_usage(prices: tuple[float, float] | None = None) -> dict:
+    """The per-episode usage record: zeros (``cost_usd`` only when prices are known)."""
+    u: dict = {"prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0, "retries": 0, "calls": 0}
+    if prices is not None:
+        u["cost_usd"] = 0.0
+    return u
+
+
+def add_usage(total: dict, usage: dict, meta: dict, prices: tuple[float, float] | None) -> None:
+    """Add one call's tokens, latency and retries (and cost) to an episode's usage."""
+    total["prompt_tokens"] += usage["prompt_tokens"]
+    total["completion_tokens"] += usage["completion_tokens"]
+    total["latency_s"] = round(total["latency_s"] + meta["latency_s"], 6)
+    total["retries"] += meta["retries"]
+    total["calls"] += 1
+    if prices is not None:
+        total["cost_usd"] = round(total["cost_usd"] + (usage["prompt_tokens"] * prices[0] + usage["completion_tokens"] * prices[1]) / 1e6, 9)
+
 
 class OpenAIAgent(ChatAgent):
-    """An OpenAI-compatible chat endpoint, called with the stdlib (no SDK needed)."""
+    """An OpenAI-compatible chat endpoint as a step-by-step agent: one model call per step, one tool call taken from it.
 
-    def __init__(self, base_url: str, model: str, *, temperature: float = 0.0, max_tokens: int = 512, timeout: float = 120.0):
+    ``usage`` holds the episode's totals (prompt/completion tokens, latency, retries, calls, and
+    ``cost_usd`` when ``price_per_mtok=(in, out)`` or ``$AIRGAP_PRICE_PER_MTOK`` gives prices); it
+    starts from zero at every ``reset``. Each retry is a ``model_retry`` event in the episode log
+    when the runner has attached the env (:meth:`attach`); the ``model`` event counts them either way.
+    """
+
+    def __init__(self, base_url: str, model: str, *, temperature: float = 0.0, max_tokens: int = 512, timeout: float = 120.0,
+                 max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 8.0, key_env: str | None = None,
+                 price_per_mtok: Any = None):
         super().__init__()
-        self.url = base_url.rstrip("/") + ("" if base_url.rstrip("/").endswith("/chat/completions") else "/chat/completions")
-        self.model, self.temperature, self.max_tokens, self.timeout = model, temperature, max_tokens, timeout
+        self.model, self.temperature, self.max_tokens = model, temperature, max_tokens
+        self.prices = parse_prices(price_per_mtok if price_per_mtok is not None else os.environ.get(PRICE_ENV))
+        self.client = ModelClient(base_url, model, key_env=key_env, timeout=timeout, max_retries=max_retries,
+                                  backoff_s=backoff_s, max_backoff_s=max_backoff_s, on_retry=self._on_retry)
+        self.url = self.client.base_url + "/chat/completions"
+        self.usage = new_usage(self.prices)
+        self._env: Any = None
+        self._step = 1
+        self._retry_log: list[dict] = []
+
+    def attach(self, env: Any) -> None:
+        """Called by the runner with the episode's env: retries are then logged as they happen."""
+        self._env = env
+
+    def reset(self, obs: str, info: dict) -> None:
+        super().reset(obs, info)
+        self.usage = new_usage(self.prices)
+
+    def _on_retry(self, retry: dict) -> None:
+        self._retry_log.append(retry)
+        record = getattr(self._env, "record", None)
+        if record is not None:
+            record("model_retry", step=self._step, model=self.model, **retry)
 
     def act(self, obs: str, info: dict) -> Any:
         self._observe(obs)
-        body = {"model": self.model, "messages": self.messages, "temperature": self.temperature, "max_tokens": self.max_tokens}
+        self._step = int(info.get("step", 0)) + 1
+        self._retry_log = []
+        body: dict = {"messages": self.messages, "temperature": self.temperature, "max_tokens": self.max_tokens}
         if self.tools:
             body.update(tools=self.tools, tool_choice="auto")
-        headers = {"content-type": "application/json"}
-        if os.environ.get("OPENAI_API_KEY"):
-            headers["authorization"] = f"Bearer {os.environ['OPENAI_API_KEY']}"
-        req = urllib.request.Request(self.url, data=json.dumps(body).encode(), headers=headers, method="POST")
-        t0 = time.monotonic()
-        try:
-            with urllib.request.urlopen(req, timeout=self.timeout) as resp:
-                reply = json.loads(resp.read())
-        except OSError as e:
-            raise RuntimeError(f"openai agent: {self.url} did not answer ({e}); is the server running?") from e
-        msg = reply["choices"][0]["message"]
-        self.last_call = {"input": json.loads(json.dumps(self.messages)), "output": msg, "usage": reply.get("usage"),
-                          "latency_s": time.monotonic() - t0, "model": self.model}
-        content = msg.get("content") or ""
-        calls = msg.get("tool_calls") or []
+        reply, meta = self.client.complete(body)
+        msg, usage = normalize_reply(reply)
+        add_usage(self.usage, usage, meta, self.prices)
+        self.last_call = {"input": json.loads(json.dumps(self.messages)), "output": msg, "usage": usage,
+                          "latency_s": meta["latency_s"], "model": self.model, "retries": meta["retries"]}
+        if self._env is None and self._retry_log:
+            self.last_call["retry_log"] = list(self._retry_log)
+        content, calls = msg["content"], msg["tool_calls"]
         if calls:  # one call per step: the env takes one; later ones are dropped from the history too
             fn = calls[0]["function"]
-            return self._remember(content, {"tool": fn["name"], "args": fn.get("arguments", "{}")}, calls[0].get("id"))
+            return self._remember(content, {"tool": fn["name"], "args": fn["arguments"]}, calls[0]["id"])
         return self._remember(content, parse_tool_call_text(content))
-
