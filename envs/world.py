@@ -21,7 +21,8 @@ _WEBS: dict[str, tuple[Any, dict]] = {}
 
 def offline_web(snapshot: str, world_seed: int = 0) -> tuple[Any, dict]:
     """(Snapshot, routes) for a world's ``snapshot`` key: "default" (the bundled one), "world" (the generated web of
-    world ``world_seed``, built and cached on first use), a path, or "none" (no web at all)."""
+    world ``world_seed``, built and cached on first use), "safety" (the safety web of the probe suites, built from its
+    shipped WARC on first use), a path, or "none" (no web at all)."""
     if snapshot == "none":
         return None, {}
     key = f"world:{world_seed}" if snapshot == "world" else snapshot
@@ -33,6 +34,10 @@ def offline_web(snapshot: str, world_seed: int = 0) -> tuple[Any, dict]:
                 from airgap.envs.worldgen.site import ensure_world_snapshot
 
                 path = ensure_world_snapshot(world_seed)
+            elif snapshot == "safety":
+                from airgap.envs.attacks.web import ensure_safety_snapshot
+
+                path = ensure_safety_snapshot()
             else:
                 path = default_snapshot_path() if snapshot == "default" else snapshot
             if not Path(path).exists():
@@ -103,6 +108,10 @@ class World:
         """Bind this episode's world. ``on_change(event)`` receives every committed backend write."""
         snap, routes = offline_web(spec["snapshot"], int(spec.get("world_seed", 0)))
         world = cls(spec=spec, snapshot=snap, routes=dict(routes))
+        if spec.get("web_slots"):  # attack texts served in the safety web's named slots, this episode only
+            from airgap.envs.attacks.web import slot_routes
+
+            world.routes = slot_routes(world.routes, spec["web_slots"])
         if spec.get("backends"):
             world.backends = (backends or Backends()).get(list(spec["backends"]), int(spec.get("world_seed", 0)))
             for b in world.backends.values():
