@@ -1,4 +1,4 @@
-"""hf:PATH — a transformers causal LM and tokenizer loaded from a local folder."""
+"""hf:PATH and vllm:PATH — a local model (from a LOCAL folder) served by the engine: shared by every worker, or loaded in this process."""
 from __future__ import annotations
 
 import json
@@ -6,73 +6,137 @@ import os
 import time
 from typing import Any
 
-from airgap.envs.tools import parse_tool_call_text
+from airgap.envs.tools.actions import parse_tool_call_text, tool_call_format
 
 from .chat import SYSTEM_PROMPT, ChatAgent
+from .context import ContextError, fit_messages
+from .engine import Request, check_model_dir, engine_for
+
+#: Special tokens that carry a tool call in some formats: decoding keeps them (the others are dropped).
+CALL_MARKERS = ("<tool_call>", "</tool_call>", "[TOOL_CALLS]", "[ARGS]", "<|python_tag|>")
+
+#: How to write a call, per format, for models whose template does not render tools itself.
+CALL_HINTS = {
+    "hermes": '<tool_call>{"name": ..., "arguments": {...}}</tool_call>',
+    "llama3": '{"name": ..., "parameters": {...}}',
+    "mistral": '[TOOL_CALLS] [{"name": ..., "arguments": {...}}]',
+    "json": '<tool_call>{"name": ..., "arguments": {...}}</tool_call>',
+}
 
 
 class HFAgent(ChatAgent):
-    """A local transformers causal LM. Greedy decoding by default, so runs are reproducible.
+    """A local causal LM. Greedy decoding by default, so runs are reproducible.
 
-    The prompt is the tokenizer's chat template with ``tools=`` when it has one (Qwen,
-    Llama 3.1+, Mistral and Hermes-style templates render tool schemas themselves);
-    otherwise a plain transcript with the tool schemas as JSON. The reply is parsed by
-    :func:`parse_tool_call_text`.
+    Generation goes through :func:`airgap.envs.agents.engine.engine_for`: the evaluation's shared
+    engine process when the driver started one (``$AIRGAP_ENGINES``), else the model loaded in
+    this process (once per process). The prompt is the tokenizer's chat template with ``tools=``
+    when it has one (Qwen, Llama 3.1+, Mistral and Hermes-style templates render tool schemas
+    themselves); otherwise a plain transcript with the tool schemas as JSON. The chat is fitted
+    into the model's own context length (:mod:`.context`: oldest observations cut first, with a
+    marker). The reply is parsed by :func:`parse_tool_call_text` in the format the template uses.
     """
 
-    def __init__(self, path: str, *, max_new_tokens: int = 256, device: str | None = None, do_sample: bool = False, seed: int = 0):
+    def __init__(self, path: str, *, max_new_tokens: int = 256, device: str | None = None, do_sample: bool = False,
+                 seed: int = 0, kind: str = "hf", engine: Any = None):
         super().__init__()
-        if not os.path.isdir(path):
-            raise FileNotFoundError(f"hf agent: {path} is not a folder; give a local model folder (config.json, weights, tokenizer files)")
-        import torch
-        from transformers import AutoModelForCausalLM, AutoTokenizer
+        path = os.path.realpath(os.path.expanduser(path))
+        check_model_dir(kind, path)
+        from transformers import AutoTokenizer
 
-        self.torch = torch
-        self.path = path
-        self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
+        self.path, self.kind = path, kind
         self.tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
-        dtype = torch.bfloat16 if self.device.startswith("cuda") else torch.float32
-        self.model = AutoModelForCausalLM.from_pretrained(path, local_files_only=True, dtype=dtype).to(self.device).eval()
+        self.engine = engine or engine_for(kind, path, device=device)
+        self.context_length = int(self.engine.info["context_length"])
+        self.stop_ids = set(self.engine.info.get("stop_ids") or [])
+        self.format = tool_call_format(getattr(self.tokenizer, "chat_template", None))
         self.max_new_tokens, self.do_sample, self.seed = max_new_tokens, do_sample, seed
+        self._template_ok: bool | None = None
 
-    def _prompt(self) -> str:
-        tok = self.tokenizer
-        if getattr(tok, "chat_template", None):
+    # --- prompts --------------------------------------------------------------------------------------------
+
+    def _prompt(self, messages: list[dict] | None = None) -> str:
+        messages = self.messages if messages is None else messages
+        if getattr(self.tokenizer, "chat_template", None) and self._template_ok is not False:
             try:
-                return tok.apply_chat_template(self.messages, tools=self.tools or None, add_generation_prompt=True, tokenize=False)
+                text = self.tokenizer.apply_chat_template(_for_template(messages), tools=self.tools or None,
+                                                          add_generation_prompt=True, tokenize=False)
+                self._template_ok = True
+                return text
             except Exception:  # noqa: BLE001 - templates that reject tools/roles fall back to the plain transcript
-                pass
-        lines = [f"system: {SYSTEM_PROMPT}",
-                 "tools (call one as <tool_call>{\"name\": ..., \"arguments\": {...}}</tool_call>):",
+                if self._template_ok:
+                    raise
+                self._template_ok = False
+        lines = [f"system: {messages[0]['content'] if messages else SYSTEM_PROMPT}",
+                 f"tools (call one as {CALL_HINTS[self.format]}):",
                  json.dumps(self.tools, ensure_ascii=False)]
-        for m in self.messages[1:]:
+        for m in messages[1:]:
             if m.get("tool_calls"):
                 lines.append(f"assistant: <tool_call>{json.dumps(m['tool_calls'][0]['function'])}</tool_call>")
             else:
                 lines.append(f"{m['role']}: {m.get('content') or ''}")
         return "\n".join(lines) + "\nassistant:"
 
+    def _encode(self, messages: list[dict]) -> list[int]:
+        return list(self.tokenizer(self._prompt(messages), add_special_tokens=False)["input_ids"])
+
+    def _decode(self, ids: list[int]) -> str:
+        for i, t in enumerate(ids):
+            if t in self.stop_ids:
+                ids = ids[:i]
+                break
+        text = self.tokenizer.decode(ids, skip_special_tokens=False)
+        for special in getattr(self.tokenizer, "all_special_tokens", []):
+            if special and special not in CALL_MARKERS:
+                text = text.replace(special, "")
+        return text.strip()
+
+    def fit(self) -> tuple[list[dict], list[int], int]:
+        """The messages the model is shown (fitted to its context), their token ids, and the room left to generate."""
+        gen_cap = min(self.max_new_tokens, max(16, self.context_length // 4))
+        budget = self.context_length - gen_cap
+        try:
+            msgs = fit_messages(self.messages, lambda m: len(self._encode(m)) <= budget)
+        except ContextError:
+            need = len(self._encode(self.messages[:2]))
+            raise ContextError(f"{self.kind}:{self.path}: the system prompt, the tool schemas and the task take {need} tokens, "
+                               f"but the model's context of {self.context_length} tokens leaves {budget} for the prompt "
+                               f"({gen_cap} are kept for the reply); use a model with a longer context, fewer tools or a "
+                               "shorter task") from None
+        ids = self._encode(msgs)
+        return msgs, ids, min(self.max_new_tokens, self.context_length - len(ids))
+
+    # --- acting ---------------------------------------------------------------------------------------------
+
     def act(self, obs: str, info: dict) -> Any:
         self._observe(obs)
-        torch = self.torch
-        prompt = self._prompt()
-        enc = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
-        limit = getattr(self.model.config, "max_position_embeddings", None) or 4096
-        keep = max(8, limit - self.max_new_tokens)
-        input_ids = enc["input_ids"][:, -keep:].to(self.device)  # keep the most recent context
-        attention = torch.ones_like(input_ids)
+        msgs, ids, room = self.fit()
+        turn = sum(1 for m in self.messages if m["role"] == "assistant")
         t0 = time.monotonic()
-        torch.manual_seed(self.seed)
-        with torch.no_grad():
-            out = self.model.generate(
-                input_ids=input_ids, attention_mask=attention, max_new_tokens=self.max_new_tokens, do_sample=self.do_sample,
-                pad_token_id=self.tokenizer.pad_token_id if self.tokenizer.pad_token_id is not None else self.tokenizer.eos_token_id,
-            )
-        new = out[0, input_ids.shape[1]:]
-        text = self.tokenizer.decode(new, skip_special_tokens=True)
-        self.last_call = {"input": json.loads(json.dumps(self.messages)), "output": {"role": "assistant", "content": text},
-                          "usage": {"prompt_tokens": int(input_ids.shape[1]), "completion_tokens": int(new.shape[0]),
-                                    "total_tokens": int(input_ids.shape[1] + new.shape[0])},
-                          "latency_s": time.monotonic() - t0, "model": self.path}
-        return self._remember(text, parse_tool_call_text(text))
+        new, meta = self.engine.generate(Request(ids=ids, max_new_tokens=room, do_sample=self.do_sample,
+                                                 seed=self.seed * 1_000_003 + turn))
+        text = self._decode(new)
+        self.last_call = {"input": json.loads(json.dumps(msgs)), "output": {"role": "assistant", "content": text},
+                          "usage": {"prompt_tokens": len(ids), "completion_tokens": len(new), "total_tokens": len(ids) + len(new)},
+                          "latency_s": time.monotonic() - t0, "model": f"{self.kind}:{self.path}",
+                          "engine": meta, "context": {"length": self.context_length, "cut": msgs != self.messages},
+                          "tool_call_format": self.format}
+        return self._remember(text, parse_tool_call_text(text, self.format))
 
+
+def _for_template(messages: list[dict]) -> list[dict]:
+    """Chat templates (Llama 3.1's, Mistral's) expect tool-call arguments as an object, not the OpenAI JSON string."""
+    out = []
+    for m in messages:
+        if m.get("tool_calls"):
+            calls = []
+            for c in m["tool_calls"]:
+                args = c["function"].get("arguments")
+                if isinstance(args, str):
+                    try:
+                        args = json.loads(args)
+                    except json.JSONDecodeError:
+                        pass
+                calls.append({**c, "function": {**c["function"], "arguments": args}})
+            m = {**m, "tool_calls": calls}
+        out.append(m)
+    return out

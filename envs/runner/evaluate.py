@@ -34,6 +34,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from airgap.envs.agents.engine import serve_models  # hf:/vllm: agents: one shared model engine for all workers
+
 from .executors import EnvSpec, Job, make_executor
 from .stats import summarize, uplift
 
@@ -196,6 +198,7 @@ def _check_config(out: Path, cfg: EvalConfig) -> None:
     config_path.write_text(json.dumps(asdict(cfg), indent=2, sort_keys=True))
 
 
+@serve_models
 def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] | None = None) -> list[dict]:
     """Run (or resume) an evaluation; returns every finished row, old and new. ``on_result(row, done, total)``.
 
