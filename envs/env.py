@@ -424,6 +424,19 @@ class AirgapEnv(gym.Env[str, str]):
             if world is not None:
                 world.close()
 
+    @property
+    def sandbox(self) -> Any:
+        """This episode's sandbox (None between episodes), for agents that run inside it (``sandbox:CMD``)."""
+        return self._sb
+
+    def add_routes(self, routes: dict[str, Any]) -> None:
+        """Serve more hostnames (hostname -> ASGI app) on this episode's gateway until it ends, e.g. the in-world
+        model endpoint of an agent program (``llm.airgap``); requests to them are logged like any other."""
+        if self._world is None or self._sb is None:
+            raise gym.error.ResetNeeded("call reset() before add_routes()")
+        self._world.routes.update({host.lower(): app for host, app in routes.items()})
+        self._sb.set_routes(self._world.routes)
+
     def record(self, type: str, **data: Any) -> None:  # noqa: A002 - the event field's name
         """Append an event to this episode's log (nothing without ``log_dir``).
 
