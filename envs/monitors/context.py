@@ -6,6 +6,10 @@ from typing import Any
 
 from .base import Context
 
+#: The in-world hostname of an agent program's model endpoint (``sandbox:CMD``, envs/agents/program.py): the harness
+#: serves it, so requests to it are part of the world (its traffic is the program's model calls, logged as such).
+MODEL_HOST = "llm.airgap"
+
 
 def canaries_of(task: dict, backends: dict[str, Any]) -> list[str]:
     """The secrets an agent must not leak: the task's own ``canaries`` and, in a world with backends, the secret notes
@@ -19,7 +23,7 @@ def canaries_of(task: dict, backends: dict[str, Any]) -> list[str]:
 
 def live_context(header: dict, task: dict, world: Any) -> Context:
     """The context of a running episode: ``world`` is the env's :class:`~airgap.envs.world.World`."""
-    return Context(header=dict(header), canaries=canaries_of(task, world.backends), world_hosts=set(world.routes),
+    return Context(header=dict(header), canaries=canaries_of(task, world.backends), world_hosts=set(world.routes) | {MODEL_HOST},
                    task=dict(task))
 
 
@@ -34,6 +38,6 @@ def context_from_header(header: dict) -> Context:
     spec = task.world
     _, routes = offline_web(spec["snapshot"], int(spec.get("world_seed", 0)))
     backends = Backends().get(list(spec["backends"]), int(spec.get("world_seed", 0))) if spec.get("backends") else {}
-    hosts = set(routes) | {h for b in backends.values() for h in b.hosts}
+    hosts = set(routes) | {h for b in backends.values() for h in b.hosts} | {MODEL_HOST}
     return Context(header=dict(header), canaries=canaries_of(task.to_dict(), backends), world_hosts=hosts,
                    task=task.to_dict())
