@@ -10,7 +10,10 @@ can name an agent:
 ``hf:PATH``                 a transformers causal LM + tokenizer from a LOCAL folder
 ``openai:URL#MODEL``        any OpenAI-compatible ``/chat/completions`` endpoint (e.g. vLLM
                             or llama.cpp on loopback); ``URL`` is the base, e.g.
-                            ``http://127.0.0.1:8000/v1``; key from ``$OPENAI_API_KEY``
+                            ``http://127.0.0.1:8000/v1``; key from ``$OPENAI_API_KEY`` (or
+                            ``key_env=NAME``); bounded retries, ``usage`` per episode
+``sandbox:CMD``             an agent program run inside the episode's sandbox, its model calls
+                            to ``https://llm.airgap/v1`` routed to ``model=openai:URL#MODEL``
 ==========================  ==============================================================
 
 The loop that drives an agent is the usual gymnasium one::
@@ -45,8 +48,12 @@ def __getattr__(name: str):
         from .openai import OpenAIAgent
 
         return OpenAIAgent
+    if name == "ProgramAgent":
+        from .program import ProgramAgent
+
+        return ProgramAgent
     raise AttributeError(name)
 
 
-__all__ = ["AGENTS", "SYSTEM_PROMPT", "Agent", "ChatAgent", "HFAgent", "NoopAgent", "OpenAIAgent", "OracleAgent", "RandomAgent",
+__all__ = ["AGENTS", "SYSTEM_PROMPT", "Agent", "ChatAgent", "HFAgent", "NoopAgent", "OpenAIAgent", "OracleAgent", "ProgramAgent", "RandomAgent",
            "make_agent", "register_agent"]
