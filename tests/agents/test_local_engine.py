@@ -103,13 +103,14 @@ def test_evaluate_with_4_workers_holds_one_model(tmp_path, tiny, sandbox_image):
     suite = tmp_path / "suite.yaml"
     suite.write_text(SUITE + "".join(
         f"  - id: t{k}\n    kind: qa\n    instruction: \"Say {k}.\"\n    graders:\n      - {{type: normalized_match, expected: ['{k}']}}\n"
+        f"    oracle:\n      - {{tool: submit, args: {{answer: '{k}'}}}}\n"
         for k in range(4)))
     rows = run_evaluation(EvalConfig(suite=str(suite), agent=f"hf:{tiny}", out=str(tmp_path / "run"), workers=4,
                                      env_kwargs={"pool_size": 1}))
     assert len(rows) == 4 and not [r for r in rows if "error" in r]
     engines, batches = set(), []
     for r in rows:
-        for e in read_log(tmp_path / "run" / r["log"]):
+        for e in read_log(tmp_path / "run" / r["log"])[1]:
             if e.get("type") == "model":
                 engines.add((e["engine"]["id"], e["engine"]["pid"], e["engine"]["shared"]))
                 batches.append(e["engine"]["batch"])
