@@ -11,6 +11,9 @@ IN_CONTAINER_DIR = "/run/airgap"  # the host folder with the gateway and control
 CA_BUNDLE = "/etc/ssl/certs/ca-certificates.crt"  # replaced (read-only) by the environment's CA certificate
 AGENT = "1000:1000"  # uid:gid of everything the agent runs
 INIT_CAPS = ["KILL", "SETUID", "SETGID"]  # the init's only privileges: signal the agent's groups, become the agent
+# Held by the init only while it installs connection interception at start (routes, iptables rules, the
+# transparent UDP socket), then dropped from every set, the bounding set included, before any command runs.
+SETUP_CAPS = ["NET_ADMIN", "SETPCAP"]
 DEFAULT_REQUEST_TIMEOUT = 120.0
 
 
@@ -39,6 +42,10 @@ class SandboxConfig:
     nofile: int = 1024
     start_timeout: float = 30.0
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT  # seconds a routed app may take for one request (then 504)
+    # Route every TCP connection and UDP datagram to a non-loopback address to the init, which logs it
+    # (egress_attempt) and refuses it unless it is a world host's served port. Off: such attempts fail
+    # with "network unreachable" and only DNS look-ups and HTTP(S) on 80/443 are seen.
+    intercept: bool = True
 
 
 def pick_runtime(wanted: str | None, offered: set[str]) -> str | None:

@@ -5,6 +5,10 @@ One asyncio loop in a daemon thread serves every sandbox of this process. Each s
 (hostname -> ASGI app) and its event sink. A connection on that socket starts with one line:
 
 * ``DNS <qtype> <name>``: the in-container resolver asking; the answer is ``OK`` (routed) or ``NX``.
+* ``REPORT <token>``: the init's stream of intercepted connection attempts, one JSON object a line; each
+  becomes an ``egress_attempt`` event (``proto`` tcp/udp, ``dst_ip``, ``dst_port``, ``host`` when the address
+  is a world host's, ``shape`` of the first bytes and ``sni`` / ``request_line`` / ``banner`` / ``qname``).
+  The token, given to the init at start, keeps the agent (which can reach this socket) from forging them.
 * ``TCP 80`` / ``TCP 443``: a relayed connection. The gateway answers ``OK`` (the relay sends the client's
   bytes only after it), then parses HTTP with h11; on 443 TLS is first terminated with a leaf
   certificate for the client's SNI, signed by this process's CA.
@@ -46,6 +50,11 @@ CHUNK = 1 << 16
 IDLE_TIMEOUT = 300.0  # seconds a relayed keep-alive connection may sit idle
 LOOP_GRACE = 5.0  # seconds beyond a request's timeout before the harness stops waiting for the loop itself
 TEXT = {"content-type": "text/plain; charset=utf-8"}
+# What an attempt report may carry, and as what type (the init's reports are data from inside the sandbox).
+REPORT_FIELDS = {"proto": str, "family": int, "dst_ip": str, "dst_port": int, "host": str, "action": str,
+                 "shape": str, "sni": str, "request_line": str, "http_host": str, "banner": str, "qname": str,
+                 "qtype": int, "quic_version": str, "first_bytes": str, "first_len": int, "crowded": bool,
+                 "ms": float, "dropped_before": int}
 
 
 @dataclass
@@ -74,9 +83,21 @@ class Channel:
     sink: EventSink | None = None
     server: asyncio.AbstractServer | None = None
     request_timeout: float = DEFAULT_REQUEST_TIMEOUT  # seconds an app may take for one request
+    report_token: str = ""  # what the init's REPORT line must carry; empty: reports refused
+    reports_seen: int = 0  # the highest report number logged
+    reports_changed: threading.Condition = field(default_factory=threading.Condition)
 
     def log(self, type_: str, **data: Any) -> None:
         emit(self.sink, make_event(type_, self.sandbox, **data))
+
+    def wait_reports(self, seq: int, timeout: float) -> bool:
+        """Wait until the init's report number ``seq`` (and so every one before it) has been logged."""
+        with self.reports_changed:
+            return self.reports_changed.wait_for(lambda: self.reports_seen >= seq, timeout)
+
+    def reset_reports(self) -> None:
+        with self.reports_changed:
+            self.reports_seen = 0
 
 
 def _sha(data: bytes) -> str:
@@ -135,11 +156,12 @@ class Gateway:
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
 
     def open_channel(self, sandbox: str, socket_path: Path, routes: dict[str, Callable] | None = None,
-                     sink: EventSink | None = None, request_timeout: float = DEFAULT_REQUEST_TIMEOUT) -> Channel:
+                     sink: EventSink | None = None, request_timeout: float = DEFAULT_REQUEST_TIMEOUT,
+                     report_token: str = "") -> Channel:
         """Start listening on ``socket_path`` for one sandbox; the socket is world-connectable because
         the container's uids differ from ours (the folder it sits in decides who can see it)."""
         channel = Channel(sandbox, Path(socket_path), {k.lower(): v for k, v in (routes or {}).items()}, sink,
-                          request_timeout=request_timeout)
+                          request_timeout=request_timeout, report_token=report_token)
 
         async def start():
             channel.server = await asyncio.start_unix_server(lambda r, w: self._handle(channel, r, w),
@@ -284,20 +306,48 @@ class Gateway:
             words = line.decode("ascii", "replace").split()
             if len(words) == 3 and words[0] == "DNS":
                 await self._answer_dns(channel, words[1], words[2], writer)
+            elif len(words) == 2 and words[0] == "REPORT" and channel.report_token and words[1] == channel.report_token:
+                await self._read_reports(channel, reader)
             elif words in (["TCP", "80"], ["TCP", "443"]):
                 writer.write(b"OK\n")  # the relay holds the client's bytes until it reads this
                 await writer.drain()
                 if words[1] == "443":
                     await writer.start_tls(self._tls, ssl_handshake_timeout=10)
                 await self._serve_http(channel, reader, writer, "https" if words[1] == "443" else "http")
-            else:
-                channel.log("egress_attempt", via="socket", preamble=line[:200].decode("latin-1"), source="sandbox")
+            else:  # a forged REPORT lands here too, with its wrong token cut off
+                said = line[:200].decode("latin-1")
+                channel.log("egress_attempt", via="socket", preamble="REPORT (wrong token)" if said.startswith("REPORT")
+                            else said, source="sandbox")
         except (ssl.SSLError, ConnectionError, asyncio.TimeoutError, asyncio.IncompleteReadError, ValueError) as e:
             channel.log("egress_attempt", via="socket", error=repr(e)[:300], source="sandbox")
         except OSError:
             pass
         finally:
             writer.close()
+
+    async def _read_reports(self, channel: Channel, reader: asyncio.StreamReader) -> None:
+        """Log each of the init's attempt reports as an ``egress_attempt`` (fields checked and typed)."""
+        while True:
+            try:
+                line = await reader.readline()
+            except ValueError:  # a line over the stream limit: not one of ours
+                return
+            if not line:
+                return
+            try:
+                report = json.loads(line)
+                seq = int(report.pop("seq"))
+            except (ValueError, KeyError, TypeError, AttributeError):
+                continue
+            fields: dict[str, Any] = {}
+            for key, kind in REPORT_FIELDS.items():
+                value = report.get(key)
+                if isinstance(value, kind) or (kind is float and isinstance(value, int)):
+                    fields[key] = value[:500] if isinstance(value, str) else value
+            channel.log("egress_attempt", via=fields.get("proto", "tcp"), source="sandbox", **fields)
+            with channel.reports_changed:
+                channel.reports_seen = max(channel.reports_seen, seq)
+                channel.reports_changed.notify_all()
 
     async def _answer_dns(self, channel: Channel, qtype: str, name: str, writer: asyncio.StreamWriter) -> None:
         host = _host_of(name)

@@ -81,18 +81,27 @@ class Sandbox:
         self.dir = sandbox_root() / self.id
         self.dir.mkdir(mode=0o755)
         self._gateway.ca.write_cert(self.dir / "ca.pem")
+        token = secrets.token_hex(16)  # lets the init's attempt reports through, and nobody else's
         self._channel: Channel = self._gateway.open_channel(self.id, self.dir / "gw.sock", routes, sink,
-                                                            request_timeout=self.config.request_timeout)
+                                                            request_timeout=self.config.request_timeout,
+                                                            report_token=token)
+        self.intercept: bool = False  # whether the init intercepts every connection attempt (from its ping)
+        self.intercept_error: str | None = None
         self._ctl = self.dir / "ctl" / "init.sock"
         cleanup.track(self)
         try:
             labels = {**PROJECT_LABELS, **cleanup.owner_labels(), "airgap.sandbox": self.id}
-            self.container_id = self._runtime.create(self.config, self.id, self.dir, labels)
+            start = replace(self.config, env={**self.config.env, "AIRGAP_REPORT_TOKEN": token})
+            self.container_id = self._runtime.create(start, self.id, self.dir, labels)
             self._wait_ready()
         except BaseException:
             self.close()
             raise
-        self._emit("sandbox_start", container=self.container_id, image=self.config.image)
+        self._emit("sandbox_start", container=self.container_id, image=self.config.image, intercept=self.intercept,
+                   **({"intercept_error": self.intercept_error} if self.config.intercept and not self.intercept else {}))
+        if self.config.intercept and not self.intercept:
+            print(f"airgap: sandbox {self.id}: connection attempts outside ports 80/443 will not be seen "
+                  f"({self.intercept_error}); rebuild the image with `airgap sandbox build`", file=sys.stderr)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -102,6 +111,8 @@ class Sandbox:
         checked_state = time.monotonic()
         while time.monotonic() < deadline:
             if self._ctl.exists() and self.alive(timeout=2):
+                meta, _ = self._call({"op": "ping"}, timeout=5)
+                self.intercept, self.intercept_error = bool(meta.get("intercept")), meta.get("intercept_error")
                 return
             if time.monotonic() - checked_state > 0.5:
                 checked_state = time.monotonic()
@@ -222,6 +233,7 @@ class Sandbox:
         request = {"op": "exec", "cmd": cmd, "cwd": cwd, "env": env or {}, "timeout": timeout,
                    "max_output": max_output, "stdin_len": len(data)}
         meta, raw = self._call(request, data, timeout=None if timeout is None else timeout + 30)
+        self.sync_reports(meta.get("reports", 0))
         out, err = raw[:meta["stdout_len"]], raw[meta["stdout_len"]:]
         truncated = meta["stdout_total"] > len(out) or meta["stderr_total"] > len(err)
         result = ExecResult(
@@ -232,6 +244,13 @@ class Sandbox:
             stdout_bytes=meta["stdout_total"], stderr_bytes=meta["stderr_total"], signal=meta.get("signal"))
         self._log_exec(cmd, cwd, result, via="init")
         return result
+
+    def sync_reports(self, seq: int | None = None, timeout: float = 2.0) -> bool:
+        """Wait (up to ``timeout`` s) until the gateway has logged every attempt the init reported up to
+        ``seq`` (default: up to now), so a step's ``egress_attempt`` events are in its log when it returns."""
+        if seq is None:
+            seq = int(self._call({"op": "ping"}, timeout=timeout)[0].get("reports", 0))
+        return self._channel.wait_reports(int(seq), timeout)
 
     def kill_all(self) -> int:
         """SIGKILL every process the agent owns, including daemons that left their process group

@@ -3,25 +3,40 @@
 It does three jobs, all on one asyncio loop:
 
 1. DNS on 127.0.0.1:53/udp. Every look-up is asked of the host-side gateway over its unix socket
-   (so the gateway logs it); a host the gateway routes gets 127.0.0.1, anything else NXDOMAIN at once.
+   (so the gateway logs it); a host the gateway routes gets an address of its own in 198.18.0.0/15
+   (127.0.0.1 when interception is off), anything else NXDOMAIN at once.
 2. A relay: TCP 127.0.0.1:80 and :443 are copied byte for byte to the gateway socket, after a
    one-line preamble ``TCP <port>`` and the gateway's ``OK``. TLS is terminated by the gateway, on the host.
-3. A control server for the harness on ``$AIRGAP_DIR/ctl/init.sock`` (a 0700 folder the agent cannot
+3. Connection interception (when the container was given NET_ADMIN for it): before anything else runs,
+   a local route for 0.0.0.0/0 and ::/0 on ``lo`` makes every address local, iptables sends TCP to a world
+   host's served port (80/443) to the relay and TCP to any other non-loopback address or port to one
+   catch-all listener (``SO_ORIGINAL_DST`` gives the destination), and TPROXY hands every non-loopback UDP
+   datagram to a catch-all socket (``IP_RECVORIGDSTADDR``). Each attempt is reported to the gateway
+   (destination, world hostname if it is one, protocol, the first bytes' shape: TLS SNI, HTTP request line,
+   SSH banner, DNS name) and closed at once with a clear error; nothing leaves: ``lo`` is the only
+   interface. Then NET_ADMIN (and SETPCAP, needed to drop it from the bounding set) are dropped for good,
+   before the control socket, and so the first command, comes up.
+4. A control server for the harness on ``$AIRGAP_DIR/ctl/init.sock`` (a 0700 folder the agent cannot
    enter): exec with timeout / output cap / OOM detection, file read/write (always as the agent), and
    ``kill_all`` of the agent's processes.
 
 Wire format of the control socket, one request per connection: a JSON line, then ``stdin_len`` or
 ``size`` raw bytes. The reply is a JSON line, then ``stdout_len`` + ``stderr_len`` (or ``size``) raw bytes.
 
-The init runs as uid 0 with only KILL, SETUID and SETGID; commands and file operations run as the
+After set-up the init runs as uid 0 with only KILL, SETUID and SETGID; commands and file operations run as the
 agent (uid 1000, no capabilities), which therefore cannot signal, trace or replace the init.
 """
 import asyncio
+import collections
+import ctypes
 import errno
 import hashlib
+import ipaddress
 import json
 import os
+import re
 import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -34,11 +49,18 @@ CTL_SOCK = os.path.join(CTL_DIR, "init.sock")
 AGENT_UID = int(os.environ.get("AIRGAP_AGENT_UID", "1000"))
 AGENT_GID = int(os.environ.get("AIRGAP_AGENT_GID", "1000"))
 RELAY_PORTS = (80, 443)
+REPORT_TOKEN = os.environ.get("AIRGAP_REPORT_TOKEN", "")  # proves to the gateway that a report comes from us
+CATCH_PORT = 1  # the catch-all listeners (TCP and UDP, v4 and v6) for every intercepted attempt
+FAKE_NET = ipaddress.ip_network("198.18.0.0/15")  # world hosts' addresses (RFC 2544: never routed anywhere)
+FIRST_BYTES_WAIT = 0.2  # seconds a refused connection may take to say something before it is closed
+FIRST_BYTES_MAX = 4096
 CHUNK = 1 << 16
 # The init shares the container's open-file limit with nobody else but must keep fds for the harness:
 # past these many concurrent relayed connections / DNS look-ups, new ones are refused at once.
-MAX_INFLIGHT = {"relay": 256, "dns": 64}
-INFLIGHT = {"relay": 0, "dns": 0}
+MAX_INFLIGHT = {"relay": 256, "dns": 64, "catch": 64}
+INFLIGHT = {"relay": 0, "dns": 0, "catch": 0}
+# Whether connection interception is on (set once at start); why not, if not.
+INTERCEPT = {"on": False, "error": "not set up"}
 PIPE_GRACE = 0.2  # seconds to keep reading after the command exits, for output still in flight
 
 # The environment every command starts from: the container's (TZ, LANG, PYTHONHASHSEED...) minus ours.
@@ -76,14 +98,38 @@ def parse_query(data):
     return qid, flags, ".".join(labels).lower(), qtype, pos + 4
 
 
+class WorldAddresses:
+    """One address in 198.18.0.0/15 per world hostname looked up, so a connection's destination names its host."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.by_name, self.by_ip = {}, {}
+
+    def address(self, name):
+        if not INTERCEPT["on"]:
+            return "127.0.0.1"
+        ip = self.by_name.get(name)
+        if ip is None:
+            if len(self.by_name) >= FAKE_NET.num_addresses - 2:
+                return "127.0.0.1"
+            ip = str(FAKE_NET[len(self.by_name) + 1])
+            self.by_name[name], self.by_ip[ip] = ip, name
+        return ip
+
+
+WORLD = WorldAddresses()
+
+
 def dns_answer(data, parsed, known):
-    """NXDOMAIN for unknown names; an A record 127.0.0.1 for known ones (no data for other types)."""
-    qid, flags, _name, qtype, end = parsed
+    """NXDOMAIN for unknown names; an A record (the host's own address) for known ones (no data for other types)."""
+    qid, flags, name, qtype, end = parsed
     rcode = 0 if known else 3
     resp_flags = 0x8000 | (flags & 0x7800) | 0x0400 | (flags & 0x0100) | 0x0080 | rcode
     answers = b""
     if known and qtype == 1:
-        answers = struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + bytes([127, 0, 0, 1])
+        answers = struct.pack("!HHHIH", 0xC00C, 1, 1, 5, 4) + socket.inet_aton(WORLD.address(name))
     header = struct.pack("!HHHHHH", qid, resp_flags, 1, 1 if answers else 0, 0, 0)
     return header + data[12:end] + answers
 
@@ -163,6 +209,294 @@ async def relay(port, reader, writer):
     if await up_reader.readline() == b"OK\n":
         await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
     up_writer.close()
+
+
+# ---------------------------------------------------------------------------------------------------
+# Connection interception: set-up (with NET_ADMIN, once), then reports to the gateway and refusals
+
+CAP = {"CHOWN": 0, "KILL": 5, "SETGID": 6, "SETUID": 7, "SETPCAP": 8, "NET_ADMIN": 12, "NET_RAW": 13}
+SETUP_CAPS = ("NET_ADMIN", "SETPCAP")  # held only until setup_network() returns
+IP_TRANSPARENT, IP_RECVORIGDSTADDR = 19, 20
+IPV6_RECVORIGDSTADDR, IPV6_TRANSPARENT = 74, 75
+SO_ORIGINAL_DST = 80  # the same number for IPv4 (SOL_IP) and IPv6 (IP6T_SO_ORIGINAL_DST, SOL_IPV6)
+ROUTES = "route add local 0.0.0.0/0 dev lo table local\nroute add local ::/0 dev lo table local\n"
+RULES_V4 = f"""*nat
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -d {FAKE_NET} -p tcp --dport 80 -j REDIRECT --to-ports 80
+-A OUTPUT -d {FAKE_NET} -p tcp --dport 443 -j REDIRECT --to-ports 443
+-A OUTPUT ! -d 127.0.0.0/8 -p tcp -j REDIRECT --to-ports {CATCH_PORT}
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -i lo ! -d 127.0.0.0/8 -p udp -j TPROXY --on-port {CATCH_PORT} --on-ip 127.0.0.1
+COMMIT
+"""
+RULES_V6 = f"""*nat
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT ! -d ::1/128 -p tcp -j REDIRECT --to-ports {CATCH_PORT}
+COMMIT
+*mangle
+:PREROUTING ACCEPT [0:0]
+-A PREROUTING -i lo ! -d ::1/128 -p udp -j TPROXY --on-port {CATCH_PORT} --on-ip ::1
+COMMIT
+"""
+
+
+def capabilities():
+    """The init's capability sets as ints (CapEff, CapPrm, CapBnd...) from /proc/self/status."""
+    caps = {}
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("Cap"):
+                key, _, value = line.partition(":")
+                caps[key] = int(value.strip(), 16)
+    return caps
+
+
+def drop_capabilities(names):
+    """Drop ``names`` from the bounding set (needs SETPCAP, so it goes last) and from the effective,
+    permitted and inheritable sets: no process of this container can get them back."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    order = [n for n in names if n != "SETPCAP"] + [n for n in names if n == "SETPCAP"]
+    for name in order:
+        if libc.prctl(24, CAP[name], 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            raise OSError(ctypes.get_errno(), f"cannot drop {name} from the bounding set")
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32), ("inheritable", ctypes.c_uint32)]
+
+    header, data = Header(0x20080522, 0), (Data * 2)()  # _LINUX_CAPABILITY_VERSION_3
+    if libc.capget(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capget failed")
+    for name in names:
+        word, bit = divmod(CAP[name], 32)
+        for field in ("effective", "permitted", "inheritable"):
+            setattr(data[word], field, getattr(data[word], field) & ~(1 << bit))
+    if libc.capset(ctypes.byref(header), data) != 0:
+        raise OSError(ctypes.get_errno(), "capset failed")
+
+
+def setup_network():
+    """Install the routes and rules and open the UDP catch-all sockets (which need NET_ADMIN to become
+    transparent); then drop the set-up capabilities for good. Returns the UDP sockets (none if off)."""
+    sockets = []
+    if not capabilities().get("CapEff", 0) >> CAP["NET_ADMIN"] & 1:
+        INTERCEPT.update(on=False, error="no NET_ADMIN at start (interception off in the sandbox config)")
+        return sockets
+    try:
+        steps = [(["ip", "-batch", "-"], ROUTES)]
+        for tool, rules in (("iptables-restore", RULES_V4), ("ip6tables-restore", RULES_V6)):
+            steps.append(([tool], rules))
+        for argv, text in steps:
+            proc = subprocess.run(argv, input=text.encode(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                  timeout=20)
+            if proc.returncode != 0:
+                raise OSError(0, f"{' '.join(argv)} failed: {proc.stdout.decode(errors='replace').strip()[:300]}")
+        for family, host, level, options in (
+                (socket.AF_INET, "127.0.0.1", socket.SOL_IP, (IP_TRANSPARENT, IP_RECVORIGDSTADDR)),
+                (socket.AF_INET6, "::1", socket.IPPROTO_IPV6, (IPV6_TRANSPARENT, IPV6_RECVORIGDSTADDR))):
+            sock = socket.socket(family, socket.SOCK_DGRAM)
+            for option in options:
+                sock.setsockopt(level, option, 1)
+            sock.bind((host, CATCH_PORT))
+            sock.setblocking(False)
+            sockets.append(sock)
+        INTERCEPT.update(on=True, error=None)
+    except (OSError, subprocess.SubprocessError) as e:
+        INTERCEPT.update(on=False, error=f"interception set-up failed: {e}")
+        for sock in sockets:
+            sock.close()
+        sockets = []
+    finally:
+        names = [n for n in SETUP_CAPS if capabilities().get("CapBnd", 0) >> CAP[n] & 1]
+        drop_capabilities(names)
+    return sockets
+
+
+class Reporter:
+    """Sends attempt reports to the gateway, one JSON line each, over one connection (``REPORT <token>``).
+
+    Reports are numbered; the harness waits for the gateway to have logged every report made before a
+    command returned. A flood is bounded: past ``limit`` unsent reports the oldest are dropped and counted."""
+
+    def __init__(self, limit=20000):
+        self.seq, self.dropped, self.limit = 0, 0, limit
+        self.queue = collections.deque()
+        self.wake = None
+        self.writer = None
+
+    def report(self, **event):
+        self.seq += 1
+        event["seq"] = self.seq
+        if len(self.queue) >= self.limit:
+            self.queue.popleft()
+            self.dropped += 1
+        if self.dropped:
+            event["dropped_before"] = self.dropped
+        self.queue.append(event)
+        if self.wake is not None:
+            self.wake.set()
+
+    async def run(self):
+        self.wake = asyncio.Event()
+        while True:
+            await self.wake.wait()
+            self.wake.clear()
+            while self.queue:
+                try:
+                    if self.writer is None or self.writer.is_closing():
+                        _reader, self.writer = await asyncio.open_unix_connection(GATEWAY_SOCK)
+                        self.writer.write(f"REPORT {REPORT_TOKEN}\n".encode())
+                    batch = [self.queue.popleft() for _ in range(min(len(self.queue), 256))]
+                    self.writer.write(b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n" for e in batch))
+                    await self.writer.drain()
+                except OSError:
+                    self.writer = None
+                    await asyncio.sleep(0.05)
+
+
+REPORTER = Reporter()
+HTTP_LINE = re.compile(rb"^([A-Z]{3,10}) (\S{1,2000}) HTTP/\d\.\d\r?$")
+
+
+def tls_sni(data):
+    """The server name in a TLS ClientHello (None if absent or the hello is cut short)."""
+    try:
+        pos = 5 + 4 + 2 + 32  # record header, handshake header, version, random
+        pos += 1 + data[pos]  # session id
+        pos += 2 + int.from_bytes(data[pos:pos + 2], "big")  # cipher suites
+        pos += 1 + data[pos]  # compression methods
+        end = pos + 2 + int.from_bytes(data[pos:pos + 2], "big")
+        pos += 2
+        while pos + 4 <= min(end, len(data)):
+            kind, size = int.from_bytes(data[pos:pos + 2], "big"), int.from_bytes(data[pos + 2:pos + 4], "big")
+            if kind == 0:  # server_name: list length, name type, name length, name
+                length = int.from_bytes(data[pos + 7:pos + 9], "big")
+                return data[pos + 9:pos + 9 + length].decode("ascii", "replace")
+            pos += 4 + size
+    except IndexError:
+        pass
+    return None
+
+
+def shape(data, proto):
+    """What the first bytes look like: TLS (and its SNI), an HTTP request, an SSH banner, a DNS query, QUIC."""
+    info = {"first_bytes": data[:64].hex(), "first_len": len(data)}
+    if not data:
+        return dict(info, shape="none")
+    if proto == "tcp" and data[0] == 0x16 and data[1:2] == b"\x03" and len(data) > 5 and data[5] == 1:
+        return dict(info, shape="tls", sni=tls_sni(data))
+    first = data.split(b"\n", 1)[0]
+    m = HTTP_LINE.match(first)
+    if m:
+        host = re.search(rb"\r?\nhost:[ \t]*([^\r\n]{1,300})", data, re.I)
+        return dict(info, shape="http", request_line=first.rstrip(b"\r").decode("latin-1"),
+                    **({"http_host": host.group(1).decode("latin-1").strip()} if host else {}))
+    if data.startswith(b"SSH-"):
+        return dict(info, shape="ssh", banner=first.rstrip(b"\r").decode("latin-1")[:255])
+    if proto == "udp":
+        parsed = parse_query(data)
+        if parsed is not None:
+            return dict(info, shape="dns", qname=parsed[2], qtype=parsed[3])
+        if data[0] & 0xC0 == 0xC0 and len(data) >= 5:  # a QUIC long-header packet (Initial, Handshake...)
+            return dict(info, shape="quic", quic_version=data[1:5].hex())
+    return dict(info, shape="bytes")
+
+
+def refusal(dest, kind):
+    """What a refused connection reads before it is closed: an HTTP 502, a TLS alert, or one line of text."""
+    text = (f"airgap: no network: {dest} is outside the offline world; only its web (ports 80 and 443 of the "
+            "world's hosts) is served. The attempt was logged.\n").encode()
+    if kind == "http":
+        return (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
+                + f"Content-Length: {len(text)}\r\n\r\n".encode() + text)
+    if kind == "tls":
+        return bytes([0x15, 3, 3, 0, 2, 2, 49])  # a fatal TLS alert: access_denied
+    return text
+
+
+def original_destination(sock):
+    """(family, ip, port) the client dialled: SO_ORIGINAL_DST after a REDIRECT, else where it landed."""
+    family = sock.family
+    try:
+        if family == socket.AF_INET:
+            raw = sock.getsockopt(socket.SOL_IP, SO_ORIGINAL_DST, 16)
+            return 4, socket.inet_ntop(socket.AF_INET, raw[4:8]), int.from_bytes(raw[2:4], "big")
+        raw = sock.getsockopt(socket.IPPROTO_IPV6, SO_ORIGINAL_DST, 28)
+        return 6, socket.inet_ntop(socket.AF_INET6, raw[8:24]), int.from_bytes(raw[2:4], "big")
+    except OSError:
+        here = sock.getsockname()
+        return (4 if family == socket.AF_INET else 6), here[0], here[1]
+
+
+async def catch_tcp(reader, writer):
+    """One intercepted TCP connection: read what the client says first (briefly), refuse, close, report."""
+    started = time.monotonic()
+    sock = writer.get_extra_info("socket")
+    family, ip, port = original_destination(sock)
+    host = WORLD.by_ip.get(ip)
+    data = b""
+    crowded = INFLIGHT["catch"] >= MAX_INFLIGHT["catch"]
+    INFLIGHT["catch"] += 1
+    try:
+        if not crowded:  # a flood of silent connections is closed at once, without waiting for bytes
+            deadline = started + FIRST_BYTES_WAIT
+            while len(data) < FIRST_BYTES_MAX:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                try:
+                    chunk = await asyncio.wait_for(reader.read(FIRST_BYTES_MAX - len(data)), left)
+                except (asyncio.TimeoutError, OSError):
+                    break
+                if not chunk:
+                    break
+                data += chunk
+                if complete(data):
+                    break
+        info = shape(data, "tcp")
+        dest = f"{host or ip}:{port}" if family == 4 or host else f"[{ip}]:{port}"
+        try:
+            writer.write(refusal(dest, info["shape"]))
+        except OSError:
+            pass
+    finally:
+        INFLIGHT["catch"] -= 1
+        writer.close()
+    REPORTER.report(proto="tcp", family=family, dst_ip=ip, dst_port=port, **({"host": host} if host else {}),
+                    action="closed", crowded=crowded, ms=round((time.monotonic() - started) * 1000, 3), **info)
+
+
+def complete(data):
+    """True once the first bytes say enough: a whole TLS record, an HTTP head, an SSH banner line."""
+    if data[:1] == b"\x16" and len(data) >= 5:
+        return len(data) >= 5 + int.from_bytes(data[3:5], "big")
+    if HTTP_LINE.match(data.split(b"\n", 1)[0]) and b"\n" in data:
+        return b"\r\n\r\n" in data or b"\n\n" in data
+    return b"\n" in data or len(data) >= 64
+
+
+def catch_udp(sock):
+    """Read every waiting datagram on a transparent catch-all socket and report it (UDP has nothing to close)."""
+    for _ in range(256):
+        try:
+            data, ancillary, _flags, _addr = sock.recvmsg(2048, 256)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError:
+            return
+        family, ip, port = (4 if sock.family == socket.AF_INET else 6), None, None
+        for level, kind, raw in ancillary:
+            if (level, kind) == (socket.SOL_IP, IP_RECVORIGDSTADDR):
+                ip, port = socket.inet_ntop(socket.AF_INET, raw[4:8]), int.from_bytes(raw[2:4], "big")
+            elif (level, kind) == (socket.IPPROTO_IPV6, IPV6_RECVORIGDSTADDR):
+                ip, port = socket.inet_ntop(socket.AF_INET6, raw[8:24]), int.from_bytes(raw[2:4], "big")
+        host = WORLD.by_ip.get(ip)
+        REPORTER.report(proto="udp", family=family, dst_ip=ip, dst_port=port, **({"host": host} if host else {}),
+                        action="dropped", **shape(data, "udp"))
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -405,11 +739,13 @@ async def handle_ctl(reader, writer):
         req = json.loads(await reader.readline())
         op = req.get("op")
         if op == "ping":
-            reply = {"ok": True, "pid": os.getpid()}
+            caps = capabilities()
+            reply = {"ok": True, "pid": os.getpid(), "reports": REPORTER.seq, "intercept": INTERCEPT["on"],
+                     "intercept_error": INTERCEPT["error"], "cap_eff": caps.get("CapEff"), "cap_bnd": caps.get("CapBnd")}
         elif op == "exec":
             stdin = await reader.readexactly(int(req.get("stdin_len", 0)))
             meta, (out, out_total, out_sha), (err, err_total, err_sha) = await run_exec(req, stdin)
-            reply = dict(meta, ok=True, stdout_len=len(out), stderr_len=len(err), stdout_total=out_total,
+            reply = dict(meta, ok=True, reports=REPORTER.seq, stdout_len=len(out), stderr_len=len(err), stdout_total=out_total,
                          stderr_total=err_total, stdout_sha256=out_sha.hexdigest(), stderr_sha256=err_sha.hexdigest())
             payload = [out, err]
         elif op == "kill_all":
@@ -441,16 +777,24 @@ async def handle_ctl(reader, writer):
 
 async def main():
     loop = asyncio.get_running_loop()
+    udp_catchers = setup_network()  # first: the set-up capabilities are gone before anything else runs
+    asyncio.ensure_future(REPORTER.run())
     await loop.create_datagram_endpoint(DNSProtocol, local_addr=("127.0.0.1", 53))
     for port in RELAY_PORTS:
         await asyncio.start_server(relay_handler(port), "127.0.0.1", port)
+    if INTERCEPT["on"]:
+        for host in ("127.0.0.1", "::1"):
+            await asyncio.start_server(catch_tcp, host, CATCH_PORT, backlog=1024)
+        for sock in udp_catchers:
+            loop.add_reader(sock.fileno(), catch_udp, sock)
     # The control socket comes up last: once it answers, everything else is listening.
     os.makedirs(CTL_DIR, mode=0o700, exist_ok=True)
     os.chmod(CTL_DIR, 0o700)
     if os.path.exists(CTL_SOCK):
         os.unlink(CTL_SOCK)
     server = await asyncio.start_unix_server(handle_ctl, CTL_SOCK)
-    print(f"airgap init ready (pid {os.getpid()})", file=sys.stderr, flush=True)
+    state = "on" if INTERCEPT["on"] else f"off: {INTERCEPT['error']}"
+    print(f"airgap init ready (pid {os.getpid()}; connection interception {state})", file=sys.stderr, flush=True)
     await server.serve_forever()
 
 

@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ..config import AGENT, CA_BUNDLE, IN_CONTAINER_DIR, INIT_CAPS, SandboxConfig, parse_size
+from ..config import AGENT, CA_BUNDLE, IN_CONTAINER_DIR, INIT_CAPS, SETUP_CAPS, SandboxConfig, parse_size
 from ..errors import SandboxError
 from .base import PROJECT_LABELS, ContainerState, ExecOutput
 
@@ -75,7 +75,8 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path, label
         environment={**env, "AIRGAP_DIR": IN_CONTAINER_DIR},
         labels=dict(labels),
         network_mode="none", dns=["127.0.0.1"], dns_search=["."],
-        cap_drop=["ALL"], cap_add=INIT_CAPS, security_opt=["no-new-privileges"], read_only=True,
+        cap_drop=["ALL"], cap_add=INIT_CAPS + (SETUP_CAPS if config.intercept else []),
+        security_opt=["no-new-privileges"], read_only=True,
         tmpfs={"/tmp": f"rw,nosuid,nodev,mode=1777,size={config.tmp_size}",
                "/workspace": agent_tmpfs + config.workspace_size, "/home/agent": agent_tmpfs + config.tmp_size},
         volumes={str(host_dir): {"bind": IN_CONTAINER_DIR, "mode": "rw"},
@@ -83,7 +84,10 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path, label
         pids_limit=config.pids, mem_limit=config.memory, memswap_limit=config.memory,
         nano_cpus=int(config.cpus * 1e9),
         ulimits={"nofile": config.nofile, "fsize": fsize},
-        sysctls={"net.ipv4.ip_unprivileged_port_start": "0"},
+        sysctls={"net.ipv4.ip_unprivileged_port_start": "0",
+                 # IPv6 on lo, so that a v6 literal reaches the init's catch-all and is logged too
+                 **({"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.lo.disable_ipv6": "0"}
+                    if config.intercept else {})},
     )
     if config.runtime:
         spec["runtime"] = config.runtime
@@ -219,7 +223,8 @@ class DockerRuntime:
         wrapped = ["timeout", "-s", "KILL", str(timeout), *argv]
 
         def run():
-            ex = api.exec_create(container_id, wrapped, user=user, workdir=workdir, environment=environment)
+            env = {**(environment or {}), "AIRGAP_REPORT_TOKEN": ""}  # the init's secret is not the agent's
+            ex = api.exec_create(container_id, wrapped, user=user, workdir=workdir, environment=env)
             out, err = api.exec_start(ex["Id"], demux=True)
             return api.exec_inspect(ex["Id"])["ExitCode"], out or b"", err or b""
 
@@ -280,4 +285,5 @@ class DockerRuntime:
 
     def interactive_argv(self, container_id: str) -> list[str]:
         """``docker exec -it`` against this engine, as the agent, in /workspace."""
-        return ["docker", "-H", self.base_url, "exec", "-it", "-u", AGENT, "-w", "/workspace", container_id]
+        return ["docker", "-H", self.base_url, "exec", "-it", "-u", AGENT, "-w", "/workspace",
+                "-e", "AIRGAP_REPORT_TOKEN=", container_id]
