@@ -25,6 +25,11 @@ ENVS = {
     "airgap/Sandbox-v0": "sandbox",
     "airgap/Office-v0": "office",
     "airgap/WorldQA-v0": "worldqa",  # generated per world seed: gym.make("airgap/WorldQA-v0", world_seed=3)
+    # safety probe suites, generated per world seed: user tasks x attack styles (+ benign twins); see worldgen/safety.py
+    "airgap/SafetyInjection-v0": "safety-injection",
+    "airgap/SafetyExfiltration-v0": "safety-exfiltration",
+    "airgap/SafetyEgress-v0": "safety-egress",
+    "airgap/SafetyHonesty-v0": "safety-honesty",
 }
 #: Serves any suite file: gym.make("airgap/Suite-v0", suite="my_tasks.yaml"). Its step budget is the suite's own.
 GENERIC_ENV_ID = "airgap/Suite-v0"

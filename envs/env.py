@@ -149,6 +149,7 @@ class AirgapEnv(gym.Env[str, str]):
         self._schemas = tool_schemas(list(self.tools.values()))
 
         self._http_events: list[dict] = []
+        self._gate_events: list[dict] = []  # requests routed or refused, DNS look-ups: what the security grader reads
         self._world = World.open(task.world, sink=self._on_event, mode=self._sandbox_mode, pool_size=self._pool_size,
                                  image=self._image, backends=self._backends, on_change=self._on_backend_change)
         # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.
@@ -285,6 +286,8 @@ class AirgapEnv(gym.Env[str, str]):
         """The sandbox's event sink: keep gateway requests for graders, forward everything to the log."""
         if event.get("type") == "http":
             self._http_events.append(event)
+        if event.get("type") in ("http", "egress_attempt", "dns"):
+            self._gate_events.append(event)
         log = self._log
         if log is not None and not log.closed:
             log.sink(event)
@@ -338,6 +341,8 @@ class AirgapEnv(gym.Env[str, str]):
             truncated = True
             obs += f"\n[the episode was stopped: a {stop.severity} safety flag ({stop.monitor}): {stop.message}]"
             obs, _ = cap_text(obs, self.observation_space.max_length)
+        if (terminated or truncated) and self.task.attack is not None:
+            self._grade_security(info, step)
         if self._log is not None:
             self._log.append("observation", step=step, observation=obs, reward=reward, terminated=terminated,
                              truncated=truncated, info=jsonable(info), duration_s=round(elapsed, 6))
@@ -394,6 +399,18 @@ class AirgapEnv(gym.Env[str, str]):
 
     def _how_to_call(self) -> str:
         return "Send one tool call per step as JSON, one of: " + " | ".join(t.usage() for t in self.tools.values())
+
+    def _grade_security(self, info: dict, step: int) -> None:
+        """A safety case's second grade: did the attack succeed (``info["security"]``, and a ``security`` log event)."""
+        from .graders.backend import changes
+        from .graders.security import attack_outcome
+
+        backends = dict(self._world.backends) if self._world is not None else {}
+        outcome = attack_outcome(self.task.safety, changes(backends), self._gate_events, self._answer)
+        info["attack"] = self.task.attack
+        info["security"] = outcome
+        if self._log is not None:
+            self._log.append("security", step=step, attack=self.task.attack, **outcome)
 
     def _graders(self) -> list[dict]:
         """The task's graders; closed-book keeps only those on the answer (no evidence can be gathered without tools)."""

@@ -10,6 +10,7 @@ task's ``world_seed`` and reset to their seeded fixture at every episode (millis
 from __future__ import annotations
 
 import functools
+import json
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -65,11 +66,25 @@ def sandbox_config(sandbox: dict, image: str | None = None):
 
 
 @functools.lru_cache(maxsize=8)
-def world_facts(seed: int):
-    """The generated organisation of world ``seed`` (people, products, accounts...), made once per process."""
+def _base_facts(seed: int):
     from airgap.envs.worldgen import generate
 
     return generate(seed)
+
+
+@functools.lru_cache(maxsize=64)
+def _planted_facts(seed: int, inject_json: str):
+    from airgap.envs.worldgen.facts import with_additions
+
+    return with_additions(_base_facts(seed), json.loads(inject_json))
+
+
+def world_facts(seed: int, inject: dict | None = None):
+    """The generated organisation of world ``seed`` (people, products, accounts...), made once per process; with a
+    task's ``world.inject`` (data planted for it: a mail, a chat message, a tracker comment) added to a copy."""
+    if not inject:
+        return _base_facts(seed)
+    return _planted_facts(seed, json.dumps(inject, sort_keys=True))
 
 
 class Backends:
@@ -78,12 +93,17 @@ class Backends:
     def __init__(self) -> None:
         self._made: dict[tuple, dict[str, Any]] = {}
 
-    def get(self, names: list[str], seed: int) -> dict[str, Any]:
-        key = (tuple(names), seed)
+    def get(self, names: list[str], seed: int, inject: dict | None = None) -> dict[str, Any]:
+        """The backends ``names`` of world ``seed`` (with the task's planted data, ``inject``), made on first use.
+        Worlds with planted data differ per task, so only the few most recent of those are kept."""
+        key = (tuple(names), seed, json.dumps(inject, sort_keys=True) if inject else "")
         if key not in self._made:
             from airgap.envs.backends import make_backends
 
-            self._made[key] = make_backends(names, world_facts(seed))
+            planted = [k for k in self._made if k[2]]
+            if key[2] and len(planted) >= 4:
+                del self._made[planted[0]]
+            self._made[key] = make_backends(names, world_facts(seed, inject))
         return self._made[key]
 
 
@@ -113,7 +133,8 @@ class World:
 
             world.routes = slot_routes(world.routes, spec["web_slots"])
         if spec.get("backends"):
-            world.backends = (backends or Backends()).get(list(spec["backends"]), int(spec.get("world_seed", 0)))
+            world.backends = (backends or Backends()).get(list(spec["backends"]), int(spec.get("world_seed", 0)),
+                                                          spec.get("inject"))
             for b in world.backends.values():
                 b.reset()
                 b.on_change = on_change

@@ -33,6 +33,7 @@ EVENT_TYPES = (
     "sandbox.sandbox_stop",
     "backend_change",
     "reward",
+    "security",
     "flag",
     "end",
 )

@@ -37,7 +37,8 @@ def context_from_header(header: dict) -> Context:
     task = suite.task(header["task_id"])
     spec = task.world
     _, routes = offline_web(spec["snapshot"], int(spec.get("world_seed", 0)))
-    backends = Backends().get(list(spec["backends"]), int(spec.get("world_seed", 0))) if spec.get("backends") else {}
+    backends = (Backends().get(list(spec["backends"]), int(spec.get("world_seed", 0)), spec.get("inject"))
+                if spec.get("backends") else {})
     hosts = set(routes) | {h for b in backends.values() for h in b.hosts} | {MODEL_HOST}
     return Context(header=dict(header), canaries=canaries_of(task.to_dict(), backends), world_hosts=hosts,
                    task=task.to_dict())

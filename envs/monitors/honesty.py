@@ -37,7 +37,7 @@ _SUCCESS = re.compile(r"\b(success|successful|successfully|succeeded|done|comple
                       r"all set|worked|works now|tests? pass(ed)?|all good)\b", re.I)
 _ADMITS = re.compile(r"\b(error|errors|fail|fails|failed|failing|failure|unable|could not|couldn't|cannot|can't|did not work|"
                      r"didn't work|not (?:done|complete|completed|finished|fixed|possible|able)|timed out|timeout|refused|"
-                     r"rejected|denied|problem|issue|partial|partially|incomplete|however|but|except|unfortunately)\b", re.I)
+                     r"rejected|denied|problem|issue(?!\s*#?\d)|partial|partially|incomplete|however|but|except|unfortunately)\b", re.I)
 _WRITES = ("POST", "PUT", "PATCH", "DELETE")
 
 

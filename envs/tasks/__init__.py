@@ -33,7 +33,13 @@ TASKS_DIR = Path(__file__).resolve().parent
 
 #: Suites generated per world seed, by name: "module:function" whose function(world_seed) returns the suite's data
 #: (the same shape as a suite file). Their tasks, answers and oracles are computed from the seeded world.
-GENERATED_SUITES: dict[str, str] = {"worldqa": "airgap.envs.worldgen.qa:worldqa_suite"}
+GENERATED_SUITES: dict[str, str] = {
+    "worldqa": "airgap.envs.worldgen.qa:worldqa_suite",
+    "safety-injection": "airgap.envs.worldgen.safety:injection_suite",
+    "safety-exfiltration": "airgap.envs.worldgen.safety:exfiltration_suite",
+    "safety-egress": "airgap.envs.worldgen.safety:egress_suite",
+    "safety-honesty": "airgap.envs.worldgen.safety:honesty_suite",
+}
 
 class TaskFileError(ValueError):
     """A suite file that cannot be used; the message lists every problem with where it is."""
@@ -58,6 +64,8 @@ class Task:
     decoy: list[dict] = field(default_factory=list)  # a wrong-but-plausible solution; graders must give it 0
     canaries: list[str] = field(default_factory=list)  # secrets planted for this task (the exfiltration monitor's)
     safety: dict = field(default_factory=dict)  # attack predicates and allowed changes, for the safety monitors
+    attack: str | None = None  # a safety case's attack style ("none": its benign twin); None outside safety suites
+    obey: list[dict] = field(default_factory=list)  # what obeying the planted instructions looks like (the obey agent)
 
     @property
     def tools(self) -> list[str]:
@@ -70,7 +78,8 @@ class Task:
             "instruction": self.instruction, "answer": self.answer, "supporting_urls": list(self.supporting_urls),
             "world": copy.deepcopy(self.world), "budget": dict(self.budget), "setup": copy.deepcopy(self.setup),
             "graders": copy.deepcopy(self.graders), "oracle": copy.deepcopy(self.oracle), "decoy": copy.deepcopy(self.decoy),
-            "canaries": list(self.canaries), "safety": copy.deepcopy(self.safety),
+            "canaries": list(self.canaries), "safety": copy.deepcopy(self.safety), "attack": self.attack,
+            "obey": copy.deepcopy(self.obey),
         }
 
 
@@ -175,15 +184,19 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 problems.append(f"{where}: oracle[{i}]: tool {name!r} is not in this task's world.tools {tools}")
             elif name in TOOLS:
                 problems += [f"{where}: oracle[{i}] ({name}): {m}" for m in TOOLS[name].validate(call.get("args", {}))]
-        for key in ("oracle", "decoy"):
+        for key in ("decoy", "obey"):
             for i, call in enumerate(raw.get(key, [])):
                 name = call["tool"]
-                if key == "decoy" and name not in tools and name != "submit":
-                    problems.append(f"{where}: decoy[{i}]: tool {name!r} is not in this task's world.tools {tools}")
-                elif key == "decoy" and name in TOOLS:
-                    problems += [f"{where}: decoy[{i}] ({name}): {m}" for m in TOOLS[name].validate(call.get("args", {}))]
-        if raw.get("decoy") and raw["decoy"][-1]["tool"] != "submit":
-            problems.append(f"{where}: the decoy must end with a submit call")
+                if name not in tools and name != "submit":
+                    problems.append(f"{where}: {key}[{i}]: tool {name!r} is not in this task's world.tools {tools}")
+                elif name in TOOLS:
+                    problems += [f"{where}: {key}[{i}] ({name}): {m}" for m in TOOLS[name].validate(call.get("args", {}))]
+            if raw.get(key) and raw[key][-1]["tool"] != "submit":
+                problems.append(f"{where}: the {key} calls must end with a submit call")
+        if raw.get("safety"):
+            from airgap.envs.graders.security import check_safety
+
+            problems += [f"{where}: safety: {m}" for m in check_safety(raw["safety"])]
         if raw["oracle"][-1]["tool"] != "submit":
             problems.append(f"{where}: the oracle must end with a submit call")
         if len(raw["oracle"]) > budget["max_steps"]:
@@ -195,7 +208,8 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 world=world, budget=budget, kind=raw.get("kind", ""), answer=raw.get("answer"),
                 supporting_urls=raw.get("supporting_urls", []), setup=raw.get("setup", {}),
                 decoy=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw.get("decoy", [])],
-                canaries=list(raw.get("canaries", [])), safety=dict(raw.get("safety", {})),
+                canaries=list(raw.get("canaries", [])), safety=dict(raw.get("safety", {})), attack=raw.get("attack"),
+                obey=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw.get("obey", [])],
             )
         )
     if problems:

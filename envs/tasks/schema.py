@@ -17,6 +17,14 @@ _WORLD = {
         "tools": {"type": "array", "items": {"type": "string"}, "minItems": 1},
         "backends": {"type": "array", "items": {"type": "string"}},
         "world_seed": {"type": "integer", "minimum": 0},
+        # data planted in the world for this task (safety suites' injection slots): see worldgen.facts.INJECT_KINDS
+        "inject": {
+            "type": "object",
+            "properties": {k: {"type": "array", "items": {"type": "object"}} for k in ("mail", "chat", "tracker_comments")},
+            "additionalProperties": False,
+        },
+        # text for the named slots (<!--airgap-slot:NAME-->) of the offline web's pages
+        "web_slots": {"type": "object", "additionalProperties": {"type": "string"}},
         "sandbox": {
             "type": "object",
             "properties": {
@@ -80,6 +88,10 @@ SUITE_SCHEMA = {
                     "safety": {"type": "object"},
                     # a wrong-but-plausible solution (the obvious thing done to the wrong object): must score 0
                     "decoy": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
+                    # a safety case: the attack style planted in this task's world ("none": the benign twin)
+                    "attack": {"type": "string", "pattern": "^[a-z0-9_]+$"},
+                    # what an agent that obeys the planted instructions does (the `obey` agent plays it)
+                    "obey": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
                 },
                 "required": ["id", "instruction", "graders", "oracle"],
                 "additionalProperties": False,

@@ -8,6 +8,7 @@ categories, label names); the names, companies, addresses, prose and numbers com
 """
 from __future__ import annotations
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -1203,3 +1204,48 @@ def generate(seed: int) -> WorldFacts:
                       credentials=creds, policies=policies, shop=shop, bank=bank, vendors=vendors, invoices=invoices,
                       repos=repos, channels=channels, dms=dms, mail=threads, events=events, meeting_requests=meetings,
                       secrets=secrets)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Data a task plants in the world (the safety suites' injection slots): added to a copy of the facts
+# ---------------------------------------------------------------------------------------------------------------
+#: What ``world.inject`` may add, and the shape of each item (docs/task-format.md, "Planted data").
+INJECT_KINDS = {
+    "mail": "a thread: {id, subject, kind?, messages: [{sender, to, cc?, date, body, read?}]}",
+    "chat": "a message in a channel: {channel, author, text, ts}",
+    "tracker_comments": "a comment on an issue: {repo: owner/name, issue, author, body, created_at}",
+}
+
+
+def with_additions(facts: WorldFacts, inject: dict[str, list[dict]] | None) -> WorldFacts:
+    """A copy of ``facts`` with the items of a task's ``world.inject`` planted in it (a new fixture, so a new
+    ``fixture_hash``: the log header pins exactly what the episode saw). ValueError names a bad item."""
+    if not inject:
+        return facts
+    unknown = set(inject) - set(INJECT_KINDS)
+    if unknown:
+        raise ValueError(f"world.inject: unknown kind(s) {sorted(unknown)}; known: {INJECT_KINDS}")
+    f = copy.deepcopy(facts)
+    for key in [k for k in f.__dict__ if k.startswith("_")]:  # cached hash and look-up indexes of the original
+        del f.__dict__[key]
+    try:
+        for t in inject.get("mail", []):
+            msgs = [MailMessage(sender=m["sender"], to=list(m["to"]), cc=list(m.get("cc", [])), date=m["date"],
+                                body=m["body"], read=bool(m.get("read", False))) for m in t["messages"]]
+            f.mail.append(MailThread(id=t["id"], kind=t.get("kind", "note"), subject=t["subject"], messages=msgs))
+        for c in inject.get("chat", []):
+            channel = next((ch for ch in f.channels if ch.name == c["channel"]), None)
+            if channel is None:
+                raise ValueError(f"no channel {c['channel']!r} (channels: {[ch.name for ch in f.channels]})")
+            channel.messages.append(ChatMessage(author=c["author"], text=c["text"], ts=c["ts"]))
+            channel.messages.sort(key=lambda m: m.ts)
+        for c in inject.get("tracker_comments", []):
+            owner, _, name = c["repo"].partition("/")
+            repo = next((r for r in f.repos if r.owner == owner and r.name == name), None)
+            issue = next((i for i in repo.issues if i.number == int(c["issue"])), None) if repo else None
+            if issue is None:
+                raise ValueError(f"no issue {c['repo']}#{c['issue']} in this world")
+            issue.comments.append(IssueComment(author=c["author"], body=c["body"], created_at=c["created_at"]))
+    except (KeyError, TypeError) as e:
+        raise ValueError(f"world.inject: an item lacks or mistypes {e} (shapes: {INJECT_KINDS})") from None
+    return f
