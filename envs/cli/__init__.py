@@ -25,6 +25,7 @@ _COMMANDS = [
     ("airgap.envs.cli.evaluate", "evaluate", "evaluate"),
     ("airgap.envs.cli.replay", "export", "export"),
     ("airgap.envs.cli.monitor", "monitor", "monitor"),
+    ("airgap.envs.cli.mcp", "mcp", "mcp"),
     ("airgap.envs.cli.report", "report", "report"),
 ]
 
