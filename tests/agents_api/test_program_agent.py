@@ -129,3 +129,33 @@ def test_bad_specs_and_forks_say_what_to_do(monkeypatch):
     with pytest.raises(RuntimeError, match="attach"):
         agent.reset("task", {"tools": []})
         agent.act("task", {"step": 0})
+
+
+LOCAL_PROGRAM = r"""
+import json, os, urllib.request
+body = {"model": "x", "max_tokens": 8, "messages": [{"role": "system", "content": "be brief"},
+        {"role": "user", "content": os.environ["AIRGAP_TASK"]}],
+        "tools": json.load(urllib.request.urlopen(os.environ["AIRGAP_TOOLS_URL"], timeout=30))}
+req = urllib.request.Request(os.environ["OPENAI_BASE_URL"] + "/chat/completions", data=json.dumps(body).encode(),
+                             headers={"content-type": "application/json"}, method="POST")
+reply = json.load(urllib.request.urlopen(req, timeout=120))
+print("usage", reply["usage"]["prompt_tokens"], reply["usage"]["completion_tokens"], reply["choices"][0]["finish_reason"])
+"""
+
+
+def test_a_program_can_talk_to_a_local_hf_model_through_the_engine(sandbox_image, tmp_path):
+    # A tiny model built here (random weights, a tokenizer trained here): its words are noise, the plumbing is real.
+    from airgap.envs.agents.tiny import make_tiny_model
+
+    folder = tmp_path / "tiny"
+    make_tiny_model(folder, "hermes")
+    agent = make_agent("sandbox:python3 /workspace/agent.py", model=f"hf:{folder}")
+    agent.files = {"/workspace/agent.py": LOCAL_PROGRAM}
+    out, events, _ = _play(sandbox_image, tmp_path / "logs", agent)
+    model = next(e for e in events if e["type"] == "model")
+    end = next(e for e in events if e["type"] == "program_exit")
+    assert end["exit_code"] == 0, end["stderr_tail"]
+    assert model["source"] == "sandbox" and model["model"].startswith("hf:") and model["engine"] is not None
+    pt, ct = model["usage"]["prompt_tokens"], model["usage"]["completion_tokens"]
+    assert pt > 50 and 1 <= ct <= 8 and end["answer"].startswith(f"usage {pt} {ct} ")
+    assert out.steps == 1 and out.info["answer"] == end["answer"]  # exited without submitting: its last line
