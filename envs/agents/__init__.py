@@ -7,7 +7,9 @@ can name an agent:
 ``oracle``                  replays the task's oracle calls (proves a task solvable)
 ``noop``                    submits ``""`` at once (must score 0 everywhere)
 ``random[:SEED]``           fuzzing: random, malformed and hostile actions, seeded
-``hf:PATH``                 a transformers causal LM + tokenizer from a LOCAL folder
+``hf:PATH``                 a transformers causal LM + tokenizer from a LOCAL folder; in ``evaluate``
+                            one engine process serves every worker, batched (``engine``)
+``vllm:PATH``               the same on vLLM's offline engine with prefix caching (GPU; extra ``vllm``)
 ``openai:URL#MODEL``        any OpenAI-compatible ``/chat/completions`` endpoint (e.g. vLLM
                             or llama.cpp on loopback); ``URL`` is the base, e.g.
                             ``http://127.0.0.1:8000/v1``; key from ``$OPENAI_API_KEY`` (or
