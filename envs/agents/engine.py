@@ -99,12 +99,12 @@ class HFBackend:
 
     name = "hf"
 
-    def __init__(self, path: str, *, device: str | None = None, dtype: str | None = None):
+    def __init__(self, path: str, *, device: str | None = None, dtype: str | None = None, threads: int | None = None):
         import torch
         from transformers import AutoModelForCausalLM, AutoTokenizer
 
         self.torch = torch
-        self.path = path
+        self.path, self.threads = path, threads  # torch's intra-op threads, set in the thread that runs generate()
         self.device = device or ("cuda" if torch.cuda.is_available() else "cpu")
         tok = AutoTokenizer.from_pretrained(path, local_files_only=True)
         torch_dtype = getattr(torch, dtype) if dtype else (torch.bfloat16 if self.device.startswith("cuda") else torch.float32)
@@ -118,6 +118,8 @@ class HFBackend:
 
     def generate(self, reqs: list[Request]) -> list[list[int]]:
         torch = self.torch
+        if self.threads and torch.get_num_threads() != self.threads:
+            torch.set_num_threads(self.threads)
         n, width = len(reqs), max(len(r.ids) for r in reqs)
         ids = torch.full((n, width), self.pad_id, dtype=torch.long)
         mask = torch.zeros((n, width), dtype=torch.long)
@@ -136,6 +138,7 @@ class HFBackend:
                                  **{self._cache_arg: past}, **self._last_only)
                 past = res["cache"] if "cache" in res else res["past_key_values"]
                 logits = res.logits[:, -1, :].float().cpu()
+                greedy = logits.argmax(-1).tolist()
                 nxt = []
                 for i, r in enumerate(reqs):
                     if done[i]:
@@ -145,7 +148,7 @@ class HFBackend:
                         probs = torch.softmax(logits[i] / max(r.temperature, 1e-5), -1)
                         tok = int(torch.multinomial(probs, 1, generator=gens[i]))
                     else:
-                        tok = int(logits[i].argmax())
+                        tok = greedy[i]
                     out[i].append(tok)
                     done[i] = tok in self.stop_ids or len(out[i]) >= r.max_new_tokens
                     nxt.append(tok)

@@ -1,0 +1,152 @@
+"""Benchmark: generated tokens/s for N concurrent episodes through the shared model engine vs N separate per-worker models.
+
+    .venv/bin/python scripts/bench_agents.py [--ns 1,2,4,8] [--hidden 256] [--layers 4] [--gen 32] [--turns 3]
+
+A small Llama-architecture model is built from a config (random weights; its byte-level BPE
+tokenizer is trained by this script, nothing is downloaded). N worker processes each play an
+"episode" of ``--turns`` generations of ``--gen`` tokens on a growing chat prompt (its own
+task, so prompts differ in length), all at once, like ``airgap evaluate --workers N``:
+
+* ``separate``: every worker loads its own copy of the model and generates alone (what ``hf:``
+  did before the engine). Each worker gets ``cores // N`` torch threads (at least 1) so the
+  baseline is not slowed by oversubscribing the cores; the engine uses all cores (``--engine-threads``).
+* ``engine``: the workers send their prompts to one engine process (``serving("hf:PATH")``),
+  which batches the requests that arrive together into shared forward passes.
+
+Both are measured in the same run, after a warm-up (model loads and connections are not timed);
+the table gives tokens/s for each and their ratio. On a machine with a GPU the engine is also
+measured with bf16 weights and, when vLLM is installed, as ``vllm:PATH``.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import os
+import sys
+import tempfile
+import time
+
+TASK = "Task {k}: count the lines of /workspace/data{k}.csv, then read the header and say which columns it has. "
+
+
+def _worker(index: int, inbox, outbox, path: str) -> None:
+    """One evaluation worker: plays episodes on command, with its own model or through the shared engine."""
+    from transformers import AutoTokenizer
+
+    from airgap.envs.agents.engine import LocalEngine, RemoteEngine, Request
+
+    tok = AutoTokenizer.from_pretrained(path)
+    local = None
+    remote: dict[str, RemoteEngine] = {}
+    while True:
+        cmd = inbox.get()
+        if cmd is None:
+            return
+        mode, threads, gen, turns, engine = cmd
+        if mode == "separate":
+            if local is None:
+                local = LocalEngine("hf", path)
+            local.backend.threads = threads
+            client = local
+        else:
+            if engine["address"] not in remote:
+                remote[engine["address"]] = RemoteEngine(engine["address"], bytes.fromhex(engine["authkey"]), engine["kind"], path)
+            client = remote[engine["address"]]
+        msgs = [{"role": "system", "content": "You are an agent in an offline sandboxed world."},
+                {"role": "user", "content": TASK.format(k=index) * (1 + index % 3)}]
+        ids = tok.apply_chat_template(msgs, add_generation_prompt=True, tokenize=True, return_dict=False)
+        produced = 0
+        t0 = time.perf_counter()
+        for _ in range(turns):
+            new, _meta = client.generate(Request(ids=list(ids), max_new_tokens=gen))
+            produced += len(new)
+            ids = list(ids) + new + tok.encode("\nobservation: 4 lines\n", add_special_tokens=False)
+        outbox.put((index, produced, time.perf_counter() - t0))
+
+
+def _round(workers, outbox, n: int, cmd: tuple) -> tuple[int, float]:
+    """Run one episode on each of the first ``n`` workers at once; (tokens generated, wall seconds)."""
+    t0 = time.perf_counter()
+    for inbox, _ in workers[:n]:
+        inbox.put(cmd)
+    tokens = sum(outbox.get()[1] for _ in range(n))
+    return tokens, time.perf_counter() - t0
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--ns", default="1,2,4,8", help="numbers of concurrent episodes")
+    ap.add_argument("--hidden", type=int, default=256)
+    ap.add_argument("--layers", type=int, default=4)
+    ap.add_argument("--gen", type=int, default=64, help="tokens generated per turn")
+    ap.add_argument("--engine-threads", type=int, default=0, help="torch threads of the engine (default: all cores)")
+    ap.add_argument("--turns", type=int, default=3, help="turns per episode")
+    ap.add_argument("--repeat", type=int, default=2, help="timed rounds per cell (the best is kept)")
+    args = ap.parse_args(argv)
+    ns = [int(x) for x in args.ns.split(",")]
+
+    import torch
+
+    from airgap.envs.agents.engine import ENV_VAR, serving
+    from airgap.envs.agents.tiny import make_tiny_model
+
+    cores = os.cpu_count() or 1
+    folder = tempfile.mkdtemp(prefix="airgap-bench-agents-")
+    t = time.perf_counter()
+    path = make_tiny_model(folder, "hermes", hidden=args.hidden, layers=args.layers, heads=max(4, args.hidden // 64),
+                           context_length=4096)
+    params = sum(p.numel() for p in __import__("transformers").AutoModelForCausalLM.from_pretrained(path).parameters())
+    print(f"model: llama, hidden {args.hidden}, {args.layers} layers, {params / 1e6:.1f}M parameters, random weights; "
+          f"tokenizer trained here ({time.perf_counter() - t:.1f} s); {cores} cores; torch {torch.__version__}; "
+          f"{args.turns} turns x {args.gen} tokens per episode", flush=True)
+
+    variants = [("hf", {"threads": args.engine_threads or cores})]
+    if torch.cuda.is_available():
+        variants = [("hf", {}), ("hf", {"dtype": "bfloat16"})]
+        import importlib.util
+
+        if importlib.util.find_spec("vllm") is not None:
+            variants.append(("vllm", {}))
+    ctx = mp.get_context("spawn")
+    outbox = ctx.Queue()
+    workers = []
+    results = []
+    for kind, backend in variants:
+        label = kind + ("-" + backend["dtype"] if backend.get("dtype") else "")
+        with serving(f"{kind}:{path}", **backend):
+            engine = json.loads(os.environ[ENV_VAR])[f"{kind}:{path}"]
+            engine["kind"] = kind
+            if not workers:  # spawned inside `serving`, as the evaluation's workers are
+                for i in range(max(ns)):
+                    inbox = ctx.Queue()
+                    p = ctx.Process(target=_worker, args=(i, inbox, outbox, path), daemon=True)
+                    p.start()
+                    workers.append((inbox, p))
+            _round(workers, outbox, max(ns), ("engine", 0, 2, 1, engine))  # warm-up: imports, connections
+            if label == "hf":
+                _round(workers, outbox, max(ns), ("separate", 1, 2, 1, None))  # warm-up: every worker loads its copy
+            print(f"\n{'N':>3} {'engine tok/s':>13} {'separate tok/s':>15} {'ratio':>7}   ({label} engine vs separate hf models)")
+            for n in ns:
+                best = {}
+                for mode in ("separate", "engine"):
+                    rates = []
+                    for _ in range(args.repeat):
+                        tokens, secs = _round(workers, outbox, n, (mode, max(1, cores // n), args.gen, args.turns, engine))
+                        rates.append(tokens / secs)
+                    best[mode] = max(rates)
+                ratio = best["engine"] / best["separate"]
+                results.append({"variant": label, "n": n, "engine_tok_s": round(best["engine"], 1),
+                                "separate_tok_s": round(best["separate"], 1), "ratio": round(ratio, 2),
+                                "separate_threads_each": max(1, cores // n), "engine_threads": backend.get("threads")})
+                print(f"{n:>3} {best['engine']:>13.1f} {best['separate']:>15.1f} {ratio:>6.2f}x", flush=True)
+    for inbox, _ in workers:
+        inbox.put(None)
+    for _, p in workers:
+        p.join(10)
+    print("\n" + json.dumps(results))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
