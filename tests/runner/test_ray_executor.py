@@ -36,7 +36,8 @@ tasks:
 @pytest.fixture(scope="module")
 def local_ray():
     """A local Ray with two CPUs and two `sandbox` slots: the executor finds it running and uses it."""
-    ray.init(num_cpus=2, resources={"sandbox": 2}, include_dashboard=False, log_to_driver=False)
+    ray.init(num_cpus=2, resources={"sandbox": 2}, include_dashboard=False, log_to_driver=False,
+             object_store_memory=100 * 1024 * 1024)  # rows are small; keep the shared-memory store small
     yield
     ray.shutdown()
 
