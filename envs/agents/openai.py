@@ -15,6 +15,7 @@ import os
 import random
 import time
 from typing import Any, Callable
+from urllib.parse import urlsplit
 
 from airgap.envs.tools import parse_tool_call_text
 
@@ -129,7 +130,15 @@ class ModelClient:
         self.on_retry = on_retry
         self._rng = random.Random(seed)
         self._openai = openai
-        self.client = openai.OpenAI(base_url=base, api_key=resolve_key(key_env), max_retries=0,
+        http_client = None
+        if urlsplit(base).hostname in ("127.0.0.1", "localhost", "::1"):
+            # A kept-alive connection to a loopback server (uvicorn: vLLM, a stand-in) costs about 45 ms a call with the
+            # client's transport here, a fresh one about 4.5 ms (scripts/bench_program_agent.py); remote endpoints keep
+            # their connections (TLS handshakes cost more than that).
+            limits = getattr(openai, "DEFAULT_CONNECTION_LIMITS", None)
+            http_client = openai.DefaultHttpxClient(limits=type(limits)(max_connections=100, max_keepalive_connections=0)
+                                                    if limits is not None else None)
+        self.client = openai.OpenAI(base_url=base, api_key=resolve_key(key_env), max_retries=0, http_client=http_client,
                                     timeout=httpx.Timeout(timeout, connect=min(10.0, timeout)))
 
     def _retryable(self, e: Exception) -> tuple[bool, int | None]:
