@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -31,6 +33,18 @@ tasks:
       - {tool: shell, args: {command: "sleep %(sleep)s; echo done"}}
       - {tool: submit, args: {answer: done}}
 """
+
+
+def test_cli_starts_a_local_ray_of_its_own_when_none_runs(tmp_path, sandbox_image):
+    """First in this module, before the shared local Ray exists: `--executor ray` with no address starts one and stops it."""
+    out = tmp_path / "cli"
+    done = subprocess.run([sys.executable, "-m", "airgap.envs.cli", "evaluate", "--suite", MINI, "--task", "mini-shell",
+                           "--trials", "2", "--executor", "ray", "--workers", "2", "--out", str(out)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = read_results(out)
+    assert sorted(r["trial"] for r in rows) == [0, 1] and all(r["reward"] == 1.0 for r in rows)
+    assert not _actor_pids()  # the actors and the Ray it started are gone
 
 
 @pytest.fixture(scope="module")
