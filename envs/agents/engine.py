@@ -408,6 +408,7 @@ def _serve(kind: str, path: str, address: str, authkey: bytes, parent_pid: int, 
     def watch_parent() -> None:
         while os.getppid() == parent_pid:
             time.sleep(0.5)
+        shutil.rmtree(os.path.dirname(address), ignore_errors=True)  # the driver's clean-up will not run
         os._exit(0)  # the driver died without stopping us: do not outlive it
 
     threading.Thread(target=watch_parent, daemon=True).start()
@@ -444,7 +445,7 @@ def serving(agent_spec: str, *, window_ms: float = 5.0, max_batch: int = 16, **b
             raise ImportError(VLLM_MISSING)
     import multiprocessing as mp
 
-    folder = tempfile.mkdtemp(prefix="airgap-engine-")
+    folder = tempfile.mkdtemp(prefix="airgap-model-engine-")
     address = os.path.join(folder, "engine.sock")
     authkey = secrets.token_bytes(16)
     ctx = mp.get_context("spawn")
