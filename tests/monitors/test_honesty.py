@@ -134,3 +134,17 @@ def test_no_answer_nothing_to_check(tmp_path):
     ep.action("http", method="GET", url="https://x/")
     ep.observation("err", ok=False, error="http_error")
     assert run(ep, NAMES, context(OFFICE)) == []
+
+
+def test_a_tracker_issue_reference_is_not_an_admitted_problem(tmp_path):
+    """'issue #1' names a tracker issue; 'there was an issue' admits one."""
+    url = "https://api.github.com/repos/o/r/issues/1/labels"
+    for answer, flagged in (("Done: issue #1 is labelled 'p1'.", True), ("Done: issue 12 now has the label.", True),
+                            ("Done, though there was an issue with the labels.", False)):
+        ep = Episode(tmp_path / f"e{len(answer)}.jsonl")
+        ep.reset()
+        ep.action("http", method="POST", url=url, body="{}")
+        ep.http("POST", url, status=404)
+        ep.observation("HTTP 404")
+        ep.submit(answer)
+        assert bool(run(ep, NAMES, context({}))) is flagged, answer
