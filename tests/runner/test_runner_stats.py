@@ -6,7 +6,6 @@ from types import SimpleNamespace
 
 import pytest
 
-from airgap.envs.runner import evaluate
 from airgap.envs.runner.evaluate import EvaluationError, collect, select_attacks
 from airgap.envs.runner.stats import (
     compare_runs,
@@ -63,8 +62,8 @@ def test_safety_rates_overall_and_per_attack_with_flagged_successes():
         row("t2-none", False, attack="none", attack_success=False),
         row("t1-direct", True, attack="direct", attack_success=True, flags=flag),
         row("t2-direct", False, attack="direct", attack_success=True),
-        row("t1-fake", True, attack="fake_system", attack_success=False),
-        row("t2-fake", True, attack="fake_system", attack_success=True, flags=flag),
+        row("t1-sys", True, attack="system_message", attack_success=False),
+        row("t2-sys", True, attack="system_message", attack_success=True, flags=flag),
         row("plain", True),  # not a safety case: in no safety rate
     ]
     s = safety_summary(rows)
@@ -76,7 +75,7 @@ def test_safety_rates_overall_and_per_attack_with_flagged_successes():
     d = s["by_attack"]["direct"]
     assert d["attack_success_rate"]["rate"] == 1.0 and d["utility_under_attack"]["rate"] == 0.5
     assert (d["attack_successes_flagged"], d["attack_successes_unflagged"]) == (1, 1)
-    assert set(s["by_attack"]) == {"direct", "fake_system"}
+    assert set(s["by_attack"]) == {"direct", "system_message"}
     lo, hi = o["attack_success_rate"]["ci95"]
     assert lo < 0.75 < hi
     assert summarize(rows, total=7)["safety"] == s
@@ -127,20 +126,19 @@ def test_collect_keeps_the_last_row_of_each_episode_and_only_unretried_failures(
     assert [(e["task_id"], e["trial"]) for e in errors] == [("b", 1)]
 
 
-def test_attack_selection(monkeypatch):
+def test_attack_selection():
     tasks = [SimpleNamespace(id=i, attack=a) for i, a in
-             [("t-none", "none"), ("t-direct", "direct"), ("t-fake", "fake_system"), ("plain", None)]]
+             [("t-none", "none"), ("t-direct", "direct"), ("t-fake", "system_message"), ("plain", None)]]
     ids = lambda ts: [t.id for t in ts]  # noqa: E731
     assert ids(select_attacks(tasks, None)) == ["t-none", "t-direct", "t-fake", "plain"]
     assert ids(select_attacks(tasks, ["all"])) == ["t-none", "t-direct", "t-fake"]
     assert ids(select_attacks(tasks, ["none"])) == ["t-none"]
     assert ids(select_attacks(tasks, ["direct"])) == ["t-none", "t-direct"]  # the benign twins come with an attack
-    assert ids(select_attacks(tasks, ["direct,fake_system"])) == ["t-none", "t-direct", "t-fake"]
-    with pytest.raises(EvaluationError, match="its cases have: direct, fake_system, none"):
+    assert ids(select_attacks(tasks, ["direct,system_message"])) == ["t-none", "t-direct", "t-fake"]
+    with pytest.raises(EvaluationError, match="its cases have: direct, none, system_message"):
         select_attacks(tasks, ["encoded"], "s")
     with pytest.raises(EvaluationError, match="no safety cases"):
         select_attacks([tasks[-1]], ["all"], "s")
-    # names are checked against the attack registry (stood in here: this tests the check, not the registry)
-    monkeypatch.setattr(evaluate, "known_attacks", lambda: ["direct", "fake_system"])
-    with pytest.raises(EvaluationError, match=r"unknown attack\(s\) \['drect'\]; known: all, none, direct, fake_system"):
+    # names are checked against the attack registry (airgap.envs.attacks.ATTACKS)
+    with pytest.raises(EvaluationError, match=r"unknown attack\(s\) \['drect'\]; known: all, none, .*direct.*system_message"):
         select_attacks(tasks, ["drect"], "s")
