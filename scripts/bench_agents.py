@@ -8,10 +8,15 @@ tokenizer is trained by this script, nothing is downloaded). N worker processes 
 task, so prompts differ in length), all at once, like ``airgap evaluate --workers N``:
 
 * ``separate``: every worker loads its own copy of the model and generates alone (what ``hf:``
-  did before the engine). Each worker gets ``cores // N`` torch threads (at least 1) so the
-  baseline is not slowed by oversubscribing the cores; the engine uses all cores (``--engine-threads``).
+  did before the engine).
 * ``engine``: the workers send their prompts to one engine process (``serving("hf:PATH")``),
   which batches the requests that arrive together into shared forward passes.
+
+Every process (each separate worker, and the engine) runs torch with ``--threads`` intra-op
+threads (default 1): with N >= 2 the separate workers together use min(N, cores) cores while the
+engine uses one, so the ratio is conservative. (On a 2-core machine shared with other jobs,
+2-thread torch ran a 2.7M-parameter model 10-20x slower than 1 thread: OpenMP threads wait on
+each other when the cores are busy.)
 
 Both are measured in the same run, after a warm-up (model loads and connections are not timed);
 the table gives tokens/s for each and their ratio. On a machine with a GPU the engine is also
@@ -80,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--hidden", type=int, default=256)
     ap.add_argument("--layers", type=int, default=4)
     ap.add_argument("--gen", type=int, default=64, help="tokens generated per turn")
-    ap.add_argument("--engine-threads", type=int, default=0, help="torch threads of the engine (default: all cores)")
+    ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads of every process (engine and workers)")
     ap.add_argument("--turns", type=int, default=3, help="turns per episode")
     ap.add_argument("--repeat", type=int, default=2, help="timed rounds per cell (the best is kept)")
     args = ap.parse_args(argv)
@@ -101,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
           f"tokenizer trained here ({time.perf_counter() - t:.1f} s); {cores} cores; torch {torch.__version__}; "
           f"{args.turns} turns x {args.gen} tokens per episode", flush=True)
 
-    variants = [("hf", {"threads": args.engine_threads or cores})]
+    variants = [("hf", {"threads": args.threads})]
     if torch.cuda.is_available():
         variants = [("hf", {}), ("hf", {"dtype": "bfloat16"})]
         import importlib.util
@@ -132,13 +137,13 @@ def main(argv: list[str] | None = None) -> int:
                 for mode in ("separate", "engine"):
                     rates = []
                     for _ in range(args.repeat):
-                        tokens, secs = _round(workers, outbox, n, (mode, max(1, cores // n), args.gen, args.turns, engine))
+                        tokens, secs = _round(workers, outbox, n, (mode, args.threads, args.gen, args.turns, engine))
                         rates.append(tokens / secs)
                     best[mode] = max(rates)
                 ratio = best["engine"] / best["separate"]
                 results.append({"variant": label, "n": n, "engine_tok_s": round(best["engine"], 1),
                                 "separate_tok_s": round(best["separate"], 1), "ratio": round(ratio, 2),
-                                "separate_threads_each": max(1, cores // n), "engine_threads": backend.get("threads")})
+                                "threads_per_process": args.threads})
                 print(f"{n:>3} {best['engine']:>13.1f} {best['separate']:>15.1f} {ratio:>6.2f}x", flush=True)
     for inbox, _ in workers:
         inbox.put(None)
