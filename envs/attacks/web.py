@@ -18,15 +18,13 @@ slot text is seen only by opening a page, as a planted review would be.
 from __future__ import annotations
 
 import codecs
-import contextlib
-import fcntl
 import functools
 import hashlib
 import html
 import json
 import os
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -82,17 +80,6 @@ def safety_snapshot_path() -> Path:
     return Path(root) / "safety-web" / warc_sha256()[:16]
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
-
-
 def ensure_safety_snapshot(progress: bool = False) -> Path:
     """The snapshot folder of the shipped WARC, built first if missing (about a second). A file lock makes processes
     that race build it once; a build is written aside and renamed, so a folder with a manifest is always whole."""
@@ -102,7 +89,9 @@ def ensure_safety_snapshot(progress: bool = False) -> Path:
     path = safety_snapshot_path()
     if (path / "manifest.json").is_file():
         return path
-    with _locked(path.with_name(path.name + ".lock")):
+    from airgap.envs.worldgen.site.snapshot import file_lock
+
+    with file_lock(path.with_name(path.name + ".lock")):
         if not (path / "manifest.json").is_file():  # another process may have built it while we waited
             from airgap.corpus import build_snapshot
 

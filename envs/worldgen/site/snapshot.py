@@ -76,7 +76,8 @@ def is_fresh(seed: int) -> bool:
 
 
 @contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock on ``path`` (made if missing) for the block: one builder at a time across processes."""
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, "a+") as f:
         fcntl.flock(f, fcntl.LOCK_EX)
@@ -124,7 +125,7 @@ def ensure_world_snapshot(seed: int, progress: bool = False) -> Path:
     if is_fresh(seed):
         return world_snapshot_path(seed)
     d = world_dir(seed)
-    with _locked(d.parent / f"seed-{seed}.lock"):
+    with file_lock(d.parent / f"seed-{seed}.lock"):
         if not is_fresh(seed):  # another process may have built it while we waited
             (d / "world.json").unlink(missing_ok=True)
             build_world(seed, d, progress=progress)
