@@ -489,7 +489,16 @@ def serve_models(fn):
     def wrapper(cfg, *args, **kwargs):
         if getattr(cfg, "executor", "local") != "local" or parse_spec(getattr(cfg, "agent", "")) is None:
             return fn(cfg, *args, **kwargs)
-        with serving(cfg.agent):
+        from airgap.envs.runner.evaluate import EvaluationError
+
+        try:
+            engine = serving(cfg.agent)
+            engine.__enter__()
+        except (OSError, ImportError, EngineError) as e:  # a bad model folder, vllm missing: say so before any episode
+            raise EvaluationError(str(e)) from None
+        try:
             return fn(cfg, *args, **kwargs)
+        finally:
+            engine.__exit__(None, None, None)
 
     return wrapper

@@ -116,3 +116,11 @@ def test_evaluate_with_4_workers_holds_one_model(tmp_path, tiny, sandbox_image):
                 batches.append(e["engine"]["batch"])
     assert len(engines) == 1 and next(iter(engines))[2] is True  # every episode of every worker: one model, loaded once
     print("batch sizes seen:", sorted(batches))
+
+
+def test_an_evaluation_with_a_missing_model_folder_stops_before_any_episode(tmp_path):
+    from airgap.envs.runner import EvalConfig, EvaluationError, run_evaluation
+
+    with pytest.raises(EvaluationError, match="not a folder; give a local model folder"):
+        run_evaluation(EvalConfig(suite="webqa", agent=f"hf:{tmp_path / 'nope'}", out=str(tmp_path / "run"), limit=1))
+    assert not (tmp_path / "run").exists()
