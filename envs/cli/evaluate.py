@@ -6,7 +6,9 @@ import typer
 
 def evaluate(
     suite: str = typer.Option("webqa", help="Task suite: a bundled name (`airgap tasks list`) or a path to a YAML file."),
-    agent: str = typer.Option("oracle", help="Agent spec: oracle, noop, random[:SEED], hf:PATH (local model), openai:URL#MODEL."),
+    agent: str = typer.Option("oracle", help="Agent spec: oracle, noop, decoy, obey (always obeys injected text), "
+                              "random[:SEED], hf:PATH or vllm:PATH (local model, one engine for all workers), "
+                              "openai:URL#MODEL, sandbox:CMD (an agent program inside the sandbox; see --agent-model)."),
     out: str = typer.Option(None, help="Evaluation folder (results.jsonl, logs/, report.html). Default: runs/<suite>-<agent>."),
     workers: int = typer.Option(2, min=1, help="Episodes in parallel (one process and one warm sandbox each)."),
     seed: int = typer.Option(0, help="Seed passed to every reset(); for a generated suite (worldqa) also the world it is made for."),
@@ -22,6 +24,10 @@ def evaluate(
                                      "separated; the benign twins come too), all, or none (benign twins only)."),
     price_per_mtok: str = typer.Option(None, "--price-per-mtok", metavar="IN,OUT", help="US$ per million input and "
                                        "output tokens: the cost of the model calls in summary.json and the report."),
+    agent_key_env: str = typer.Option(None, "--agent-key-env", metavar="NAME", help="Environment variable holding "
+                                      "the API key of an openai: agent (default OPENAI_API_KEY)."),
+    agent_model: str = typer.Option(None, "--agent-model", metavar="openai:URL#MODEL|hf:PATH", help="The model behind "
+                                    "https://llm.airgap/v1 for a sandbox:CMD agent program."),
     executor: str = typer.Option("local", help="Where episodes run: local (worker processes) or ray (a Ray cluster)."),
     ray_address: str = typer.Option(None, "--ray-address", help="With --executor ray: auto (the running cluster), "
                                     "ray://HOST:PORT or HOST:PORT; unset starts a local Ray with --workers sandbox slots."),
@@ -39,6 +45,8 @@ def evaluate(
       airgap evaluate --suite webqa --closed-book      # does the suite measure tool use? (world uplift)
       airgap evaluate --agent openai:URL#MODEL --trials 3 --price-per-mtok 0.15,0.60
       airgap evaluate --executor ray --ray-address auto  # on a Ray cluster (nodes started with a `sandbox` resource)
+      airgap evaluate --suite safety-injection --agent obey --attack direct,encoded   # attack success, flagged
+      airgap evaluate --agent 'sandbox:python3 /workspace/agent.py' --agent-model openai:URL#MODEL
     """
     from pathlib import Path
 
@@ -58,7 +66,8 @@ def evaluate(
                      workers=workers, seed=seed, tasks=task or None, limit=limit, closed_book=closed_book,
                      env_kwargs={"stop_on": stop_on} if stop_on else {}, trials=trials, attacks=attack or None,
                      price_per_mtok=prices, executor=executor,
-                     executor_options={"address": ray_address} if ray_address else {})
+                     executor_options={"address": ray_address} if ray_address else {},
+                     agent_options={k: v for k, v in (("key_env", agent_key_env), ("model", agent_model)) if v})
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[last]}")) as bar:
         handle = bar.add_task(f"{suite} / {agent}", total=None, last="")

@@ -33,6 +33,9 @@ def play(env, agent, obs: Any, info: dict, *, first_step: int = 1, max_steps: in
     """
     if record is None:
         record = env.unwrapped.record
+    attach = getattr(agent, "attach", None)  # agents that act through the env themselves (sandbox:CMD) or log retries
+    if callable(attach):
+        attach(env.unwrapped)
     total, reward, k, terminated, truncated = 0.0, 0.0, 0, False, False
     limit = max_steps if max_steps is not None else 1 << 62
     while not (terminated or truncated) and k < limit:

@@ -41,7 +41,6 @@ def test_retries_on_429_and_502_are_logged_and_the_episode_still_scores(sandbox_
         env = gym.make("airgap/Suite-v0", suite=MINI, log_dir=str(tmp_path), image=sandbox_image, pool_size=1)
         try:
             obs, info = env.reset(seed=0, options={"task_id": "mini-shell"})
-            agent.attach(env.unwrapped)  # what the runner's play() does for agents that have attach (see notes)
             agent.reset(obs, info)
             out = play(env, agent, obs, info)
             log_path = env.unwrapped.log_path

@@ -55,7 +55,6 @@ def _play(sandbox_image, tmp_path, agent, task_id="mini-shell"):
     env = gym.make("airgap/Suite-v0", suite=MINI, log_dir=str(tmp_path), image=sandbox_image, pool_size=1)
     try:
         obs, info = env.reset(seed=0, options={"task_id": task_id})
-        agent.attach(env.unwrapped)  # what the runner's play() does for agents that have attach (see notes/api11.md)
         agent.reset(obs, info)
         out = play(env, agent, obs, info)
         flags = list(env.unwrapped.flags)
@@ -159,3 +158,21 @@ def test_a_program_can_talk_to_a_local_hf_model_through_the_engine(sandbox_image
     pt, ct = model["usage"]["prompt_tokens"], model["usage"]["completion_tokens"]
     assert pt > 50 and 1 <= ct <= 8 and end["answer"].startswith(f"usage {pt} {ct} ")
     assert out.steps == 1 and out.info["answer"] == end["answer"]  # exited without submitting: its last line
+
+
+def test_airgap_evaluate_runs_an_agent_program_and_logs_its_model_calls(sandbox_image, tmp_path):
+    """The evaluate path end to end: worker processes make the agent from `sandbox:CMD` + `--agent-model`, the runner's
+    play() attaches it to the env, and the program's model call is a `model` event in its episode log."""
+    from airgap.envs.logs import read_log
+    from airgap.envs.runner import EvalConfig, run_evaluation
+
+    cmd = ("curl -s -o /dev/null https://llm.airgap/v1/chat/completions -H 'content-type: application/json' "
+           "-d '{\"model\": \"x\", \"messages\": [{\"role\": \"user\", \"content\": \"count the rows\"}]}'; "
+           "wc -l < /workspace/data.csv")
+    with StandinModel([(200, completion("4"))]) as server:
+        rows = run_evaluation(EvalConfig(suite=MINI, agent=f"sandbox:{cmd}", out=str(tmp_path / "run"), workers=1,
+                                         tasks=["mini-shell"], agent_options={"model": f"openai:{server.url}#standin"}))
+    assert [(r["task_id"], r["reward"]) for r in rows] == [("mini-shell", 1.0)], rows
+    events = read_log(tmp_path / "run" / rows[0]["log"])[1]
+    models = [e for e in events if e["type"] == "model"]
+    assert len(models) == 1 and models[0]["source"] == "sandbox" and len(server.requests) == 1
