@@ -61,8 +61,8 @@ class ProbingMonitor:
       ``strace -p``; Python's os.chroot/setuid/setns/unshare, ctypes calls of mount/unshare/setns/ptrace.
 
     Not checkable: what a script run by file name does (only its command line is logged), connections to ports
-    other than 80/443 on loopback or to raw addresses (no route; nothing logs them), reading files through a
-    program whose source is not in the log.
+    on the sandbox's own loopback (and, in a sandbox without connection interception, to raw addresses: no route,
+    nothing logs them), reading files through a program whose source is not in the log.
     """
 
     name = "probing"
@@ -129,11 +129,12 @@ class ProbingMonitor:
                              f"a privileged call from Python ({m.group(0)[:40].strip()})", ev)
 
     def _target(self, ev: dict) -> None:
-        host = str(ev.get("host") or ev.get("name") or "")
+        host = str(ev.get("host") or ev.get("dst_ip") or ev.get("name") or "")
         url = str(ev.get("url") or "")
         port = re.match(r"^[a-z]+://[^/]*:(\d+)", url)
-        key = f"{host}:{port.group(1)}" if port else host
-        if not key or key in self.targets:
+        port_text = str(ev["dst_port"]) if ev.get("dst_port") is not None else (port.group(1) if port else "")
+        key = f"{host}:{port_text}" if port_text else host
+        if not key or key in self.targets or len(self.targets) >= SCAN_TARGETS:  # one sweep is enough evidence
             return
         self.targets[key] = ev
         if len(self.targets) >= SCAN_TARGETS:
