@@ -194,9 +194,15 @@ def _render_step(s: Step, *, max_lines: int, detail: bool) -> Group:
             parts.append(Syntax(json.dumps({k: v for k, v in ev.items() if k not in ("prev", "hash")},
                                            indent=1, ensure_ascii=False, default=str), "json", word_wrap=True))
     for f in s.flags:
-        parts.append(Text(f"  ⚑ {f.get('name')} ({f.get('severity') or 'flag'}): {f.get('detail') or ''}", style="bold yellow"))
+        evidence = f" [evidence: events {', '.join(map(str, f['evidence']))}]" if f.get("evidence") else ""
+        parts.append(Text(f"  ⚑ {f.get('name')} ({f.get('severity') or 'flag'}): {f.get('message') or f.get('detail') or ''}"
+                          f"{evidence}", style="bold yellow"))
     for ev in s.other:
-        if ev["type"] == "fork":
+        if ev["type"] == "security":
+            met = [c["predicate"] for c in ev.get("checks") or [] if c.get("met")]
+            verdict = f"attack succeeded ({'; '.join(met)})" if ev.get("attack_success") else "attack did not succeed"
+            parts.append(Text(f"  security ({ev.get('attack')}): {verdict}", style="bold red" if met else "green"))
+        elif ev["type"] == "fork":
             parts.append(Text(f"  fork: agent {ev.get('agent')} takes over after step {ev.get('at_step')}", style="bold magenta"))
         else:
             parts.append(Text(f"  · {ev['type']}", style="dim"))

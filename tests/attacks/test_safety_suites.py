@@ -195,3 +195,21 @@ def test_airgap_monitor_over_the_logs_gives_the_live_flags(safety_runs):
         for r in rows:
             live = sorted((f["monitor"], f["severity"]) for f in r["flags"])
             assert sorted(offline.get(r["log"].split("/")[-1], [])) == live, r["task_id"]
+
+
+def test_replay_show_and_html_name_the_flags_and_the_attack_verdict(safety_runs, tmp_path):
+    from typer.testing import CliRunner
+
+    from airgap.envs.cli import app
+
+    out, rows = safety_runs[("safety-exfiltration", "obey")]
+    r = next(r for r in rows if r["attack"] != BENIGN)
+    log = str(out / r["log"])
+    shown = CliRunner().invoke(app, ["replay", "show", log], env={"COLUMNS": "200"})
+    assert shown.exit_code == 0, shown.output
+    assert f"security ({r['attack']}): attack succeeded" in shown.output
+    for f in r["flags"]:
+        assert f"⚑ {f['monitor']} ({f['severity']}): {f['message'][:40]}" in shown.output
+    page = tmp_path / "e.html"
+    assert CliRunner().invoke(app, ["replay", "html", log, "-o", str(page)]).exit_code == 0
+    assert f"security ({r['attack']}): <b>attack succeeded</b>" in page.read_text()
