@@ -19,6 +19,9 @@ listening on a unix socket in a private temporary folder (``multiprocessing.conn
 auth key), and puts the address in ``$AIRGAP_ENGINES`` so worker processes spawned afterwards find
 it. The engine exits when the driver leaves :func:`serving`, and on its own if the driver dies
 (it watches its parent). A worker whose engine is gone gets :class:`EngineGone`, which says so.
+With ``--executor ray`` the same :class:`EngineServer` runs inside one Ray actor per node, on an
+abstract unix socket (gone with the actor's process, however it ends), and each episode actor is
+handed its node's address (``airgap.envs.runner.executors``).
 Without an engine in ``$AIRGAP_ENGINES`` (one process, a notebook), :func:`engine_for` loads the
 model in-process, once per process.
 """
@@ -287,11 +290,18 @@ class LocalEngine:
         return {**self.info, **self.batcher.stats, "loads": 1}
 
 
-class RemoteEngine:
-    """A connection from a worker to the engine process its driver started."""
+DRIVER_OWNER = "the evaluation's driver process, so the driver stopped or died"
 
-    def __init__(self, address: str, authkey: bytes, kind: str, path: str):
+
+class RemoteEngine:
+    """A connection from a worker to the engine its driver started (a process of the driver's, or a Ray actor on this node).
+
+    ``owner`` says, in :class:`EngineGone`'s message, who owns the engine and so why it may be gone.
+    """
+
+    def __init__(self, address: str, authkey: bytes, kind: str, path: str, owner: str | None = None):
         self.address, self.authkey, self.kind, self.path = address, authkey, kind, path
+        self.owner = owner or DRIVER_OWNER
         self._conn = None
         self._lock = threading.Lock()
         self.info = self._call({"op": "info"})
@@ -308,8 +318,8 @@ class RemoteEngine:
             except (OSError, EOFError) as e:
                 self._conn = None
                 raise EngineGone(
-                    f"the shared model engine for {self.kind}:{self.path} at {self.address} is gone ({type(e).__name__}: {e}); "
-                    "it is owned by the evaluation's driver process, so the driver stopped or died. Run the evaluation "
+                    f"the shared model engine for {self.kind}:{self.path} at {shown(self.address)} is gone ({type(e).__name__}: {e}); "
+                    f"it is owned by {self.owner}. Run the evaluation "
                     "again (finished episodes are kept), or unset $" + ENV_VAR + " to load the model in this process"
                 ) from None
         if "error" in reply:
@@ -340,7 +350,7 @@ def engine_for(kind: str, path: str, **load_kwargs: Any) -> LocalEngine | Remote
         if key not in _ENGINES:
             served = json.loads(os.environ.get(ENV_VAR) or "{}").get(f"{kind}:{path}")
             if served:
-                _ENGINES[key] = RemoteEngine(served["address"], bytes.fromhex(served["authkey"]), kind, path)
+                _ENGINES[key] = RemoteEngine(served["address"], bytes.fromhex(served["authkey"]), kind, path, served.get("owner"))
             else:
                 _ENGINES[key] = LocalEngine(kind, path, **{k: v for k, v in load_kwargs.items() if v is not None})
         return _ENGINES[key]
@@ -349,19 +359,42 @@ def engine_for(kind: str, path: str, **load_kwargs: Any) -> LocalEngine | Remote
 # --- the engine process ----------------------------------------------------------------------------------------
 
 
-def _serve(kind: str, path: str, address: str, authkey: bytes, parent_pid: int, bound: Any, options: dict) -> None:
-    """Engine process main: listen, load the model, answer requests until the parent goes away."""
-    from multiprocessing.connection import Listener
+class EngineServer:
+    """The engine's server side, in the process that hosts it: a listener on ``address`` (auth key), a thread per
+    connection, and the batcher over the loaded backend. Used by the engine process :func:`serving` spawns and by
+    the Ray executor's per-node engine actor (``airgap.envs.runner.executors.EngineActor``)."""
 
-    listener = Listener(address, family="AF_UNIX", authkey=authkey)
-    bound.send(os.getpid())
-    bound.close()
-    state: dict[str, Any] = {"batcher": None, "error": None, "connections": 0}
-    ready = threading.Event()
-    info = {"id": uuid.uuid4().hex[:12], "pid": os.getpid(), "kind": kind, "path": path, "shared": True}
-    lock = threading.Lock()
+    def __init__(self, kind: str, path: str, address: str, authkey: bytes, options: dict | None = None):
+        from multiprocessing.connection import Listener
 
-    def handle(conn) -> None:
+        self.kind, self.path, self.address, self.options = kind, path, address, options or {}
+        self.listener = Listener(address, family="AF_UNIX", authkey=authkey)
+        self.state: dict[str, Any] = {"batcher": None, "error": None, "connections": 0}
+        self.ready = threading.Event()
+        self.info = {"id": uuid.uuid4().hex[:12], "pid": os.getpid(), "kind": kind, "path": path, "shared": True}
+        self.lock = threading.Lock()
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def load(self) -> None:
+        """Load the model (blocks); a failure is kept and told to every worker that asks."""
+        state, options = self.state, self.options
+        try:
+            backend = load_backend(self.kind, self.path, **options.get("backend", {}))
+            with self.lock:
+                state["batcher"] = Batcher(backend, window_ms=options.get("window_ms", 5.0), max_batch=options.get("max_batch", 16))
+                state["batcher"].clients = max(1, state["connections"])
+            self.info.update(context_length=backend.context_length, stop_ids=sorted(backend.stop_ids))
+        except Exception as e:  # noqa: BLE001 - told to every worker that asks
+            state["error"] = f"loading {self.kind}:{self.path} failed: {type(e).__name__}: {e}"
+        self.ready.set()
+
+    def stats(self) -> dict:
+        batcher = self.state["batcher"]
+        return {**self.info, **(batcher.stats if batcher else {}), "loads": int(batcher is not None),
+                "connections": self.state["connections"]}
+
+    def _handle(self, conn) -> None:
+        state, lock = self.state, self.lock
         with lock:
             state["connections"] += 1
             if state["batcher"] is not None:
@@ -372,16 +405,16 @@ def _serve(kind: str, path: str, address: str, authkey: bytes, parent_pid: int, 
                     msg = conn.recv()
                 except (EOFError, OSError):
                     return
-                ready.wait()
+                self.ready.wait()
                 if state["error"]:
                     conn.send({"error": state["error"]})
                     continue
                 op = msg.get("op")
                 try:
                     if op == "info":
-                        result: Any = info
+                        result: Any = self.info
                     elif op == "stats":
-                        result = {**info, **state["batcher"].stats, "loads": 1, "connections": state["connections"]}
+                        result = self.stats()
                     elif op == "generate":
                         ids, batch = state["batcher"].submit(Request(**msg["request"]))
                         result = {"ids": ids, "batch": batch}
@@ -397,13 +430,20 @@ def _serve(kind: str, path: str, address: str, authkey: bytes, parent_pid: int, 
                     state["batcher"].clients = max(1, state["connections"])
             conn.close()
 
-    def accept() -> None:
+    def _accept(self) -> None:
         while True:
             try:
-                conn = listener.accept()
+                conn = self.listener.accept()
             except (OSError, EOFError):  # a client that failed the auth handshake, or the listener closed
                 continue
-            threading.Thread(target=handle, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._handle, args=(conn,), daemon=True).start()
+
+
+def _serve(kind: str, path: str, address: str, authkey: bytes, parent_pid: int, bound: Any, options: dict) -> None:
+    """Engine process main: listen, load the model, answer requests until the parent goes away."""
+    server = EngineServer(kind, path, address, authkey, options)
+    bound.send(os.getpid())
+    bound.close()
 
     def watch_parent() -> None:
         while os.getppid() == parent_pid:
@@ -412,17 +452,18 @@ def _serve(kind: str, path: str, address: str, authkey: bytes, parent_pid: int, 
         os._exit(0)  # the driver died without stopping us: do not outlive it
 
     threading.Thread(target=watch_parent, daemon=True).start()
-    threading.Thread(target=accept, daemon=True).start()
-    try:
-        backend = load_backend(kind, path, **options.get("backend", {}))
-        with lock:
-            state["batcher"] = Batcher(backend, window_ms=options.get("window_ms", 5.0), max_batch=options.get("max_batch", 16))
-            state["batcher"].clients = max(1, state["connections"])
-        info.update(context_length=backend.context_length, stop_ids=sorted(backend.stop_ids))
-    except Exception as e:  # noqa: BLE001 - told to every worker that asks
-        state["error"] = f"loading {kind}:{path} failed: {type(e).__name__}: {e}"
-    ready.set()
+    server.load()
     threading.Event().wait()  # serve until terminated (by the driver, or by watch_parent)
+
+
+def abstract_address(prefix: str = "airgap-model-engine-") -> str:
+    """A Linux abstract unix socket name (no file: the name goes when the process that holds it goes, even on SIGKILL)."""
+    return "\0" + prefix + secrets.token_hex(8)
+
+
+def shown(address: str) -> str:
+    """An address as people write it (an abstract socket's leading NUL as ``@``)."""
+    return "@" + address[1:] if address.startswith("\0") else address
 
 
 @contextlib.contextmanager
@@ -483,7 +524,10 @@ def serving(agent_spec: str, *, window_ms: float = 5.0, max_batch: int = 16, **b
 
 
 def serve_models(fn):
-    """Decorator for ``run_evaluation(cfg, ...)``: the local executor's workers share one engine for ``cfg.agent``."""
+    """Decorator for ``run_evaluation(cfg, ...)``: the local executor's workers share one engine for ``cfg.agent``.
+
+    Other executors start their own: the ``ray`` executor runs one engine actor per node (see ``EngineActor``).
+    """
 
     @functools.wraps(fn)
     def wrapper(cfg, *args, **kwargs):

@@ -147,12 +147,19 @@ class EpisodeActor:
     worker, a lost node), ``airgap sandbox gc`` on that node, and any later pool start there, removes them.
     """
 
-    def __init__(self, spec: EnvSpec, driver_node: str | None = None, ship_logs: bool | None = None):
+    def __init__(self, spec: EnvSpec, driver_node: str | None = None, ship_logs: bool | None = None,
+                 engines: dict[str, dict] | None = None):
+        import json
         import tempfile
 
         import ray
 
         here = ray.get_runtime_context().get_node_id()
+        served = (engines or {}).get(here)
+        if served:  # hf:/vllm: agents made in this actor become clients of this node's engine actor
+            from airgap.envs.agents.engine import ENV_VAR
+
+            os.environ[ENV_VAR] = json.dumps({**json.loads(os.environ.get(ENV_VAR) or "{}"), **served})
         # logs land in the driver's folder when this node shares it; otherwise they are written here and shipped back
         self.ship = ship_logs if ship_logs is not None else here != driver_node
         if self.ship:
@@ -172,6 +179,42 @@ class EpisodeActor:
 
     def close(self) -> None:
         worker_close()
+
+
+class EngineActor:
+    """One Ray actor per node for ``hf:PATH`` / ``vllm:PATH`` agents: the node's shared model engine.
+
+    It loads the model once and serves it with the local engine's own server
+    (:class:`airgap.envs.agents.engine.EngineServer`: dynamic batching, auth key) on a Linux abstract unix
+    socket, so the socket goes with the actor's process however it ends (killed at the end of the
+    evaluation, crashed, or killed by Ray because its owner, the driver, died). The episode actors of the
+    node connect to it exactly as the local executor's workers connect to the driver's engine process.
+    """
+
+    def __init__(self, agent_spec: str, options: dict | None = None):
+        import secrets
+
+        import ray
+
+        from airgap.envs.agents.engine import EngineServer, abstract_address, parse_spec
+
+        kind, path = parse_spec(agent_spec)
+        self.node = ray.get_runtime_context().get_node_id()
+        self.key, self.authkey = f"{kind}:{path}", secrets.token_bytes(16)
+        self.server = EngineServer(kind, path, abstract_address(), self.authkey, options)
+        self.server.load()
+
+    def ready(self) -> dict:
+        """``{"node", "pid", "served": {key: {address, authkey, owner}}}``, or ``{"node", "error"}`` when the model did not load."""
+        if self.server.state["error"]:
+            return {"node": self.node, "error": self.server.state["error"]}
+        owner = (f"the evaluation's engine actor on Ray node {self.node[:12]} (pid {os.getpid()}), so the evaluation "
+                 "ended or that actor died (killed, out of memory, node lost)")
+        return {"node": self.node, "pid": os.getpid(),
+                "served": {self.key: {"address": self.server.address, "authkey": self.authkey.hex(), "owner": owner}}}
+
+    def stats(self) -> dict:
+        return self.server.stats()
 
 
 def _import_ray():
@@ -202,12 +245,54 @@ class RayExecutor:
     On a cluster, start each node with ``ray start ... --resources '{"sandbox": N}'``: N is how many
     sandboxes (episodes) the node runs at once, and the number of actors is the cluster's total. A worker
     that dies mid-episode gives that episode an error row (retried on resume) and is replaced.
+
+    ``hf:PATH`` / ``vllm:PATH`` agents: one :class:`EngineActor` per node holds the model (on the node's GPUs) and
+    serves every episode actor of that node; the engine actors are owned by the driver and killed when the run
+    ends. An engine actor that dies gives the node's episodes ``EngineGone`` error rows (retried on resume).
     """
 
-    def __init__(self, workers: int = 2, address: str | None = None, ship_logs: bool | None = None):
+    def __init__(self, workers: int = 2, address: str | None = None, ship_logs: bool | None = None,
+                 engine_options: dict | None = None, engine_timeout: float = 900.0):
         self.workers = max(1, int(workers))
         self.address = address
         self.ship_logs = ship_logs
+        self.engine_options = engine_options or {}  # EngineServer options: window_ms, max_batch, backend (device, dtype...)
+        self.engine_timeout = float(engine_timeout)  # seconds for every node's engine actor to load the model
+
+    def _start_engines(self, ray, jobs: list[Job], actors: list) -> dict[str, dict]:
+        """One :class:`EngineActor` per node with sandbox slots for each ``hf:``/``vllm:`` agent of the jobs, placed
+        on that node (node affinity) and given the node's GPUs; returns ``{node id: {key: served}}`` for the episode
+        actors. A model that does not load (or an actor that cannot be placed in time) stops the run before any episode."""
+        from airgap.envs.agents.engine import parse_spec
+
+        specs = sorted({job.agent for job in jobs if parse_spec(job.agent)})
+        if not specs:
+            return {}
+        from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+
+        nodes = [n for n in ray.nodes() if n.get("Alive") and n.get("Resources", {}).get(SANDBOX_RESOURCE, 0) > 0]
+        engine_cls = ray.remote(EngineActor)
+        for node in nodes:
+            gpus = node["Resources"].get("GPU", 0) / len(specs)
+            for agent in specs:
+                actors.append(engine_cls.options(num_cpus=0, num_gpus=gpus, max_restarts=0, scheduling_strategy=
+                                                 NodeAffinitySchedulingStrategy(node["NodeID"], soft=False)).remote(agent, self.engine_options))
+        try:
+            infos = ray.get([a.ready.remote() for a in actors], timeout=self.engine_timeout)
+        except ray.exceptions.GetTimeoutError:
+            raise ExecutorError(f"the model engine actors for {', '.join(specs)} did not load within {self.engine_timeout:.0f} s "
+                                "(a node's GPUs taken by something else? a very large model? raise executor_options "
+                                "engine_timeout)") from None
+        except ray.exceptions.RayError as e:
+            raise ExecutorError(f"a model engine actor for {', '.join(specs)} died while loading: "
+                                f"{type(e).__name__}: {str(e).splitlines()[0][:300]}") from None
+        served: dict[str, dict] = {}
+        for info in infos:
+            if "error" in info:
+                raise ExecutorError(f"the model engine on Ray node {info['node'][:12]}: {info['error']} "
+                                    "(every node needs the model folder at the same path)")
+            served.setdefault(info["node"], {}).update(info["served"])
+        return served
 
     def _connect(self, ray) -> bool:
         """Connect (or start a local Ray); True when this executor started Ray and so shuts it down."""
@@ -230,6 +315,7 @@ class RayExecutor:
         ray = _import_ray()
         started = self._connect(ray)
         actors: list = []
+        engine_actors: list = []
         try:
             slots = int(ray.cluster_resources().get(SANDBOX_RESOURCE, 0))
             if slots < 1:
@@ -238,10 +324,11 @@ class RayExecutor:
             if not self.address and not started:
                 slots = min(slots, self.workers)  # a Ray this process started itself: --workers at a time
             driver_node = ray.get_runtime_context().get_node_id()
+            engines = self._start_engines(ray, jobs, engine_actors)
             actor_cls = ray.remote(num_cpus=0, resources={SANDBOX_RESOURCE: 1}, max_restarts=0)(EpisodeActor)
 
             def new_actor():
-                a = actor_cls.remote(spec, driver_node, self.ship_logs)
+                a = actor_cls.remote(spec, driver_node, self.ship_logs, engines)
                 actors.append(a)
                 return a
 
@@ -274,7 +361,7 @@ class RayExecutor:
                 ray.get([a.close.remote() for a in actors], timeout=120)
             except Exception:  # noqa: BLE001 - clean-up on the way out; gc is the backstop
                 pass
-            for a in actors:
+            for a in actors + engine_actors:  # the engine actors last: their processes, models and sockets go
                 ray.kill(a, no_restart=True)
             if started:
                 ray.shutdown()
