@@ -46,6 +46,9 @@ class SandboxConfig:
     # (egress_attempt) and refuses it unless it is a world host's served port. Off: such attempts fail
     # with "network unreachable" and only DNS look-ups and HTTP(S) on 80/443 are seen.
     intercept: bool = True
+    # Between episodes a pool recycles the sandbox (every agent process killed, every writable place emptied,
+    # checked clean, else replaced); False: a fresh container for every episode, as before recycling existed.
+    recycle: bool = True
 
 
 def pick_runtime(wanted: str | None, offered: set[str]) -> str | None:

@@ -1,7 +1,9 @@
 """Warm sandboxes: a pool hands one out in a queue pop instead of a container start; one pool per config per process.
 
-Sandboxes are never reused: :meth:`SandboxPool.release` destroys the one handed back and a background
-worker starts a fresh one in its place. A sandbox that died while waiting in the queue is noticed at
+A sandbox handed back is recycled in the background when ``config.recycle`` is on (the default): the init
+kills every process of the agent, empties everything it could write and checks that nothing is left (see
+:meth:`Sandbox.recycle`); a clean one goes back in the queue, anything else is destroyed and a fresh one
+started in its place, as is every sandbox when ``recycle=False`` (``--fresh-containers``). A sandbox that died while waiting in the queue is noticed at
 :meth:`SandboxPool.acquire` (the init does not answer a ping) and replaced; a failed start is retried
 by the worker after a pause, and surfaces as the error of an ``acquire`` that waited too long. With
 ``overflow=True`` a caller that finds every pooled sandbox handed out gets a freshly started one instead
@@ -46,6 +48,9 @@ class SandboxPool:
         self._overflow: set[Sandbox] = set()  # started for a caller who found the pool exhausted
         self._lock = threading.Lock()
         self._last_error: Exception | None = None
+        self.recycled = 0  # sandboxes made clean and queued again
+        self.replaced = 0  # sandboxes destroyed and replaced by a fresh one (recycling off, or not clean)
+        self.last_problems: list[str] = []  # why the last sandbox that could not be recycled was replaced
         install_handlers()  # here, in the caller's thread: the workers below may not set signal handlers
         if collect_orphans:
             gc(self._runtime)  # leftovers of harnesses that were SIGKILLed
@@ -136,8 +141,9 @@ class SandboxPool:
             self._start_one()
 
     def release(self, sandbox: Sandbox) -> None:
-        """Hand a sandbox back: it is destroyed (never reused). A pooled one is replaced by a fresh warm one;
-        an overflow one (or one this pool did not hand out) is only closed."""
+        """Hand a sandbox back. A pooled one is recycled (or, when that is off or it cannot be shown clean,
+        destroyed and replaced by a fresh warm one); an overflow one (or one this pool did not hand out) is
+        only closed."""
         sandbox.set_sink(None)
         with self._lock:
             pooled = sandbox in self._lent
@@ -149,8 +155,32 @@ class SandboxPool:
         if closed or not pooled:
             sandbox.close()
             return
+        if self.config.recycle:
+            with self._lock:
+                self._pending += 1
+            self._workers.submit(self._recycle, sandbox)
+            return
+        self.replaced += 1
         self._workers.submit(sandbox.close)
         self._start_one()
+
+    def _recycle(self, sandbox: Sandbox) -> None:
+        try:
+            clean, problems = sandbox.recycle()
+        except Exception as e:  # noqa: BLE001 - whatever went wrong, the sandbox is not reused
+            clean, problems = False, [f"recycle raised {e!r}"]
+        with self._lock:
+            self._pending -= 1
+            closed = self._closed
+        if clean and not closed:
+            self.recycled += 1
+            self._ready.put(sandbox)
+            return
+        sandbox.close()
+        if not closed:
+            self.replaced += 1
+            self.last_problems = problems
+            self._start_one()
 
     def close(self) -> None:
         """Destroy the warm sandboxes; sandboxes still acquired stay the caller's to release or close."""

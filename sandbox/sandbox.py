@@ -252,6 +252,36 @@ class Sandbox:
             seq = int(self._call({"op": "ping"}, timeout=timeout)[0].get("reports", 0))
         return self._channel.wait_reports(int(seq), timeout)
 
+    def recycle(self, timeout: float = 60.0) -> tuple[bool, list[str]]:
+        """Make this sandbox ready for another episode, as a fresh one would be, if that can be shown.
+
+        The init kills every process of the agent (daemons, double forks, new sessions), empties every place
+        the agent can write (/workspace, /tmp, its home, /dev/shm, /dev/mqueue; System V IPC) and resets its own
+        per-episode state (world addresses); the gateway forgets this sandbox's routes and sink. Then the
+        init lists anything left over and a command must run. Returns ``(clean, problems)``: when not clean,
+        discard the sandbox (``close()``) and start a new one."""
+        self.set_sink(None)
+        self.set_routes({})
+        try:
+            meta, _ = self._call({"op": "recycle"}, timeout=timeout)
+        except (OSError, SandboxError) as e:
+            return False, [f"recycle failed: {e}"]
+        problems = list(meta.get("problems") or [])
+        # Reports of what the killed processes did must reach the gateway now, with no sink, and not later,
+        # into the next episode's log.
+        if not self.sync_reports(int(meta.get("reports", 0)), timeout=5):
+            problems.append("the init's attempt reports did not all reach the gateway")
+        if meta.get("clean") and not problems:
+            try:
+                check = self.exec(["true"], timeout=10)
+                if check.exit_code != 0:
+                    problems.append(f"health check: `true` exited {check.exit_code}")
+            except (OSError, SandboxError) as e:
+                problems.append(f"health check failed: {e}")
+        else:
+            problems = problems or ["the init did not report the sandbox clean"]
+        return not problems, problems
+
     def kill_all(self) -> int:
         """SIGKILL every process the agent owns, including daemons that left their process group
         (a fork bomb's leftovers, servers started with ``&``). Returns how many were killed."""

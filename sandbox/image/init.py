@@ -17,8 +17,10 @@ It does three jobs, all on one asyncio loop:
    interface. Then NET_ADMIN (and SETPCAP, needed to drop it from the bounding set) are dropped for good,
    before the control socket, and so the first command, comes up.
 4. A control server for the harness on ``$AIRGAP_DIR/ctl/init.sock`` (a 0700 folder the agent cannot
-   enter): exec with timeout / output cap / OOM detection, file read/write (always as the agent), and
-   ``kill_all`` of the agent's processes.
+   enter): exec with timeout / output cap / OOM detection, file read/write (always as the agent),
+   ``kill_all`` of the agent's processes, and ``recycle``: kill every process of the agent, empty every place it
+   can write (/workspace, /tmp, its home, /dev/shm, /dev/mqueue, System V IPC), reset the init's per-episode
+   state, and report anything left over (the harness then discards the sandbox instead).
 
 Wire format of the control socket, one request per connection: a JSON line, then ``stdin_len`` or
 ``size`` raw bytes. The reply is a JSON line, then ``stdout_len`` + ``stderr_len`` (or ``size``) raw bytes.
@@ -340,6 +342,14 @@ class Reporter:
         if self.wake is not None:
             self.wake.set()
 
+    async def connect(self):
+        """Open the connection now (at start, so that every sandbox, fresh or recycled, has it alike)."""
+        try:
+            _reader, self.writer = await asyncio.open_unix_connection(GATEWAY_SOCK)
+            self.writer.write(f"REPORT {REPORT_TOKEN}\n".encode())
+        except OSError:
+            self.writer = None
+
     async def run(self):
         self.wake = asyncio.Event()
         while True:
@@ -348,8 +358,9 @@ class Reporter:
             while self.queue:
                 try:
                     if self.writer is None or self.writer.is_closing():
-                        _reader, self.writer = await asyncio.open_unix_connection(GATEWAY_SOCK)
-                        self.writer.write(f"REPORT {REPORT_TOKEN}\n".encode())
+                        await self.connect()
+                        if self.writer is None:
+                            raise OSError("gateway unreachable")
                     batch = [self.queue.popleft() for _ in range(min(len(self.queue), 256))]
                     self.writer.write(b"".join(json.dumps(e, separators=(",", ":")).encode() + b"\n" for e in batch))
                     await self.writer.drain()
@@ -729,6 +740,101 @@ def write_as_agent(path, data, mode):
 
 
 # ---------------------------------------------------------------------------------------------------
+# Recycling: make a used sandbox indistinguishable from a fresh one to the next episode, or say why not
+
+AGENT_MOUNTS = ("/workspace", "/tmp", "/home/agent", "/dev/shm", "/dev/mqueue")
+# The mount roots' modes as the container starts them (the agent owns /workspace and its home, so it may change them).
+MOUNT_MODES = {"/workspace": 0o755, "/home/agent": 0o755, "/tmp": 0o1777, "/dev/shm": 0o1777, "/dev/mqueue": 0o1777}
+SYSV_IPC = {"shm": ("shmctl", 0), "msg": ("msgctl", 0), "sem": ("semctl", 1)}  # /proc/sysvipc file: call, id column
+
+
+def sysv_ids(kind):
+    """The ids of the System V IPC objects of one kind in this IPC namespace (from /proc/sysvipc)."""
+    try:
+        with open(f"/proc/sysvipc/{kind}") as f:
+            return [int(line.split()[1]) for line in f.readlines()[1:] if line.strip()]
+    except OSError:
+        return []
+
+
+def wipe_as_agent():
+    """(In a child that is the agent.) Empty every writable mount, reset the roots' modes, remove the agent's
+    System V shared memory, message queues and semaphores. POSIX queues and shm are files in /dev/mqueue and
+    /dev/shm, so emptying those removes them."""
+    def remove(path):
+        try:
+            if os.path.isdir(path) and not os.path.islink(path):
+                os.chmod(path, 0o700)  # a folder the agent made unreadable or unwritable is still its own
+                for name in os.listdir(path):
+                    remove(os.path.join(path, name))
+                os.rmdir(path)
+            else:
+                os.unlink(path)
+        except OSError:
+            pass  # the check afterwards says what is left
+
+    for mount in AGENT_MOUNTS:
+        try:
+            names = os.listdir(mount)
+        except OSError:
+            continue
+        for name in names:
+            remove(os.path.join(mount, name))
+        if os.stat(mount).st_uid == AGENT_UID:
+            os.chmod(mount, MOUNT_MODES[mount])
+    libc = ctypes.CDLL(None, use_errno=True)
+    for kind, (call, _col) in SYSV_IPC.items():
+        for ident in sysv_ids(kind):
+            if kind == "sem":
+                libc.semctl(ident, 0, 0)  # IPC_RMID
+            else:
+                getattr(libc, call)(ident, 0, None)  # IPC_RMID
+    return b""
+
+
+def leftovers():
+    """What a fresh sandbox would not have: the agent's processes, files, IPC objects, changed mount roots,
+    space still in use on a tmpfs (a deleted file held open), half-closed connections in the init."""
+    found = []
+    for name in os.listdir("/proc"):
+        try:
+            if name.isdigit() and os.stat(f"/proc/{name}").st_uid == AGENT_UID and not is_zombie(int(name)):
+                found.append(f"process {name} of the agent")
+        except OSError:
+            continue
+    for mount in AGENT_MOUNTS:
+        try:
+            names, st = os.listdir(mount), os.stat(mount)
+        except OSError as e:
+            found.append(f"{mount}: {e.strerror}")
+            continue
+        found += [f"{mount}/{n}" for n in names[:10]]
+        if st.st_mode & 0o7777 != MOUNT_MODES[mount]:
+            found.append(f"{mount} has mode {st.st_mode & 0o7777:o}")
+        if mount != "/dev/mqueue":
+            vfs = os.statvfs(mount)
+            if vfs.f_bfree != vfs.f_blocks:
+                found.append(f"{mount}: {(vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize} bytes still in use")
+    found += [f"System V {kind} {ident}" for kind in SYSV_IPC for ident in sysv_ids(kind)]
+    found += [f"{n} {kind} connection(s) still open in the init" for kind, n in INFLIGHT.items() if n]
+    return found
+
+
+async def recycle():
+    """Kill the agent's processes, wipe what it could write, reset the init's per-episode state; then check."""
+    loop = asyncio.get_running_loop()
+    killed = await kill_agent_processes()
+    await loop.run_in_executor(None, as_agent, wipe_as_agent)
+    WORLD.reset()
+    for _ in range(50):  # relayed and intercepted connections close once their clients are gone
+        problems = leftovers()
+        if not problems:
+            break
+        await asyncio.sleep(0.01)
+    return killed, problems
+
+
+# ---------------------------------------------------------------------------------------------------
 # Control server
 
 
@@ -748,6 +854,10 @@ async def handle_ctl(reader, writer):
             reply = dict(meta, ok=True, reports=REPORTER.seq, stdout_len=len(out), stderr_len=len(err), stdout_total=out_total,
                          stderr_total=err_total, stdout_sha256=out_sha.hexdigest(), stderr_sha256=err_sha.hexdigest())
             payload = [out, err]
+        elif op == "recycle":
+            killed, problems = await recycle()
+            reply = {"ok": True, "killed": killed, "clean": not problems, "problems": problems[:20],
+                     "reports": REPORTER.seq}
         elif op == "kill_all":
             reply = {"ok": True, "killed": await kill_agent_processes()}
         elif op == "read":
@@ -778,6 +888,8 @@ async def handle_ctl(reader, writer):
 async def main():
     loop = asyncio.get_running_loop()
     udp_catchers = setup_network()  # first: the set-up capabilities are gone before anything else runs
+    if INTERCEPT["on"]:
+        await REPORTER.connect()
     asyncio.ensure_future(REPORTER.run())
     await loop.create_datagram_endpoint(DNSProtocol, local_addr=("127.0.0.1", 53))
     for port in RELAY_PORTS:

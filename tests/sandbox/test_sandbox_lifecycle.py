@@ -124,7 +124,8 @@ def test_pool_hands_out_fresh_sandboxes_and_survives_a_death(sandbox_image):
         return {c["labels"]["airgap.sandbox"] for c in containers(**{"airgap.owner_pid": str(os.getpid())})
                 if c["status"] == "running"}
 
-    with SandboxPool(size=2, config=SandboxConfig(image=sandbox_image)) as pool:
+    # recycle=False: the behaviour --fresh-containers keeps (test_sandbox_recycle.py covers recycling)
+    with SandboxPool(size=2, config=SandboxConfig(image=sandbox_image, recycle=False)) as pool:
         first = pool.acquire()
         first.write_file("/workspace/dirty", b"x")
         pool.release(first)
