@@ -35,6 +35,8 @@ _WORLD = {
                 "workspace_size": {"type": "string"},
                 "tmp_size": {"type": "string"},
                 "env": {"type": "object", "additionalProperties": {"type": "string"}},
+                # false: a fresh container for every episode of this task instead of a recycled one
+                "recycle": {"type": "boolean"},
             },
             "additionalProperties": False,
         },
