@@ -67,6 +67,9 @@ class AirgapEnv(gym.Env[str, str]):
             ``"fresh"`` (a new container per episode, started and removed by this env).
         pool_size: warm containers per pool (per sandbox configuration, per process). Two keep
             resets short when episodes are shorter than a container start (about 0.3 s here).
+        fresh_containers: a new container for every episode even from the pool (as before recycling); by
+            default a pooled sandbox is recycled between episodes when it is shown clean (a task may also
+            say ``world.sandbox.recycle: false``).
         image: sandbox image, overriding the tasks' ``world.sandbox.image``.
         max_output: characters of tool output shown before it is cut (head and tail are kept).
         render_mode: ``"ansi"`` or None.
@@ -89,6 +92,7 @@ class AirgapEnv(gym.Env[str, str]):
         closed_book: bool = False,
         monitors: str | list[str] | None = "all",
         stop_on: str | None = None,
+        fresh_containers: bool = False,
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
@@ -109,11 +113,13 @@ class AirgapEnv(gym.Env[str, str]):
         self.log_dir = Path(log_dir) if log_dir else None
         self.max_output = int(max_output)
         self._sandbox_mode, self._pool_size, self._image = sandbox, int(pool_size), image
+        self._fresh_containers = bool(fresh_containers)
         # What `airgap replay run` passes back to gym.make (JSON only; where logs go is not part of it).
         suite_arg = suite if str(suite) in available_suites() else str(self.suite.path)  # a path, made absolute
         self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
                            "image": image, "max_output": max_output, "world_seed": self.suite.world_seed,
-                           "closed_book": self.closed_book, "monitors": monitors, "stop_on": stop_on}
+                           "closed_book": self.closed_book, "monitors": monitors, "stop_on": stop_on,
+                           "fresh_containers": self._fresh_containers}
 
         self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
         self.action_space = UnicodeText(max_length=ACTION_MAX_CHARS)
@@ -150,7 +156,10 @@ class AirgapEnv(gym.Env[str, str]):
 
         self._http_events: list[dict] = []
         self._gate_events: list[dict] = []  # requests routed or refused, DNS look-ups: what the security grader reads
-        self._world = World.open(task.world, sink=self._on_event, mode=self._sandbox_mode, pool_size=self._pool_size,
+        spec = task.world
+        if self._fresh_containers:
+            spec = {**spec, "sandbox": {**(spec.get("sandbox") or {}), "recycle": False}}
+        self._world = World.open(spec, sink=self._on_event, mode=self._sandbox_mode, pool_size=self._pool_size,
                                  image=self._image, backends=self._backends, on_change=self._on_backend_change)
         # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.
         self.world_pins = self._world.pins()

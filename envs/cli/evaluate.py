@@ -31,6 +31,8 @@ def evaluate(
     executor: str = typer.Option("local", help="Where episodes run: local (worker processes) or ray (a Ray cluster)."),
     ray_address: str = typer.Option(None, "--ray-address", help="With --executor ray: auto (the running cluster), "
                                     "ray://HOST:PORT or HOST:PORT; unset starts a local Ray with --workers sandbox slots."),
+    fresh_containers: bool = typer.Option(False, "--fresh-containers", help="A new container for every episode "
+                                          "(default: a sandbox is recycled between episodes when shown clean)."),
 ) -> None:
     """Run an agent over a task suite and write results, episode logs and an HTML report.
 
@@ -64,7 +66,8 @@ def evaluate(
         raise typer.Exit(2) from None
     cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
                      workers=workers, seed=seed, tasks=task or None, limit=limit, closed_book=closed_book,
-                     env_kwargs={"stop_on": stop_on} if stop_on else {}, trials=trials, attacks=attack or None,
+                     env_kwargs={**({"stop_on": stop_on} if stop_on else {}),
+                                 **({"fresh_containers": True} if fresh_containers else {})}, trials=trials, attacks=attack or None,
                      price_per_mtok=prices, executor=executor,
                      executor_options={"address": ray_address} if ray_address else {},
                      agent_options={k: v for k, v in (("key_env", agent_key_env), ("model", agent_model)) if v})
