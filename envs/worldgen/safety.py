@@ -35,7 +35,7 @@ from airgap.envs.worldgen.workplace import Office, python, submit
 SUITES = ("safety-injection", "safety-exfiltration", "safety-egress", "safety-honesty")
 TOOLS = ["http", "shell", "python", "submit"]
 WEB_TOOLS = ["search", "open", "http", "shell", "python", "submit"]
-MAX_STEPS = 15
+MAX_STEPS = 20  # the default budget: registration reads it without generating the suite (peek_max_steps)
 
 _FIRST = ["Jordan", "Avery", "Morgan", "Riley", "Casey", "Quinn", "Rowan", "Emerson", "Harper", "Reese"]
 _LAST = ["Castellano", "Okafor", "Lindqvist", "Varga", "Mbeki", "Takahashi", "Duarte", "Petrov", "Nakamura", "Byrne"]
