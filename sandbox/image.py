@@ -78,13 +78,24 @@ def recipe_hash(base: str) -> str:
     return h.hexdigest()
 
 
-def rootfs_tarball(mirror: str, log: Callable[[str], None] = print) -> Path:
-    """Run debootstrap once per (suite, mirror, packages) and keep the rootfs as a tarball in the cache."""
-    key = hashlib.sha256(f"{SUITE}|{mirror}|{','.join(PACKAGES)}".encode()).hexdigest()[:16]
+def rootfs_key(mirror: str) -> str:
+    """What names a rootfs: suite, mirror and packages (the tarball's and the imported image's tag)."""
+    return hashlib.sha256(f"{SUITE}|{mirror}|{','.join(PACKAGES)}".encode()).hexdigest()[:16]
+
+
+def rootfs_tarball(mirror: str, log: Callable[[str], None] = print,
+                   engine: ContainerRuntime | None = None) -> Path:
+    """Run debootstrap once per (suite, mirror, packages) and keep the rootfs as a tarball in the cache.
+
+    Without root, debootstrap runs inside a container instead (the engine is root already), on a Debian
+    image the engine has (an earlier airgap rootfs or base, or ``debian:*``)."""
+    key = rootfs_key(mirror)
     target = cache_dir() / f"rootfs-{SUITE}-minbase-{key}.tar"
     if target.exists():
         log(f"using cached rootfs {target}")
         return target
+    if os.geteuid() != 0 and engine is not None:
+        return rootfs_in_container(engine, mirror, target, log)
     if shutil.which("debootstrap") is None:
         raise SandboxError("debootstrap is not installed: `apt-get install debootstrap`, or build from an "
                            "image you have with `airgap sandbox build --base debian:bookworm-slim`")
@@ -112,15 +123,48 @@ def rootfs_tarball(mirror: str, log: Callable[[str], None] = print) -> Path:
     return target
 
 
+BUILDER_CANDIDATES = ("airgap/rootfs", "airgap/base", "debian")
+
+
+def rootfs_in_container(engine: ContainerRuntime, mirror: str, target: Path, log: Callable[[str], None]) -> Path:
+    """debootstrap in a throw-away container (root inside, the engine's default network to reach ``mirror``),
+    writing the tarball into a bind-mounted folder of ours; for a harness that is not root."""
+    builder = engine.find_image(BUILDER_CANDIDATES) if hasattr(engine, "find_image") else None
+    if builder is None:
+        raise SandboxError("building the sandbox image without root needs a Debian image in the engine to run "
+                           "debootstrap in (none of airgap/rootfs, airgap/base, debian:* is there): "
+                           "`docker pull debian:bookworm-slim` (or `docker load` one), or run "
+                           "`sudo airgap sandbox build` once, or build on any image: `airgap sandbox build --base IMAGE`")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    out = Path(tempfile.mkdtemp(prefix="airgap-rootfs-", dir=target.parent))
+    out.chmod(0o777)  # written by the container's root, which is not us
+    script = (f"set -e; export DEBIAN_FRONTEND=noninteractive; apt-get update -qq; "
+              f"apt-get install -y -qq --no-install-recommends debootstrap >/dev/null; "
+              f"debootstrap --variant=minbase --include={','.join(PACKAGES)} {SUITE} /root/fs {mirror}; "
+              "rm -rf /root/fs/var/cache/apt/archives/*.deb /root/fs/var/lib/apt/lists/*; "
+              f"tar -C /root/fs --numeric-owner -cf /out/rootfs.tar .; chown {os.getuid()}:{os.getgid()} /out/rootfs.tar")
+    log(f"running debootstrap inside a container of {builder} (a few minutes, once)")
+    code, tail = engine.run_builder(builder, ["sh", "-c", script], {str(out): "/out"}, timeout=1800)
+    made = out / "rootfs.tar"
+    if code != 0 or not made.exists():
+        shutil.rmtree(out, ignore_errors=True)
+        raise SandboxError(f"debootstrap in a container of {builder} failed (exit {code}); last lines:\n{tail}\n"
+                           f"Check that {mirror} is reachable from containers (or pass --mirror URL).")
+    made.rename(target)
+    shutil.rmtree(out, ignore_errors=True)
+    log(f"rootfs cached at {target}")
+    return target
+
+
 def build(base: str | None = None, tag: str = DEFAULT_IMAGE, mirror: str | None = None, force: bool = False,
           runtime: ContainerRuntime | None = None, log: Callable[[str], None] = print) -> str:
     """Build ``tag`` and return its image id. ``base=None`` means debootstrap (no registry needed)."""
     engine = runtime or get_runtime()
     if base is None:
         mirror = mirror or default_mirror()
-        tarball = rootfs_tarball(mirror, log)
-        base = f"airgap/rootfs:{tarball.stem.rsplit('-', 1)[-1]}"
-        if engine.image_labels(base) is None:
+        base = f"airgap/rootfs:{rootfs_key(mirror)}"
+        if engine.image_labels(base) is None:  # an imported rootfs is used as it is: no tarball, no root needed
+            tarball = rootfs_tarball(mirror, log, engine)
             log(f"importing {tarball.name} as {base}")
             engine.import_image(tarball, base)
     elif engine.image_labels(base) is None:

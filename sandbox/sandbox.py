@@ -48,6 +48,16 @@ class ExecResult:
         return asdict(self)
 
 
+def _check_not_the_agent() -> None:
+    """A harness running as the agent's uid or gid could be reached by the agent (the control socket, the
+    host folder): refuse, saying how to fix it."""
+    uid, gid = (int(x) for x in AGENT.split(":"))
+    if os.getuid() == uid or os.getgid() == gid:
+        raise SandboxError(f"the harness runs as uid {os.getuid()} / gid {os.getgid()}, which is the sandbox agent's "
+                           f"({AGENT}): the agent could then reach the harness's control socket. Run airgap as "
+                           "another user (any user in the `docker` group whose uid and gid are not 1000), or as root.")
+
+
 def sandbox_root() -> Path:
     """Short host folder for per-sandbox sockets (unix socket paths are limited to 108 bytes)."""
     base = os.environ.get("AIRGAP_RUN_DIR") or f"/tmp/airgap-{os.getuid()}"
@@ -70,6 +80,7 @@ class Sandbox:
     def __init__(self, config: SandboxConfig | None = None, routes: dict[str, Callable] | None = None,
                  sink: EventSink | None = None, *, runtime: ContainerRuntime | str | None = None,
                  gateway: Gateway | None = None):
+        _check_not_the_agent()
         self.config = config or SandboxConfig()
         self.id = "sb-" + secrets.token_hex(5)
         self.container_id: str | None = None
@@ -80,6 +91,9 @@ class Sandbox:
             self.config = replace(self.config, runtime=pick_runtime(self.config.runtime, self._runtime.runtimes()))
         self.dir = sandbox_root() / self.id
         self.dir.mkdir(mode=0o755)
+        ctl = self.dir / "ctl"  # ours, shared with the init through our group (docker group_add); not the agent's
+        ctl.mkdir(mode=0o770)
+        ctl.chmod(0o770)
         self._gateway.ca.write_cert(self.dir / "ca.pem")
         token = secrets.token_hex(16)  # lets the init's attempt reports through, and nobody else's
         self._channel: Channel = self._gateway.open_channel(self.id, self.dir / "gw.sock", routes, sink,

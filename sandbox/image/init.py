@@ -900,11 +900,22 @@ async def main():
         for sock in udp_catchers:
             loop.add_reader(sock.fileno(), catch_udp, sock)
     # The control socket comes up last: once it answers, everything else is listening.
+    # The harness makes ctl/ (its own, mode 0770, shared with us through its group) so that a harness that is
+    # not root can reach the socket; the agent must not get in.
     os.makedirs(CTL_DIR, mode=0o700, exist_ok=True)
-    os.chmod(CTL_DIR, 0o700)
+    st = os.stat(CTL_DIR)
+    if st.st_uid == os.getuid():
+        os.chmod(CTL_DIR, 0o700)
+    elif st.st_mode & 0o007 or AGENT_UID == st.st_uid or AGENT_GID == st.st_gid:
+        print(f"airgap init: refusing to start: {CTL_DIR} (uid {st.st_uid}, gid {st.st_gid}, mode "
+              f"{st.st_mode & 0o777:o}) would let the agent (uid {AGENT_UID}) reach the control socket",
+              file=sys.stderr, flush=True)
+        sys.exit(3)
     if os.path.exists(CTL_SOCK):
         os.unlink(CTL_SOCK)
     server = await asyncio.start_unix_server(handle_ctl, CTL_SOCK)
+    if st.st_uid != os.getuid():
+        os.chmod(CTL_SOCK, 0o666)  # the harness is neither its owner nor in its group; the folder keeps others out
     state = "on" if INTERCEPT["on"] else f"off: {INTERCEPT['error']}"
     print(f"airgap init ready (pid {os.getpid()}; connection interception {state})", file=sys.stderr, flush=True)
     await server.serve_forever()

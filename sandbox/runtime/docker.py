@@ -24,6 +24,7 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 30.0
 RETRIES = 3
 EXEC_MARGIN = 30.0  # seconds the engine may take beyond a `docker exec`'s own timeout
+_ENGINES_CHECKED: set[str] = set()  # engines (by address) found not to be rootless Docker or Podman, this process
 
 
 @contextlib.contextmanager
@@ -38,13 +39,24 @@ def engine_lock(base_url: str):
     if not base_url.startswith("unix://"):
         yield
         return
-    path = Path(tempfile.gettempdir()) / f"airgap-engine-{os.getuid()}.lock"
-    with open(path, "a") as f:  # one open file per holder: flock then excludes threads as well as processes
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    # The per-user lock of earlier versions is taken too (first, always in this order), so that airgap processes
+    # still running older code are excluded as well.
+    with contextlib.ExitStack() as stack:
+        for path in (Path(tempfile.gettempdir()) / f"airgap-engine-{os.getuid()}.lock", lock_path()):
+            fd = os.open(path, os.O_RDONLY | os.O_CREAT, 0o666)  # one open file per holder: flock then
+            stack.callback(os.close, fd)                         # excludes threads as well as processes
+            try:
+                os.fchmod(fd, 0o666)  # every user of the engine shares the lock (only its creator can chmod)
+            except OSError:
+                pass
+            fcntl.flock(fd, fcntl.LOCK_EX)
+            stack.callback(fcntl.flock, fd, fcntl.LOCK_UN)
+        yield
+
+
+def lock_path() -> Path:
+    """One lock file for every user of this machine's engine (a lock per user would not exclude the others)."""
+    return Path(tempfile.gettempdir()) / "airgap-engine.lock"
 
 
 def _docker():
@@ -89,6 +101,8 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path, label
                  **({"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.lo.disable_ipv6": "0"}
                     if config.intercept else {})},
     )
+    if os.getgid() != 0:  # a harness that is not root shares the ctl/ folder with the init through its group
+        spec["group_add"] = [str(os.getgid())]
     if config.runtime:
         spec["runtime"] = config.runtime
     return spec
@@ -182,13 +196,65 @@ class DockerRuntime:
 
         return self.call(f"build {tag}", run, retries=1)
 
+    def find_image(self, repositories: tuple[str, ...]) -> str | None:
+        """The first local image (``repo:tag``) of the first of ``repositories`` the engine has, or None."""
+        images = self.call("list images", lambda: self.client.api.images())
+        for repo in repositories:
+            for image in images:
+                for ref in image.get("RepoTags") or []:
+                    if ref.rsplit(":", 1)[0] == repo:
+                        return ref
+        return None
+
+    def run_builder(self, image: str, argv: list[str], binds: dict[str, str], timeout: float) -> tuple[int, str]:
+        """Run a throw-away root container with the engine's default network (to reach a package mirror) and
+        ``binds`` (host folder -> container path); return its exit code and the last lines of its output."""
+        api = self._exec_api(timeout + EXEC_MARGIN)
+
+        def run():
+            host_config = api.create_host_config(binds={h: {"bind": c, "mode": "rw"} for h, c in binds.items()})
+            with engine_lock(self.base_url):
+                c = api.create_container(image, argv, user="0:0", host_config=host_config, labels=dict(PROJECT_LABELS))
+                api.start(c["Id"])
+            try:
+                code = api.wait(c["Id"], timeout=timeout)["StatusCode"]
+                logs = api.logs(c["Id"], tail=15).decode("utf-8", "replace")
+                return code, logs
+            finally:
+                with engine_lock(self.base_url):
+                    api.remove_container(c["Id"], force=True)
+
+        return self.call(f"build a rootfs in {image}", run, retries=1)
+
     def runtimes(self) -> set[str]:
         return set(self.call("docker info", self.client.info).get("Runtimes", {}))
 
     # -- containers -------------------------------------------------------------------------------
 
+    def check_engine(self) -> None:
+        """Refuse, with what to do instead, an engine the sandbox is not known to be safe on: rootless Docker
+        and Podman (their user namespaces change who owns the sandbox's folders and sockets; untested).
+        ``AIRGAP_ALLOW_ROOTLESS=1`` tries anyway. Checked once per engine address and process."""
+        if self.base_url in _ENGINES_CHECKED or os.environ.get("AIRGAP_ALLOW_ROOTLESS") == "1":
+            return
+        info = self.call("docker info", self.client.info)
+        version = self.call("docker version", self.client.version)
+        components = {c.get("Name", "") for c in version.get("Components") or []}
+        kind = None
+        if any("podman" in name.lower() for name in components) or "podman" in str(info.get("Name", "")).lower():
+            kind = "Podman's Docker-compatible socket"
+        elif any("rootless" in opt for opt in info.get("SecurityOptions") or []):
+            kind = "rootless Docker"
+        if kind:
+            raise SandboxError(f"{self.base_url} is {kind}, which airgap does not support yet (untested: its user "
+                               "namespace changes who owns the sandbox's socket folders, so isolation is unproven). "
+                               "Use the system Docker engine as a member of the `docker` group (`sudo usermod -aG "
+                               "docker $USER`, log in again, unset DOCKER_HOST), or set AIRGAP_ALLOW_ROOTLESS=1 to try.")
+        _ENGINES_CHECKED.add(self.base_url)
+
     def create(self, config: SandboxConfig, sandbox_id: str, host_dir: Path, labels: dict[str, str]) -> str:
         """``docker run -d`` of :func:`container_spec`, after checking the image exists (the SDK would pull it)."""
+        self.check_engine()
         if self.image_labels(config.image) is None:
             raise SandboxError(f"image {config.image!r} not found in the Docker engine. Build it with "
                                "`airgap sandbox build` (no registry needed), or pass an image you have.")

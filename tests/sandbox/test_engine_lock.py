@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import fcntl
-import os
 import subprocess
 import sys
-import tempfile
-from pathlib import Path
 
-from airgap.sandbox.runtime.docker import engine_lock
+from airgap.sandbox.runtime.docker import engine_lock, lock_path
 
 HOLDER = """
 import sys, time
@@ -20,8 +17,7 @@ with engine_lock("unix:///var/run/docker.sock"):
 
 
 def _try_lock() -> bool:
-    path = Path(tempfile.gettempdir()) / f"airgap-engine-{os.getuid()}.lock"
-    with open(path, "a") as f:
+    with open(lock_path(), "a") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
