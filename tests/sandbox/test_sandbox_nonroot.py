@@ -124,3 +124,28 @@ def test_a_harness_with_the_agents_uid_is_refused(sandbox_image):
                                f"AIRGAP_RUN_DIR={tmp}/run", *_python_for(tmp), "-c", code,
                                sysconfig.get_paths()["purelib"]], capture_output=True, text=True, timeout=120, cwd=tmp)
     assert "which is the sandbox agent's (1000:1000)" in proc.stdout, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("engine,info,components", [
+    ("rootless Docker", {"SecurityOptions": ["name=seccomp,profile=builtin", "name=rootless"]}, [{"Name": "Engine"}]),
+    ("Podman's Docker-compatible socket", {"Name": "host"}, [{"Name": "Podman Engine"}]),
+])
+def test_rootless_engines_are_refused_with_the_fix(engine, info, components):
+    """Neither rootless Docker nor Podman runs on this machine, so the engine's two answers that tell them apart
+    (``docker info`` and ``docker version``) are stand-ins here; everything else is the real check."""
+    from airgap.sandbox import SandboxError
+    from airgap.sandbox.runtime import docker as docker_runtime
+
+    runtime = docker_runtime.DockerRuntime()
+    docker_runtime._ENGINES_CHECKED.discard(runtime.base_url)  # this process may have checked the real one already
+    runtime.client.info = lambda: info
+    runtime.client.version = lambda: {"Components": components}
+    with pytest.raises(SandboxError, match="usermod -aG docker") as err:
+        runtime.check_engine()
+    assert engine in str(err.value) and "AIRGAP_ALLOW_ROOTLESS=1" in str(err.value)
+    os.environ["AIRGAP_ALLOW_ROOTLESS"] = "1"
+    try:
+        runtime.check_engine()  # the user asked to try
+    finally:
+        del os.environ["AIRGAP_ALLOW_ROOTLESS"]
+        docker_runtime._ENGINES_CHECKED.discard(runtime.base_url)  # the real engine is checked again on next use
