@@ -9,8 +9,12 @@
    Baselines: ``sandbox.exec("true")`` for shell; for search ``sandbox.fetch`` of the search API
    (the same gateway path the env uses, so the log sees it) and, for reference, ``Snapshot.search``
    in-process (no gateway, no HTTP, no JSON).
-2. Episodes/min of the oracle over the ``webqa`` suite with 1, 2 and 4 async envs
-   (``gym.make_vec(..., vectorization_mode="async")``).
+2. Episodes/min of the oracle over the ``webqa`` and ``sandbox`` suites with 1, 2 and 4 async envs
+   (``gym.make_vec(..., vectorization_mode="async")``), with sandboxes recycled between episodes (the
+   default) and with a fresh container per episode (``fresh_containers=True``, the behaviour before
+   recycling), interleaved row by row in one run (issue 12: recycled >= 3x fresh at 2 envs).
+
+    .venv/bin/python scripts/bench_envs.py --skip-steps --suites webqa,sandbox --envs 1,2,4 --episodes 48
 
 Nothing here is asserted; the numbers go in the README. Needs the base image and the bundled
 snapshot (``airgap sandbox build``, ``airgap corpus build-default``).
@@ -103,9 +107,13 @@ def bench_steps(steps: int, rounds: int) -> list[tuple]:
     return rows
 
 
-def bench_episodes(num_envs: int, episodes: int) -> float:
-    """Oracle episodes per minute over webqa with ``num_envs`` async envs (resets included)."""
-    envs = gym.make_vec("airgap/WebQA-v0", num_envs=num_envs, vectorization_mode="async")
+SUITE_IDS = {"webqa": "airgap/WebQA-v0", "sandbox": "airgap/Sandbox-v0"}
+
+
+def bench_episodes(num_envs: int, episodes: int, suite: str = "webqa", fresh_containers: bool = False) -> float:
+    """Oracle episodes per minute over ``suite`` with ``num_envs`` async envs (resets included)."""
+    envs = gym.make_vec(SUITE_IDS[suite], num_envs=num_envs, vectorization_mode="async",
+                        fresh_containers=fresh_containers)
     agents = [make_agent("oracle") for _ in range(num_envs)]
     try:
         obs, info = envs.reset(seed=0)
@@ -136,27 +144,35 @@ def main() -> None:
     ap.add_argument("--rounds", type=int, default=5, help="rounds (calls = steps x rounds, interleaved env/direct)")
     ap.add_argument("--episodes", type=int, default=24, help="oracle episodes per vector-env size")
     ap.add_argument("--envs", default="1,2,4", help="vector-env sizes")
+    ap.add_argument("--suites", default="webqa,sandbox", help="suites for the episode rows: webqa, sandbox")
+    ap.add_argument("--skip-steps", action="store_true", help="only the episode rows")
     args = ap.parse_args()
 
     from rich.console import Console
     from rich.table import Table
 
     console = Console()
-    t = Table(title=f"env step overhead ({args.rounds * args.steps} interleaved calls each, median call time)")
-    for col in ("step", "env steps/s", "baseline", "baseline calls/s", "env time / baseline time"):
-        t.add_column(col, justify="right" if "/s" in col or "time" in col else "left")
-    for name, e, k, d, ratio in bench_steps(args.steps, args.rounds):
-        t.add_row(name, f"{e:.0f}", k, f"{d:.0f}", f"{ratio:.3f}")
-    console.print(t)
+    if not args.skip_steps:
+        t = Table(title=f"env step overhead ({args.rounds * args.steps} interleaved calls each, median call time)")
+        for col in ("step", "env steps/s", "baseline", "baseline calls/s", "env time / baseline time"):
+            t.add_column(col, justify="right" if "/s" in col or "time" in col else "left")
+        for name, e, k, d, ratio in bench_steps(args.steps, args.rounds):
+            t.add_row(name, f"{e:.0f}", k, f"{d:.0f}", f"{ratio:.3f}")
+        console.print(t)
 
-    t = Table(title=f"oracle over webqa, {args.episodes} episodes per row (gym.make_vec async)")
-    for col in ("envs", "episodes/min", "vs 1 env"):
+    t = Table(title=f"oracle episodes/min, {args.episodes} episodes per cell (gym.make_vec async), recycled vs fresh")
+    for col in ("suite", "envs", "recycled", "fresh containers", "recycled / fresh", "recycled vs 1 env"):
         t.add_column(col, justify="right")
-    base = None
-    for n in [int(x) for x in args.envs.split(",")]:
-        epm = bench_episodes(n, args.episodes)
-        base = base or epm
-        t.add_row(str(n), f"{epm:.1f}", f"{epm / base:.2f}x")
+    for suite in args.suites.split(","):
+        base = None
+        for n in [int(x) for x in args.envs.split(",")]:
+            fresh = bench_episodes(n, args.episodes, suite, fresh_containers=True)
+            close_shared_pools()
+            recycled = bench_episodes(n, args.episodes, suite)
+            close_shared_pools()
+            base = base or recycled
+            t.add_row(suite, str(n), f"{recycled:.1f}", f"{fresh:.1f}", f"{recycled / fresh:.2f}x",
+                      f"{recycled / base:.2f}x")
     console.print(t)
 
 
