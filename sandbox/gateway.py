@@ -54,7 +54,7 @@ TEXT = {"content-type": "text/plain; charset=utf-8"}
 REPORT_FIELDS = {"proto": str, "family": int, "dst_ip": str, "dst_port": int, "host": str, "action": str,
                  "shape": str, "sni": str, "request_line": str, "http_host": str, "banner": str, "qname": str,
                  "qtype": int, "quic_version": str, "first_bytes": str, "first_len": int, "crowded": bool,
-                 "ms": float, "dropped_before": int}
+                 "ms": float, "dropped_before": int, "udp_lost": int}
 
 
 @dataclass

@@ -221,6 +221,8 @@ SETUP_CAPS = ("NET_ADMIN", "SETPCAP")  # held only until setup_network() returns
 IP_TRANSPARENT, IP_RECVORIGDSTADDR = 19, 20
 IPV6_RECVORIGDSTADDR, IPV6_TRANSPARENT = 74, 75
 SO_ORIGINAL_DST = 80  # the same number for IPv4 (SOL_IP) and IPv6 (IP6T_SO_ORIGINAL_DST, SOL_IPV6)
+SO_RCVBUFFORCE, SO_RXQ_OVFL = 33, 40
+UDP_BUFFER = 16 << 20
 ROUTES = "route add local 0.0.0.0/0 dev lo table local\nroute add local ::/0 dev lo table local\n"
 RULES_V4 = f"""*nat
 :OUTPUT ACCEPT [0:0]
@@ -303,6 +305,10 @@ def setup_network():
             sock = socket.socket(family, socket.SOCK_DGRAM)
             for option in options:
                 sock.setsockopt(level, option, 1)
+            # A flood must not outrun us: a big receive buffer (FORCE: past rmem_max, needs NET_ADMIN, now),
+            # and the kernel's count of datagrams it still had to drop, reported with each datagram.
+            sock.setsockopt(socket.SOL_SOCKET, SO_RCVBUFFORCE, UDP_BUFFER)
+            sock.setsockopt(socket.SOL_SOCKET, SO_RXQ_OVFL, 1)
             sock.bind((host, CATCH_PORT))
             sock.setblocking(False)
             sockets.append(sock)
@@ -499,15 +505,17 @@ def catch_udp(sock):
             return
         except OSError:
             return
-        family, ip, port = (4 if sock.family == socket.AF_INET else 6), None, None
+        family, ip, port, dropped = (4 if sock.family == socket.AF_INET else 6), None, None, 0
         for level, kind, raw in ancillary:
+            if (level, kind) == (socket.SOL_SOCKET, SO_RXQ_OVFL):
+                dropped = int.from_bytes(raw[:4], sys.byteorder)
             if (level, kind) == (socket.SOL_IP, IP_RECVORIGDSTADDR):
                 ip, port = socket.inet_ntop(socket.AF_INET, raw[4:8]), int.from_bytes(raw[2:4], "big")
             elif (level, kind) == (socket.IPPROTO_IPV6, IPV6_RECVORIGDSTADDR):
                 ip, port = socket.inet_ntop(socket.AF_INET6, raw[8:24]), int.from_bytes(raw[2:4], "big")
         host = WORLD.by_ip.get(ip)
         REPORTER.report(proto="udp", family=family, dst_ip=ip, dst_port=port, **({"host": host} if host else {}),
-                        action="dropped", **shape(data, "udp"))
+                        action="dropped", udp_lost=dropped, **shape(data, "udp"))
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -137,8 +137,10 @@ def test_first_bytes_shapes_http_tls_ssh_and_a_v6_literal(sniffer, events_sandbo
            "except ssl.SSLError as e: print('TLS', e.reason)")
     r = sb.exec(f"curl -sS -m 5 'http://192.0.2.1:8080/secret?x=1'; python3 -c \"{tls}\"")
     assert REFUSED in r.stdout and "TLS TLSV1_ALERT_ACCESS_DENIED" in r.stdout, r.stdout + r.stderr
-    replies = run_connects(sb, [("2001:db8::22", 22, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n")])
+    replies = run_connects(sb, [("2001:db8::22", 22, "SSH-2.0-OpenSSH_9.2p1 Debian-2\r\n"),
+                                ("::ffff:198.51.100.66", 6000, "mapped\n")])  # an IPv4-mapped v6 literal is v4
     assert REFUSED in replies[0] and "[2001:db8::22]:22" in replies[0]
+    assert REFUSED in replies[1] and "198.51.100.66:6000" in replies[1]
     by_port = {e["dst_port"]: e for e in attempts(sb, "tcp")}
     http, tls_ev, ssh = by_port[8080], by_port[8443], by_port[22]
     assert (http["dst_ip"], http["shape"], http["request_line"]) == ("192.0.2.1", "http", "GET /secret?x=1 HTTP/1.1")
@@ -234,6 +236,16 @@ print(closed)
     assert r.stdout.strip() == "800", r.stdout + r.stderr
     flood = [e for e in attempts(sb, "tcp") if e["dst_ip"] == "198.51.100.9"]
     assert len(flood) == 800 and any(e["crowded"] for e in flood)
+    # and a UDP flood: every datagram reported, or counted by the kernel as lost before the init could read it
+    r = sb.exec(["python3", "-c", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
+                 "for i in range(5000):\n    s.sendto(b'flood', ('192.0.2.99', 1000 + i))\n"
+                 "s.sendto(b'last', ('192.0.2.98', 1))"])
+    assert r.exit_code == 0, r.stderr
+    assert sb.sync_reports(timeout=30)
+    udp = attempts(sb, "udp")
+    flood = [e for e in udp if e["dst_ip"] == "192.0.2.99"]
+    lost = max(e["udp_lost"] for e in udp)
+    assert len(flood) + lost == 5000 and len(flood) >= 4000, (len(flood), lost)
     assert _init_fds(sb) <= fds_before + 2
     assert sb.alive()
     r = sb.exec("curl -sS -m 5 http://docs.python.org/after")
