@@ -66,6 +66,7 @@ def docker_user():
     finally:
         subprocess.run(["userdel", name], check=False)
         shutil.rmtree(home, ignore_errors=True)
+        shutil.rmtree(os.path.join(tempfile.gettempdir(), f"airgap-{uid}"), ignore_errors=True)  # its sandbox root
 
 
 def _python_for(user_home: str) -> list[str]:
