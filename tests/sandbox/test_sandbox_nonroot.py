@@ -150,3 +150,24 @@ def test_rootless_engines_are_refused_with_the_fix(engine, info, components):
     finally:
         del os.environ["AIRGAP_ALLOW_ROOTLESS"]
         docker_runtime._ENGINES_CHECKED.discard(runtime.base_url)  # the real engine is checked again on next use
+
+
+def test_a_docker_group_user_evaluates(docker_user, sandbox_image):
+    """`airgap corpus build-default` and `airgap evaluate` (worker processes, pooled and recycled sandboxes) as the
+    user. Its interpreter is a venv of its own whose one .pth file adds this checkout's packages."""
+    name, home = docker_user
+    python = _python_for(home)[0]
+    as_user = ["runuser", "-u", name, "--", "env", f"HOME={home}", f"PATH={home}/venv/bin:/usr/bin:/bin"]
+    subprocess.run([*as_user, python, "-m", "venv", "--without-pip", f"{home}/venv"], check=True, timeout=120, cwd=home)
+    purelib = subprocess.run([f"{home}/venv/bin/python", "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(purelib, "airgap-checkout.pth"), "w") as f:
+        f.write(f"import site; site.addsitedir({sysconfig.get_paths()['purelib']!r})\n")
+    for argv in (["corpus", "build-default"],
+                 ["evaluate", "--suite", "sandbox", "--limit", "2", "--workers", "2", "--out", f"{home}/run"]):
+        code = f"import sys; sys.argv = ['airgap', *{argv!r}]; from airgap.envs.cli import main; main()"
+        proc = subprocess.run([*as_user, f"{home}/venv/bin/python", "-c", code], capture_output=True, text=True,
+                              timeout=600, cwd=home)
+        assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-3000:]
+    rows = [json.loads(line) for line in open(f"{home}/run/results.jsonl")]
+    assert len(rows) == 2 and all(r.get("reward") == 1.0 for r in rows), rows
