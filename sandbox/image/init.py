@@ -224,10 +224,19 @@ SO_ORIGINAL_DST = 80  # the same number for IPv4 (SOL_IP) and IPv6 (IP6T_SO_ORIG
 SO_RCVBUFFORCE, SO_RXQ_OVFL = 33, 40
 UDP_BUFFER = 16 << 20
 ROUTES = "route add local 0.0.0.0/0 dev lo table local\nroute add local ::/0 dev lo table local\n"
-RULES_V4 = f"""*nat
+# A world host's served ports reach the relay (which listens on 0.0.0.0) untouched and untracked, and so do DNS
+# look-ups and intercepted UDP (TPROXY needs no tracking): only TCP that is REDIRECTed needs a conntrack entry,
+# and the container's short TCP closing timeouts (see container_spec) keep the table from filling.
+RULES_V4 = f"""*raw
 :OUTPUT ACCEPT [0:0]
--A OUTPUT -d {FAKE_NET} -p tcp --dport 80 -j REDIRECT --to-ports 80
--A OUTPUT -d {FAKE_NET} -p tcp --dport 443 -j REDIRECT --to-ports 443
+-A OUTPUT -d {FAKE_NET} -p tcp -m multiport --dports 80,443 -j NOTRACK
+-A OUTPUT -s {FAKE_NET} -p tcp -m multiport --sports 80,443 -j NOTRACK
+-A OUTPUT -d 127.0.0.1/32 -p udp --dport 53 -j NOTRACK
+-A OUTPUT -s 127.0.0.1/32 -p udp --sport 53 -j NOTRACK
+-A OUTPUT ! -d 127.0.0.0/8 -p udp -j NOTRACK
+COMMIT
+*nat
+:OUTPUT ACCEPT [0:0]
 -A OUTPUT ! -d 127.0.0.0/8 -p tcp -j REDIRECT --to-ports {CATCH_PORT}
 COMMIT
 *mangle
@@ -235,7 +244,11 @@ COMMIT
 -A PREROUTING -i lo ! -d 127.0.0.0/8 -p udp -j TPROXY --on-port {CATCH_PORT} --on-ip 127.0.0.1
 COMMIT
 """
-RULES_V6 = f"""*nat
+RULES_V6 = f"""*raw
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT ! -d ::1/128 -p udp -j NOTRACK
+COMMIT
+*nat
 :OUTPUT ACCEPT [0:0]
 -A OUTPUT ! -d ::1/128 -p tcp -j REDIRECT --to-ports {CATCH_PORT}
 COMMIT
@@ -900,8 +913,8 @@ async def main():
         await REPORTER.connect()
     asyncio.ensure_future(REPORTER.run())
     await loop.create_datagram_endpoint(DNSProtocol, local_addr=("127.0.0.1", 53))
-    for port in RELAY_PORTS:
-        await asyncio.start_server(relay_handler(port), "127.0.0.1", port)
+    for port in RELAY_PORTS:  # 0.0.0.0 with interception: world hosts' addresses are local too
+        await asyncio.start_server(relay_handler(port), "0.0.0.0" if INTERCEPT["on"] else "127.0.0.1", port)
     if INTERCEPT["on"]:
         for host in ("127.0.0.1", "::1"):
             await asyncio.start_server(catch_tcp, host, CATCH_PORT, backlog=1024)

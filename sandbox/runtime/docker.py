@@ -24,6 +24,11 @@ T = TypeVar("T")
 DEFAULT_TIMEOUT = 30.0
 RETRIES = 3
 EXEC_MARGIN = 30.0  # seconds the engine may take beyond a `docker exec`'s own timeout
+# Intercepted TCP is REDIRECTed, so each attempt leaves a conntrack entry (per network namespace, capped by the
+# host's nf_conntrack_max): closed connections are forgotten after a second instead of two minutes, so a flood
+# of attempts cannot fill the table (a full table drops new connections unseen).
+CONNTRACK_TIMEOUTS = {f"net.netfilter.nf_conntrack_tcp_timeout_{state}": "1"
+                      for state in ("time_wait", "close", "fin_wait", "close_wait", "last_ack")}
 _ENGINES_CHECKED: set[str] = set()  # engines (by address) found not to be rootless Docker or Podman, this process
 
 
@@ -98,7 +103,7 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path, label
         ulimits={"nofile": config.nofile, "fsize": fsize},
         sysctls={"net.ipv4.ip_unprivileged_port_start": "0",
                  # IPv6 on lo, so that a v6 literal reaches the init's catch-all and is logged too
-                 **({"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.lo.disable_ipv6": "0"}
+                 **({"net.ipv6.conf.all.disable_ipv6": "0", "net.ipv6.conf.lo.disable_ipv6": "0", **CONNTRACK_TIMEOUTS}
                     if config.intercept else {})},
     )
     if os.getgid() != 0:  # a harness that is not root shares the ctl/ folder with the init through its group
