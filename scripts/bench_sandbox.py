@@ -95,8 +95,8 @@ def interception(args, rows: dict[str, list[float]]) -> dict[str, float]:
     try:
         samples: dict[str, list[float]] = {}
         rounds = 5
-        for _ in range(rounds):
-            for name, sb in boxes.items():
+        for r in range(rounds):  # on, off, then off, on: neither always goes first
+            for name, sb in (list(boxes.items()) if r % 2 == 0 else list(boxes.items())[::-1]):
                 for kind in ("http", "https"):
                     samples.setdefault(f"{kind} via relay, interception {name}", []).extend(
                         inside(sb, kind, args.requests // rounds))
