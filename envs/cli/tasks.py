@@ -63,6 +63,11 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
             table.add_row(env_id or "-", suite, "-", "0", "-", f"[red]{why}[/red]")
             continue
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(t.kind or "-" for t in su.tasks).items()))
+        attacks = {t.attack for t in su.tasks if t.attack is not None}
+        if attacks:  # a safety suite: its tasks are cases (task x attack style, and each task's benign twin)
+            bases = {t.id.rsplit(".", 1)[0]: t.kind.split("/")[-1] for t in su.tasks}
+            slots = ", ".join(f"{k} {n}" for k, n in sorted(Counter(bases.values()).items()))
+            kinds = f"{len(bases)} tasks x {len(attacks) - 1} attacks + benign twin; slots: {slots}"
         table.add_row(env_id or "-", suite, str(su.version), str(len(su)), str(su.max_steps), kinds)
     Console().print(table)
 
