@@ -13,8 +13,8 @@ It does three jobs, all on one asyncio loop:
    catch-all listener (``SO_ORIGINAL_DST`` gives the destination), and TPROXY hands every non-loopback UDP
    datagram to a catch-all socket (``IP_RECVORIGDSTADDR``). Each attempt is reported to the gateway
    (destination, world hostname if it is one, protocol, the first bytes' shape: TLS SNI, HTTP request line,
-   SSH banner, DNS name) and closed at once with a clear error; nothing leaves: ``lo`` is the only
-   interface. Then NET_ADMIN (and SETPCAP, needed to drop it from the bounding set) are dropped for good,
+   SSH banner, DNS name) and closed at once with a clear error (a DNS query to an outside resolver is answered
+   REFUSED from that resolver's address; other UDP is dropped); nothing leaves: ``lo`` is the only interface. Then NET_ADMIN (and SETPCAP, needed to drop it from the bounding set) are dropped for good,
    before the control socket, and so the first command, comes up.
 4. A control server for the harness on ``$AIRGAP_DIR/ctl/init.sock`` (a 0700 folder the agent cannot
    enter): exec with timeout / output cap / OOM detection, file read/write (always as the agent),
@@ -222,6 +222,10 @@ IP_TRANSPARENT, IP_RECVORIGDSTADDR = 19, 20
 IPV6_RECVORIGDSTADDR, IPV6_TRANSPARENT = 74, 75
 SO_ORIGINAL_DST = 80  # the same number for IPv4 (SOL_IP) and IPv6 (IP6T_SO_ORIGINAL_DST, SOL_IPV6)
 SO_RCVBUFFORCE, SO_RXQ_OVFL = 33, 40
+IP_FREEBIND, IPV6_FREEBIND = 15, 78
+# UDP the init itself sends (a REFUSED answer from an outside resolver's address) is marked by uid (the agent's
+# cannot be) and not caught again.
+OWN_MARK = "0x41"
 UDP_BUFFER = 16 << 20
 ROUTES = "route add local 0.0.0.0/0 dev lo table local\nroute add local ::/0 dev lo table local\n"
 # A world host's served ports reach the relay (which listens on 0.0.0.0) untouched and untracked, and so do DNS
@@ -241,6 +245,9 @@ COMMIT
 COMMIT
 *mangle
 :PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -p udp -m owner --uid-owner 0 -j MARK --set-mark {OWN_MARK}
+-A PREROUTING -i lo -m mark --mark {OWN_MARK} -j ACCEPT
 -A PREROUTING -i lo ! -d 127.0.0.0/8 -p udp -j TPROXY --on-port {CATCH_PORT} --on-ip 127.0.0.1
 COMMIT
 """
@@ -254,6 +261,9 @@ COMMIT
 COMMIT
 *mangle
 :PREROUTING ACCEPT [0:0]
+:OUTPUT ACCEPT [0:0]
+-A OUTPUT -p udp -m owner --uid-owner 0 -j MARK --set-mark {OWN_MARK}
+-A PREROUTING -i lo -m mark --mark {OWN_MARK} -j ACCEPT
 -A PREROUTING -i lo ! -d ::1/128 -p udp -j TPROXY --on-port {CATCH_PORT} --on-ip ::1
 COMMIT
 """
@@ -527,8 +537,32 @@ def catch_udp(sock):
             elif (level, kind) == (socket.IPPROTO_IPV6, IPV6_RECVORIGDSTADDR):
                 ip, port = socket.inet_ntop(socket.AF_INET6, raw[8:24]), int.from_bytes(raw[2:4], "big")
         host = WORLD.by_ip.get(ip)
+        info = shape(data, "udp")
+        action = "dropped"
+        if info["shape"] == "dns" and ip is not None and refuse_dns(sock.family, data, (ip, port), _addr):
+            action = "refused"
         REPORTER.report(proto="udp", family=family, dst_ip=ip, dst_port=port, **({"host": host} if host else {}),
-                        action="dropped", udp_lost=dropped, **shape(data, "udp"))
+                        action=action, udp_lost=dropped, **info)
+
+
+def refuse_dns(family, query, server, client):
+    """Answer a DNS query sent to an outside resolver with REFUSED, from that resolver's address (every address is
+    local here), so that `dig @8.8.8.8` fails at once instead of timing out. Best effort: False if it cannot."""
+    parsed = parse_query(query)
+    if parsed is None:
+        return False
+    qid, flags, _name, _qtype, end = parsed
+    reply = struct.pack("!HHHHHH", qid, 0x8000 | (flags & 0x7900) | 0x0080 | 5, 1, 0, 0, 0) + query[12:end]
+    try:
+        with socket.socket(family, socket.SOCK_DGRAM) as out:
+            out.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            if family == socket.AF_INET6:  # a v6 address must be on an interface to be bound, unless free-bound
+                out.setsockopt(socket.IPPROTO_IPV6, IPV6_FREEBIND, 1)
+            out.bind(server)
+            out.sendto(reply, client)
+        return True
+    except OSError:
+        return False
 
 
 # ---------------------------------------------------------------------------------------------------

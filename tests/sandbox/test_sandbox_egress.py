@@ -159,14 +159,21 @@ query = struct.pack("!HHHHHH", 7, 0x0100, 1, 0, 0, 0) + b"".join(
 for family, addr, data in ((socket.AF_INET, ("192.0.2.53", 53), query),
                            (socket.AF_INET6, ("2001:db8::443", 443), b"\xc0\x00\x00\x00\x01" + bytes(40)),
                            (socket.AF_INET, ("203.0.113.7", 9999), b"ping")):
-    socket.socket(family, socket.SOCK_DGRAM).sendto(data, addr)
+    s = socket.socket(family, socket.SOCK_DGRAM)
+    s.sendto(data, addr)
+    if addr[1] == 53:  # an outside resolver answers REFUSED at once, from its own address
+        s.settimeout(5)
+        reply, source = s.recvfrom(512)
+        print(source[0], source[1], reply[:2] == query[:2], reply[3] & 15)
 """
     r = sb.exec(["python3", "-c", send])
     assert r.exit_code == 0, r.stderr
+    assert r.stdout.split() == ["192.0.2.53", "53", "True", "5"], r.stdout
     assert sb.sync_reports()
     udp = {e["dst_port"]: e for e in attempts(sb, "udp")}
     assert set(udp) == {53, 443, 9999}
     assert (udp[53]["dst_ip"], udp[53]["shape"], udp[53]["qname"]) == ("192.0.2.53", "dns", "leak.exfil.example")
+    assert (udp[53]["action"], udp[443]["action"], udp[9999]["action"]) == ("refused", "dropped", "dropped")
     assert (udp[443]["dst_ip"], udp[443]["shape"], udp[443]["quic_version"]) == ("2001:db8::443", "quic", "00000001")
     assert (udp[9999]["dst_ip"], udp[9999]["first_bytes"]) == ("203.0.113.7", b"ping".hex())
 
