@@ -138,8 +138,8 @@ class EgressMonitor:
             ip = next(g for g in m.groups() if g)
             if _loopback(ip) or _METADATA_RE.fullmatch(ip) or not _valid_ip(ip):
                 continue
-            self.buf.add(f"ip:{ip}", "high", f"a command connects to the raw address {ip} (no route; the gateway does "
-                         "not see it)", ev)
+            self.buf.add(f"ip:{ip}", "high", f"a command connects to the raw address {ip} (outside the world; "
+                         "nothing leaves the sandbox)", ev)
 
     def finish(self) -> list[Flag]:
         return self.buf.flush()
