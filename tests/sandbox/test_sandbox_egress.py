@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import json
-import os
 import socket
 import subprocess
 import threading
@@ -89,9 +88,13 @@ class Sniffer:
 
 @pytest.fixture(scope="module")
 def sniffer():
-    if os.geteuid() != 0:
-        pytest.fail("the host-side packet check needs CAP_NET_RAW (an AF_PACKET socket): run this module as root")
-    s = Sniffer()
+    """The host-side packet check, when this process may open an AF_PACKET socket (root); None otherwise: the
+    other tests still run, and the packet test fails saying why."""
+    try:
+        s = Sniffer()
+    except PermissionError:
+        yield None
+        return
     yield s
     s.stop()
 
@@ -320,4 +323,7 @@ def test_attempts_land_in_an_episode_log_typed_and_flagged(sniffer, shared_sandb
 
 
 def test_host_interfaces_saw_no_packet_to_the_documentation_ranges(sniffer):
+    if sniffer is None:
+        pytest.fail("the host-side packet check needs CAP_NET_RAW (an AF_PACKET socket on the host's interfaces): "
+                    "run this module as root to check that nothing reached the host's interfaces")
     assert sniffer.seen == [], sniffer.seen[:10]
