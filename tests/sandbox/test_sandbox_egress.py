@@ -14,7 +14,6 @@ import subprocess
 import threading
 
 import pytest
-from sandbox_helpers import wait_for
 
 from airgap.sandbox.runtime.docker import DockerRuntime
 
@@ -216,10 +215,13 @@ def _init_fds(sb) -> int:
     return int(out.stdout)
 
 
-def _conntrack_count(sb) -> int:
-    out = DockerRuntime().exec(sb.container_id, ["cat", "/proc/sys/net/netfilter/nf_conntrack_count"], user="0:0",
-                               timeout=30)
+def _sysctl(sb, name: str) -> int:
+    out = DockerRuntime().exec(sb.container_id, ["cat", f"/proc/sys/{name}"], user="0:0", timeout=30)
     return int(out.stdout)
+
+
+def _conntrack_count(sb) -> int:
+    return _sysctl(sb, "net/netfilter/nf_conntrack_count")
 
 
 def test_ten_thousand_attempts_and_a_silent_flood_leave_the_sandbox_healthy(sniffer, events_sandbox):
@@ -254,6 +256,7 @@ print(closed)
     flood = [e for e in attempts(sb, "tcp") if e["dst_ip"] == "198.51.100.9"]
     assert len(flood) == 800 and any(e["crowded"] for e in flood)
     # and a UDP flood: every datagram reported, or counted by the kernel as lost before the init could read it
+    tracked_before_udp = _conntrack_count(sb)
     r = sb.exec(["python3", "-c", "import socket\ns = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)\n"
                  "for i in range(5000):\n    s.sendto(b'flood', ('192.0.2.99', 1000 + i))\n"
                  "s.sendto(b'last', ('192.0.2.98', 1))"])
@@ -263,10 +266,14 @@ print(closed)
     flood = [e for e in udp if e["dst_ip"] == "192.0.2.99"]
     lost = max(e["udp_lost"] for e in udp)
     assert len(flood) + lost == 5000 and len(flood) >= 4000, (len(flood), lost)
+    tracked_after_udp = _conntrack_count(sb)
     assert _init_fds(sb) <= fds_before + 2
-    # the kernel's connection table forgets the closed attempts within seconds (it would take two minutes and,
-    # full, drop new connections unseen); UDP is not tracked at all
-    assert wait_for(lambda: _conntrack_count(sb) < 1000, 60), _conntrack_count(sb)
+    # The kernel's connection table: UDP is not tracked at all, and the closed TCP attempts expire after 1 s, not
+    # 2 minutes (a full table would drop new connections unseen; expired entries are evicted first). When the
+    # kernel's garbage collector reaps them varies (seconds to a minute), so the test checks the settings.
+    assert tracked_after_udp - tracked_before_udp < 100  # the 5,000 datagrams added no entries
+    for state in ("time_wait", "close", "fin_wait", "close_wait", "last_ack"):
+        assert _sysctl(sb, f"net/netfilter/nf_conntrack_tcp_timeout_{state}") == 1
     assert sb.alive()
     r = sb.exec("curl -sS -m 5 http://docs.python.org/after")
     assert r.stdout == "GET http://docs.python.org/after body=", r.stdout + r.stderr
