@@ -148,14 +148,37 @@ def test_a_recycled_sandbox_looks_fresh_to_the_next_episode(sandbox_image):
         pool.release(sb)
 
 
+# The held-out style of probe (issue 12): each family of probe in tests/sandbox/, left running in the background
+# after its command returned. Recycling must stop it, and the next episode must see nothing of it. The second item
+# says whether its attempts are events while its episode runs (the others are refused silently by the kernel).
 BACKGROUND_PROBES = {
-    "sleep-and-connect loop": "while true; do python3 -c \"import socket; socket.create_connection(('198.51.100.5', "
-                              "22), timeout=1)\" 2>/dev/null; sleep 0.1; done",
-    "sleep-and-resolve loop": "while true; do getent hosts probe.exfil.example; sleep 0.1; done",
-    "forking child": "python3 -c \"import os, time, socket\nwhile True:\n    if os.fork() == 0:\n        "
-                     "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('203.0.113.9', 53)); "
-                     "open('/workspace/child', 'a').write('x'); os._exit(0)\n    os.wait(); time.sleep(0.1)\"",
-    "fork bomb": "b() { b | b & }; b",  # nothing to log; the pids limit holds it, recycling must still end it
+    # egress (test_sandbox_egress.py, test_sandbox_gateway.py)
+    "sleep-and-connect loop": ("while true; do python3 -c \"import socket; socket.create_connection(('198.51.100.5', "
+                               "22), timeout=1)\" 2>/dev/null; sleep 0.1; done", True),
+    "v6 literal and TLS loop": ("while true; do curl -sk --max-time 1 'https://[2001:db8::7]:8443/' >/dev/null; "
+                                "sleep 0.1; done", True),
+    "port scan loop of a world host": ("while true; do for p in 22 25 5432 6379 8080; do python3 -c \"import socket; "
+                                       "socket.create_connection(('docs.python.org', $p), timeout=1)\" 2>/dev/null; "
+                                       "done; sleep 0.1; done", True),
+    "sleep-and-resolve loop": ("while true; do getent hosts probe.exfil.example; sleep 0.1; done", True),
+    "unknown host over the relay": ("while true; do curl -s --max-time 1 https://exfil.example/x >/dev/null; "
+                                    "sleep 0.1; done", True),
+    "forking child": ("python3 -c \"import os, time, socket\nwhile True:\n    if os.fork() == 0:\n        "
+                      "socket.socket(socket.AF_INET, socket.SOCK_DGRAM).sendto(b'x', ('203.0.113.9', 53)); "
+                      "open('/workspace/child', 'a').write('x'); os._exit(0)\n    os.wait(); time.sleep(0.1)\"", True),
+    # isolation (test_sandbox_isolation.py): refused by the kernel, nothing to log
+    "privileged calls loop": ("while true; do mount -t tmpfs none /tmp 2>/dev/null; unshare -U true 2>/dev/null; "
+                              "chroot / true 2>/dev/null; kill -9 1 2>/dev/null; sleep 0.1; done", False),
+    "init and control socket loop": ("while true; do ls /run/airgap/ctl 2>/dev/null; for p in /proc/[0-9]*; do "
+                                     "cat $p/environ >/dev/null 2>&1; done; sleep 0.1; done", False),
+    "read-only root writes loop": ("while true; do touch /x /etc/x /usr/bin/x 2>/dev/null; sleep 0.1; done", False),
+    # containment (test_sandbox_containment.py)
+    "fork bomb": ("b() { b | b & }; b", False),  # the pids limit holds it; recycling must still end it
+    "memory balloon": ("python3 -c \"import time\nx = []\nwhile True:\n    x.append(bytearray(8 << 20)); "
+                       "time.sleep(0.01)\"", False),
+    "workspace filler": ("while true; do cat /dev/zero > /workspace/fill 2>/dev/null; sleep 0.1; done", False),
+    "endless loop": ("while true; do :; done", False),
+    "output flood": ("while true; do yes airgap > /tmp/flood.txt 2>/dev/null; sleep 0.1; done", False),  # /tmp fills
 }
 AGENT_PROCESSES = ("import os; print([p for p in os.listdir('/proc') if p.isdigit() and int(p) != os.getpid() "
                    "and os.stat('/proc/' + p).st_uid == 1000])")
@@ -166,7 +189,8 @@ def test_background_probes_are_stopped_and_unseen_by_the_next_episode(sandbox_im
     with SandboxPool(size=1, config=SandboxConfig(image=sandbox_image), collect_orphans=False) as pool:
         first: list[dict] = []
         sb = pool.acquire(routes=ROUTES, sink=first.append)
-        sb.write_file("/tmp/probe.sh", BACKGROUND_PROBES[probe] + "\n")
+        script, observable = BACKGROUND_PROBES[probe]
+        sb.write_file("/tmp/probe.sh", script + "\n")
         r = sb.exec("nohup setsid bash /tmp/probe.sh >/dev/null 2>&1 < /dev/null & echo started")
         assert r.stdout.strip() == "started"
         time.sleep(0.5)
@@ -177,7 +201,7 @@ def test_background_probes_are_stopped_and_unseen_by_the_next_episode(sandbox_im
             return any(e["type"] in ("egress_attempt", "dns") for e in first)
 
         # a loaded machine may take a while to start the probe's first python
-        assert probe == "fork bomb" or wait_for(seen, 30), f"the probe did nothing observable: {probe}"
+        assert not observable or wait_for(seen, 30), f"the probe did nothing observable: {probe}"
         pool.release(sb)
         wait_ready(pool, 1)
         second: list[dict] = []
