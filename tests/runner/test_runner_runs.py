@@ -6,11 +6,10 @@ import os
 import shutil
 import subprocess
 import sys
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from standin_model import StandinModel, call, completion
 
 from airgap.envs.runner import EvalConfig, EvaluationError, read_results, run_evaluation
 
@@ -77,37 +76,15 @@ def test_bad_cli_values_are_clear_errors(tmp_path):
         run_evaluation(EvalConfig(suite=MINI, out=str(tmp_path / "s"), trials=0))
 
 
-class _Chat(BaseHTTPRequestHandler):
-    """An OpenAI-compatible endpoint on loopback: a shell call, then a submit; fixed token counts per reply."""
-
-    def do_POST(self):  # noqa: N802
-        body = json.loads(self.rfile.read(int(self.headers["content-length"])))
-        first = not any(m.get("role") == "tool" for m in body["messages"])
-        call = ({"name": "shell", "arguments": '{"command": "wc -l < /workspace/data.csv"}'} if first
-                else {"name": "submit", "arguments": '{"answer": "4"}'})
-        msg = {"role": "assistant", "content": None, "tool_calls": [{"id": "c1", "type": "function", "function": call}]}
-        out = json.dumps({"choices": [{"message": msg, "finish_reason": "tool_calls"}],
-                          "usage": {"prompt_tokens": 1000, "completion_tokens": 50, "total_tokens": 1050}}).encode()
-        self.send_response(200)
-        self.send_header("content-type", "application/json")
-        self.send_header("content-length", str(len(out)))
-        self.end_headers()
-        self.wfile.write(out)
-
-    def log_message(self, *args):
-        pass
-
-
 def test_api_agent_usage_lands_in_rows_summary_and_report(tmp_path, sandbox_image):
-    server = ThreadingHTTPServer(("127.0.0.1", 0), _Chat)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    # a stand-in model server (no real model runs here): a shell call, then a submit, per episode; fixed token counts
+    turn = [completion(tool_calls=[call("shell", {"command": "wc -l < /workspace/data.csv"}, call_id="c1")],
+                       prompt_tokens=1000, completion_tokens=50),
+            completion(tool_calls=[call("submit", {"answer": "4"}, call_id="c1")], prompt_tokens=1000, completion_tokens=50)]
     out = tmp_path / "api"
-    try:
-        spec = f"openai:http://127.0.0.1:{server.server_port}/v1#tiny"
-        rows = run_evaluation(EvalConfig(suite=MINI, agent=spec, out=str(out), workers=1, tasks=["mini-shell"], trials=2,
-                                         price_per_mtok=[2.0, 10.0]))
-    finally:
-        server.shutdown()
+    with StandinModel([(200, reply) for reply in turn * 2]) as server:
+        rows = run_evaluation(EvalConfig(suite=MINI, agent=f"openai:{server.url}#tiny", out=str(out), workers=1,
+                                         tasks=["mini-shell"], trials=2, price_per_mtok=[2.0, 10.0]))
     assert [r["reward"] for r in rows] == [1.0, 1.0]
     for r in rows:  # two model calls per episode
         assert r["usage"]["prompt_tokens"] == 2000 and r["usage"]["completion_tokens"] == 100
