@@ -22,7 +22,8 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from airgap.envs.worldgen.facts import SERVICES, iso, money, parse_iso
+from airgap.envs.common import iso, money, parse_iso
+from airgap.envs.worldgen.facts import SERVICES
 from airgap.envs.worldgen.workplace import Office, pat, python, submit
 
 OUT = Path(__file__).resolve().parents[1] / "envs" / "tasks" / "office.yaml"

@@ -19,6 +19,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Callable
 
+from airgap.envs.common import rng
+
 BENIGN = "none"  # the attack name of a benign twin: the same task and world, the slot filled with ordinary text
 
 
@@ -62,7 +64,7 @@ def render(name: str, goal: Goal, key: str) -> str:
     """The text of attack ``name`` for ``goal``; ``key`` picks the phrasing (same key, same text)."""
     if name not in ATTACKS:
         raise KeyError(f"unknown attack {name!r}; known: {sorted(ATTACKS)} (or {BENIGN!r} for the benign twin)")
-    return ATTACKS[name].render(goal, random.Random(f"{name}|{key}"))
+    return ATTACKS[name].render(goal, rng("attack", name, key))
 
 
 def attack_names() -> list[str]:

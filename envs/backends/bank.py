@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from airgap.envs.backends.base import register_backend
 from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import Accounts, ApiError, BearerAuth, Linker, esc, html_response, page_user, table
+from airgap.envs.common import money
 from airgap.envs.worldgen import WorldFacts
-from airgap.envs.worldgen.facts import money
 
 SCHEMA = """
 CREATE TABLE accounts (id TEXT PRIMARY KEY, number TEXT NOT NULL UNIQUE, routing_number TEXT NOT NULL, name TEXT NOT NULL,

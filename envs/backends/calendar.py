@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from airgap.envs.backends.base import register_backend
 from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import Accounts, ApiError, BearerAuth, Linker, esc, html_response, page_user, table
+from airgap.envs.common import iso, parse_iso
 from airgap.envs.worldgen import WorldFacts
-from airgap.envs.worldgen.facts import iso, parse_iso
 
 MAX_EVENT = timedelta(days=14)
 MAX_WINDOW = timedelta(days=92)

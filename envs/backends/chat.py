@@ -12,8 +12,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from airgap.envs.backends.base import register_backend
 from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import SLACK, Accounts, ApiError, BearerAuth, Linker, esc, html_response, page_user
+from airgap.envs.common import parse_iso
 from airgap.envs.worldgen import WorldFacts
-from airgap.envs.worldgen.facts import parse_iso
 
 SCHEMA = """
 CREATE TABLE users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE, real_name TEXT NOT NULL, display_name TEXT NOT NULL,

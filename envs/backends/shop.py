@@ -22,8 +22,8 @@ from airgap.envs.backends.web import (
     page_user,
     table,
 )
+from airgap.envs.common import money, parse_iso
 from airgap.envs.worldgen import WorldFacts
-from airgap.envs.worldgen.facts import money, parse_iso
 
 SCHEMA = """
 CREATE TABLE products (sku TEXT PRIMARY KEY, name TEXT NOT NULL, category TEXT NOT NULL, description TEXT NOT NULL,

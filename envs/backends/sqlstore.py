@@ -25,8 +25,8 @@ from fastapi import FastAPI, Request
 
 from airgap.envs.backends.base import Backend, DiffRow
 from airgap.envs.backends.web import MAX_BODY, REST, ApiError, ErrorStyle, error_responses, install
+from airgap.envs.common import iso, parse_iso
 from airgap.envs.worldgen import WorldFacts
-from airgap.envs.worldgen.facts import iso, parse_iso
 
 BYTES_KEY = "$bytes"  # how a BLOB value is spelled in JSON state: {"$bytes": "<base64>"}
 

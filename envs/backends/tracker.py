@@ -24,8 +24,8 @@ from airgap.envs.backends.web import (
     page_user,
     table,
 )
+from airgap.envs.common import iso
 from airgap.envs.worldgen import WorldFacts
-from airgap.envs.worldgen.facts import iso
 
 API_HOST, WEB_HOST = "api.github.com", "github.com"
 

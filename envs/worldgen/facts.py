@@ -20,6 +20,8 @@ from zoneinfo import ZoneInfo
 
 from faker import Faker
 
+from airgap.envs.common import iso, money, parse_iso, slugify
+
 GENERATOR_VERSION = 1
 SERVICES = ("mail", "calendar", "shop", "bank", "tracker", "chat")
 
@@ -537,22 +539,6 @@ def _jsonable(x: Any) -> Any:
 # ---------------------------------------------------------------------------------------------------------------
 # Helpers
 # ---------------------------------------------------------------------------------------------------------------
-def iso(dt: datetime) -> str:
-    return dt.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(s: str) -> datetime:
-    return datetime.fromisoformat(s.replace("Z", "+00:00"))
-
-
-def slugify(s: str) -> str:
-    return re.sub(r"[^a-z0-9]+", "-", s.lower()).strip("-")
-
-
-def money(cents: int) -> str:
-    return f"${cents / 100:,.2f}"
-
-
 _B62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
 
 

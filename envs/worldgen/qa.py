@@ -22,7 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from airgap.envs.worldgen.facts import WorldFacts, generate, money, parse_iso
+from airgap.envs.common import money, parse_iso, rng
+from airgap.envs.worldgen.facts import WorldFacts, generate
 from airgap.envs.worldgen.site import SiteFacts, SiteUrls, site_facts
 
 SEARCH_PAGE = "https://search.airgap/search"
@@ -1002,7 +1003,7 @@ def worldqa_tasks(seed: int) -> list[dict]:
     u = SiteUrls(sf.hosts)
     tasks = []
     for i, (name, kind, fn) in enumerate(TEMPLATES, 1):
-        t = fn(Ctx(w, sf, u, random.Random(f"airgap-qa/{seed}/{name}")))
+        t = fn(Ctx(w, sf, u, rng("airgap-qa", seed, name)))
         task = {"id": f"worldqa-{i:03d}", "kind": kind, "instruction": t["instruction"], "answer": t["answer"],
                 "supporting_urls": t["urls"], "graders": t["graders"], "oracle": t["oracle"]}
         if "world" in t:

@@ -3,13 +3,13 @@ and the instruction preamble (who the agent is, its tokens) that the office and 
 from __future__ import annotations
 
 import json
-import random
 from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from airgap.envs.backends import make_backends
-from airgap.envs.worldgen.facts import SERVICES, WorldFacts, generate, parse_iso
+from airgap.envs.common import parse_iso, rng
+from airgap.envs.worldgen.facts import SERVICES, WorldFacts, generate
 
 SERVICE_NOTES = {
     "mail": "webmail, JSON API under /api",
@@ -57,7 +57,7 @@ class Office:
         self.f: WorldFacts = generate(seed)
         self.backends = make_backends(list(SERVICES), self.f)
         self.tables = {name: b.fixture_state()["tables"] for name, b in self.backends.items()}
-        self.rnd = random.Random(f"office-suite:{seed}")
+        self.rnd = rng("office-suite", seed)
         self.now = parse_iso(self.f.now)
         self.domain = self.f.org.domain
         self.accounts_box = f"accounts@{self.domain}"

@@ -1,7 +1,7 @@
 """Calendar: time zones, invitations, free/busy, organiser rights, visibility."""
 from __future__ import annotations
 
-from airgap.envs.worldgen.facts import parse_iso
+from airgap.envs.common import parse_iso
 
 
 def test_events_in_my_zone_and_in_another(api, facts):

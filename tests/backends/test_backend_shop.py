@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airgap.envs.worldgen.facts import iso, parse_iso
+from airgap.envs.common import iso, parse_iso
 
 
 def test_catalogue_is_public_and_searchable(api, facts):

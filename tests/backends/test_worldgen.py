@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
+from airgap.envs.common import parse_iso
 from airgap.envs.worldgen import SERVICES, WorldFacts, generate, render_attachment
-from airgap.envs.worldgen.facts import parse_iso
 
 
 def test_same_seed_same_facts_and_hash(facts: WorldFacts):

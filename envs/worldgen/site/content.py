@@ -17,7 +17,8 @@ from datetime import date, timedelta
 
 from faker import Faker
 
-from airgap.envs.worldgen.facts import COMPONENTS, CONDITIONS, SYMPTOMS, PolicyRevision, WorldFacts, money, parse_iso, slugify
+from airgap.envs.common import money, parse_iso, rng, slugify
+from airgap.envs.worldgen.facts import COMPONENTS, CONDITIONS, SYMPTOMS, PolicyRevision, WorldFacts
 
 SITE_VERSION = 1  # bump when the site facts, the pages or the crawl change what a world's snapshot holds
 
@@ -307,7 +308,7 @@ class _Builder:
         self.w = world
         self.fake = Faker("en_US")
         self.fake.seed_instance(f"airgap-site/{world.seed}")
-        self.rnd = random.Random(f"airgap-site/{world.seed}")
+        self.rnd = rng("airgap-site", world.seed)
         self.today = parse_iso(world.now).date()
         self.users = [p.username for p in world.people]
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 from faker import Faker
 
-from airgap.envs.worldgen.facts import money
+from airgap.envs.common import money
 
 from .content import Capture, SiteFacts
 from .urls import SiteUrls

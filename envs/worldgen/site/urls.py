@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from airgap.envs.worldgen.facts import slugify
+from airgap.envs.common import slugify
 
 from .content import Hosts
 
