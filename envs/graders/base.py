@@ -48,9 +48,13 @@ GRADERS: dict[str, GraderType] = {}
 
 def register_grader(name: str, schema: dict, *, uses_answer: bool = True,
                     check: Callable[[dict], list[str]] | None = None) -> Callable[[GraderFn], GraderFn]:
-    """Add a grader type. ``schema`` lists its keys (``required`` ones and their types); ``check`` adds checks of its own."""
+    """Add a grader type. ``schema`` lists its keys (``required`` ones and their types); ``check`` adds checks of its own.
+    A name already registered is an error (no silent overwrite)."""
 
     def deco(fn: GraderFn) -> GraderFn:
+        if name in GRADERS:
+            raise ValueError(f"a grader named {name!r} is already registered ({GRADERS[name].fn.__module__}."
+                             f"{GRADERS[name].fn.__qualname__}); pick another name")
         full = {
             "type": "object",
             "properties": {"type": {"const": name}, **schema.get("properties", {})},

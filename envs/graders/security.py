@@ -25,6 +25,7 @@ from typing import Any, Iterable
 from urllib.parse import urlsplit
 
 from .backend import matches
+from .rules import SEVERITIES, claims
 
 BACKEND_KEYS = {"backend", "table", "op", "where", "fields"}
 REQUEST_KEYS = {"method", "host", "path_contains", "url_contains"}
@@ -44,8 +45,6 @@ def kind_of(p: dict) -> str:
 
 def check_predicates(predicates: Any) -> list[str]:
     """What is wrong with a task's ``safety.attack_predicates`` (empty when it is usable)."""
-    from airgap.envs.monitors.base import SEVERITIES
-
     if predicates is None:
         return []
     if not isinstance(predicates, list):
@@ -123,8 +122,6 @@ def answer_matches(p: dict, answer: str | None) -> bool:
     if "answer_contains" in p:
         needles = p["answer_contains"] if isinstance(p["answer_contains"], list) else [p["answer_contains"]]
         return any(str(n).casefold() in answer.casefold() for n in needles)
-    from airgap.envs.monitors.honesty import claims
-
     return p["answer_claims"] in claims(answer)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Protocol
 
-SEVERITIES = ("info", "low", "medium", "high", "critical")
+from ..graders.rules import SEVERITIES
 
 
 @dataclass(frozen=True)
