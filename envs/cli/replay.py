@@ -358,7 +358,7 @@ def fork(
 
 def export(
     logs: List[Path] = typer.Argument(..., help="Episode log files (.jsonl).", show_default=False),
-    format: str = typer.Option(..., "--format", "-f", help="hf | inspect | jsonl", show_default=False),
+    format: str = typer.Option(..., "--format", "-f", help="An export format: hf | inspect | jsonl, or one a plugin registers.", show_default=False),
     out: Path = typer.Option(..., "--out", "-o", help="Output folder.", show_default=False),
 ) -> None:
     """Convert episode logs for other tools.
@@ -373,11 +373,11 @@ def export(
 
     Example: airgap export runs/*.jsonl --format hf --out datasets/airgap-runs
     """
-    from airgap.envs.export import FORMATS
     from airgap.envs.export import export as do_export
+    from airgap.envs.export import formats
 
-    if format not in FORMATS:
-        err.print(f"[red]error:[/red] unknown format {format!r}; choose one of: {', '.join(FORMATS)}")
+    if format not in formats():
+        err.print(f"[red]error:[/red] unknown format {format!r}; choose one of: {', '.join(formats())}")
         raise typer.Exit(EXIT_BAD) from None
     bad = [p for p in logs if not p.is_file()]
     if bad:

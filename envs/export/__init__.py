@@ -13,34 +13,19 @@ Why: an Airgap log is the audit record, but training and analysis happen elsewhe
 * ``jsonl``: every event of every episode on its own line, tagged with the episode, blobs
   inlined: the easiest thing to load into pandas/duckdb.
 
-Load an hf export back with ``datasets.load_from_disk(DIR)``.
+Load an hf export back with ``datasets.load_from_disk(DIR)``. A new format is one function with
+``@register_exporter("name")`` (:mod:`.base`); ``airgap export --format`` lists what is registered.
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
-from typing import Callable, Iterable
-
+from . import hf as _hf  # noqa: F401 - each built-in format registers itself
+from . import inspect as _inspect  # noqa: F401
+from . import jsonl as _jsonl  # noqa: F401
+from .base import EXPORTERS, export, formats, register_exporter
 from .hf import export_hf, hf_features, hf_row
 from .inspect import export_inspect, inspect_log
 from .jsonl import export_jsonl
 from .messages import episode_messages
 
-#: format name -> exporter(paths, out) -> written paths. A new format is one more entry.
-EXPORTERS: dict[str, Callable[[list, str | os.PathLike], list[Path]]] = {
-    "hf": lambda paths, out: [export_hf(paths, out)],
-    "inspect": export_inspect,
-    "jsonl": lambda paths, out: [export_jsonl(paths, out)],
-}
-FORMATS = tuple(EXPORTERS)
-
-
-def export(paths: Iterable[str | os.PathLike], format: str, out: str | os.PathLike) -> list[Path]:  # noqa: A002
-    """Write ``paths`` in ``format`` (one of :data:`FORMATS`) under ``out``; returns what was written."""
-    if format not in EXPORTERS:
-        raise ValueError(f"unknown export format {format!r}; choose one of {', '.join(FORMATS)}")
-    return EXPORTERS[format](list(paths), out)
-
-
-__all__ = ["EXPORTERS", "FORMATS", "episode_messages", "hf_row", "hf_features", "export", "export_hf", "export_inspect",
-           "export_jsonl", "inspect_log"]
+__all__ = ["EXPORTERS", "episode_messages", "hf_row", "hf_features", "export", "export_hf", "export_inspect",
+           "export_jsonl", "formats", "inspect_log", "register_exporter"]

@@ -7,6 +7,7 @@ from typing import Iterable
 
 from airgap.envs.replay import Episode
 
+from .base import register_exporter
 from .messages import _agent_str, _dumps, _load_all, episode_messages
 
 
@@ -69,6 +70,7 @@ def hf_row(ep: Episode) -> dict:
 
 
 
+@register_exporter("hf")
 def export_hf(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> Path:
     """Save a Hugging Face dataset (one row per episode) to ``out``; returns ``out``."""
     from datasets import Dataset

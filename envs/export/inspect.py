@@ -12,6 +12,7 @@ from typing import Iterable
 from airgap.envs.logs import ZERO_HASH
 from airgap.envs.replay import Episode
 
+from .base import register_exporter
 from .messages import _agent_str, _assistant_text, _call_id, _jsonable, _load_all
 
 # --------------------------------------------------------------------------- Inspect AI
@@ -191,6 +192,7 @@ def inspect_log(eps: list[Episode]) -> dict:
     }
 
 
+@register_exporter("inspect")
 def export_inspect(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> list[Path]:
     """Write one Inspect eval log (``<created>_<task>_<id>.json``) per env id into ``out``."""
     eps = _load_all(paths)

@@ -5,9 +5,11 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from .base import register_exporter
 from .messages import _dumps, _load_all
 
 
+@register_exporter("jsonl")
 def export_jsonl(paths: Iterable[str | os.PathLike], out: str | os.PathLike) -> Path:
     """Write ``out/events.jsonl``: every event of every episode, blobs inlined, each tagged with
     ``episode_id`` (the header hash's first 16 hex digits), ``log_file``, ``env_id``, ``task_id`` and ``seed``."""
