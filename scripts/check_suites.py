@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Check the task suites in envs/tasks/ (webqa.yaml, sandbox.yaml) against this machine.
+"""Check the fixed task suites (envs/suites/webqa/tasks.yaml, envs/suites/sandbox/tasks.yaml) against this machine.
 
 Run:  .venv/bin/python scripts/check_suites.py [-v] [suite.yaml ...]
 
@@ -37,7 +37,7 @@ from pathlib import Path
 import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
-TASKS_DIR = ROOT / "envs" / "tasks"
+SUITES_DIR = ROOT / "envs" / "suites"
 PY = shutil.which("python3") or sys.executable
 URL_ROOTS = {
     "https://docs.python.org/3.11/": Path("/usr/share/doc/python3.11/html"),
@@ -392,7 +392,7 @@ class Checker:
 
 def main(argv: list[str]) -> int:
     verbose = "-v" in argv
-    files = [Path(a) for a in argv if not a.startswith("-")] or [TASKS_DIR / "webqa.yaml", TASKS_DIR / "sandbox.yaml"]
+    files = [Path(a) for a in argv if not a.startswith("-")] or [SUITES_DIR / "webqa" / "tasks.yaml", SUITES_DIR / "sandbox" / "tasks.yaml"]
     c = Checker(verbose)
     for f in files:
         c.check_file(f)

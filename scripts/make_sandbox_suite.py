@@ -1,6 +1,7 @@
-"""Generated the first version of envs/tasks/sandbox.yaml (seeded data, answers computed here).
+"""Generated the first version of envs/suites/sandbox/tasks.yaml (seeded data, answers computed here).
 
-envs/tasks/sandbox.yaml is the source of truth; re-running this overwrites it. Verify with
+envs/suites/sandbox/tasks.yaml is the source of truth (it still equals this script's output); re-running this
+overwrites it. Verify with
 .venv/bin/python scripts/check_suites.py
 """
 import collections
@@ -473,5 +474,5 @@ header = """# Sandbox suite: tasks that need the shell/python/file tools inside 
 # rewriting /workspace to a temp dir and curl/wget/urllib of the offline web to the local Debian doc files).
 # For every task the initial state + empty answer fails at least one grader.
 """
-open(pathlib.Path(__file__).resolve().parents[2] / "envs" / "tasks" / "sandbox.yaml", "w").write(header + "\n".join(out) + "\n")
+open(pathlib.Path(__file__).resolve().parents[1] / "envs" / "suites" / "sandbox" / "tasks.yaml", "w").write(header + "\n".join(out) + "\n")
 print(len(tasks))

@@ -1,8 +1,10 @@
 """`airgap tasks`: what environments and tasks exist.
 
-    airgap tasks list              every registered env id and bundled suite, with task counts
-    airgap tasks show webqa-001    one task: instruction, world, budget, graders, oracle
-    airgap tasks check FILE.yaml   validate a suite file (what gym.make would complain about)
+    airgap tasks list                          every registered suite and its env id, with task counts
+    airgap tasks show webqa-001                one task: instruction, world, budget, graders, oracle
+    airgap tasks show office-005 --seed 5      the same task of another generated world
+    airgap tasks check FILE.yaml               validate a suite file (what gym.make would complain about)
+    airgap tasks dump office --seed 5 -o o.yaml   a generated suite as a suite file (to read, edit or pin)
 """
 from __future__ import annotations
 
@@ -14,31 +16,24 @@ import typer
 app = typer.Typer(help="List and inspect task suites and the environments that serve them.", no_args_is_help=True)
 
 
-def _rows():
-    """(env id or "", suite name, Suite or None, error or None) for every registered env and bundled suite."""
-    from airgap.envs import ENVS
-    from airgap.envs.tasks import TaskFileError, available_suites, load_suite
+def _rows(seed: int = 0):
+    """(env id, suite name, Suite or None, error or None) for every registered suite, from the one suite registry."""
+    from airgap.envs.tasks import SUITES, TaskFileError, load_suite
 
-    rows, seen = [], set()
-    for env_id, suite in ENVS.items():
-        seen.add(suite)
+    rows = []
+    for name, spec in SUITES.items():
         try:
-            rows.append((env_id, suite, load_suite(suite), None))
-        except TaskFileError as e:
-            rows.append((env_id, suite, None, str(e)))
-    for suite in available_suites():
-        if suite not in seen:
-            try:
-                rows.append(("", suite, load_suite(suite), None))
-            except TaskFileError as e:
-                rows.append(("", suite, None, str(e)))
+            rows.append((spec.env_id, name, load_suite(name, world_seed=seed), None))
+        except (TaskFileError, ValueError) as e:
+            rows.append((spec.env_id, name, None, str(e)))
     return rows
 
 
 @app.command("list")
-def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table.")) -> None:
-    """Every registered env id and bundled task suite, with task counts per kind."""
-    rows = _rows()
+def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
+          seed: int = typer.Option(0, help="World seed of the generated suites (office, worldqa, safety-*).")) -> None:
+    """Every registered suite (bundled and plugins) with its env id and task counts per kind."""
+    rows = _rows(seed)
     if as_json:
         out = [
             {"env_id": e or None, "suite": s, "version": su.version if su else None, "tasks": len(su) if su else 0,
@@ -60,6 +55,8 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
     for env_id, suite, su, err in rows:
         if su is None:
             why = "file missing" if "not found" in err else "invalid: `airgap tasks check " + suite + "`"
+            if "lacks" in err:  # a generator that cannot make its suite for this world
+                why = err
             table.add_row(env_id or "-", suite, "-", "0", "-", f"[red]{why}[/red]")
             continue
         kinds = ", ".join(f"{k} {n}" for k, n in sorted(Counter(t.kind or "-" for t in su.tasks).items()))
@@ -74,9 +71,10 @@ def list_(as_json: bool = typer.Option(False, "--json", help="Print JSON instead
 
 @app.command()
 def show(task_id: str = typer.Argument(..., help="A task id, e.g. webqa-001."),
-         as_json: bool = typer.Option(False, "--json", help="Print the task as JSON.")) -> None:
+         as_json: bool = typer.Option(False, "--json", help="Print the task as JSON."),
+         seed: int = typer.Option(0, help="World seed of the generated suites (office, worldqa, safety-*).")) -> None:
     """One task: instruction, reference answer, world, budget, graders and oracle."""
-    for _env_id, _suite, su, _err in _rows():
+    for _env_id, _suite, su, _err in _rows(seed):
         if su is None:
             continue
         for t in su.tasks:
@@ -110,3 +108,41 @@ def check(path: str = typer.Argument(..., help="A suite name or a path to a suit
         typer.echo(str(e), err=True)
         raise typer.Exit(1) from None
     typer.echo(f"{su.path}: suite {su.name} v{su.version}, {len(su)} tasks, OK")
+
+
+@app.command()
+def dump(suite: str = typer.Argument(..., help="A registered suite name (`airgap tasks list`)."),
+         seed: int = typer.Option(0, help="World seed, for a suite generated per seed."),
+         out: str = typer.Option("-", "--out", "-o", help="Where to write the YAML; - for standard output.")) -> None:
+    """Write a suite as a suite file: a generated one for one world seed, or a fixed one as it is.
+
+    The file loads with `--suite FILE.yaml` like any suite of your own, so a generated suite can be read, pinned or
+    edited. The office suite's golden copy is made this way:
+    `airgap tasks dump office --seed 0 -o envs/suites/office/seed-0.yaml`.
+    """
+    from pathlib import Path
+
+    from airgap.envs.tasks import TaskFileError, dump_yaml, load_suite, suite_spec
+
+    spec = suite_spec(suite)
+    if spec is None:
+        typer.echo(f"no suite named {suite!r}; `airgap tasks list` shows the registered ones", err=True)
+        raise typer.Exit(1)
+    try:
+        if spec.per_seed:
+            data = spec.data(seed)
+            load_suite(suite, world_seed=seed)  # checked like gym.make would, before anything is written
+            header = (f"# The {suite} suite of world {seed}, written by `airgap tasks dump {suite} --seed {seed}` from its "
+                      f"generator ({spec.generate}).\n# Do not edit by hand where it is a golden copy; regenerate it.\n")
+            text = header + dump_yaml(data)
+        else:
+            assert spec.file is not None
+            text = spec.file.read_text(encoding="utf-8")
+    except (TaskFileError, ValueError) as e:
+        typer.echo(f"{suite} (seed {seed}): {e}", err=True)
+        raise typer.Exit(1) from None
+    if out == "-":
+        typer.echo(text, nl=False)
+    else:
+        Path(out).write_text(text, encoding="utf-8")
+        typer.echo(f"wrote {out}", err=True)

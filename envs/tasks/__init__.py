@@ -12,34 +12,26 @@ the task id and the key, never a surprise in step 40 of an evaluation:
   empty answer (a grader a do-nothing agent passes is a bug);
 * the oracle ends with ``submit``.
 
-Suites ship as package data beside this module (``airgap/envs/tasks/<name>.yaml``); a path to any YAML file
-works too (``AirgapEnv(suite="my_tasks.yaml")``).
+Named suites come from the suite registry (``registry.py``: one ``register_suite`` call per suite, in its folder
+``envs/suites/<name>/``), generated per world seed or shipped as a file; a path to any YAML file works too
+(``AirgapEnv(suite="my_tasks.yaml")``).
 """
 from __future__ import annotations
 
 import copy
 import dataclasses
 import functools
-import importlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
 
+from .registry import SUITES, SuiteSpec, load_plugins, register_suite, suite_spec
 from .schema import DEFAULT_BUDGET, DEFAULT_WORLD, SUITE_SCHEMA
 
-TASKS_DIR = Path(__file__).resolve().parent
-
-#: Suites generated per world seed, by name: "module:function" whose function(world_seed) returns the suite's data
-#: (the same shape as a suite file). Their tasks, answers and oracles are computed from the seeded world.
-GENERATED_SUITES: dict[str, str] = {
-    "worldqa": "airgap.envs.worldgen.qa:worldqa_suite",
-    "safety-injection": "airgap.envs.worldgen.safety:injection_suite",
-    "safety-exfiltration": "airgap.envs.worldgen.safety:exfiltration_suite",
-    "safety-egress": "airgap.envs.worldgen.safety:egress_suite",
-    "safety-honesty": "airgap.envs.worldgen.safety:honesty_suite",
-}
+__all__ = ["SUITES", "Suite", "SuiteSpec", "Task", "TaskFileError", "available_suites", "dump_yaml", "is_generated", "load_plugins",
+           "load_suite", "parse_suite", "peek_max_steps", "register_suite", "suite_path", "suite_spec"]
 
 class TaskFileError(ValueError):
     """A suite file that cannot be used; the message lists every problem with where it is."""
@@ -113,22 +105,35 @@ def _yaml_load(path: Path) -> Any:
 
 
 def suite_path(name_or_path: str | Path) -> Path:
-    """``webqa`` -> the bundled ``tasks/webqa.yaml``; a path (has a suffix or a slash) -> itself."""
-    s = str(name_or_path)
-    if s.endswith((".yaml", ".yml")) or "/" in s:
-        return Path(s)
-    return TASKS_DIR / f"{s}.yaml"
+    """A registered fixed suite's file (``webqa`` -> ``envs/suites/webqa/tasks.yaml``); a path -> itself."""
+    spec = suite_spec(str(name_or_path))
+    if spec is not None and spec.file is not None:
+        return spec.file
+    return Path(name_or_path)
 
 
 def available_suites() -> list[str]:
-    """Names of the suites shipped with the package: the bundled files and the generated suites."""
-    files = {p.stem for p in TASKS_DIR.glob("*.yaml")} if TASKS_DIR.is_dir() else set()
-    return sorted(files | set(GENERATED_SUITES))
+    """Names of the registered suites (bundled and plugins), in registration order."""
+    return list(SUITES)
 
 
 def is_generated(name: str | Path) -> bool:
-    """Whether ``name`` is a suite generated per world seed (``worldqa``), not a file."""
-    return str(name) in GENERATED_SUITES
+    """Whether ``name`` is a registered suite generated per world seed (``worldqa``, ``office``), not a file."""
+    spec = suite_spec(str(name))
+    return spec is not None and spec.per_seed
+
+
+class _BlockDumper(yaml.SafeDumper):
+    """Block style for multi-line text (instructions, programs), so a dumped suite reads like the tasks it holds."""
+
+
+_BlockDumper.add_representer(
+    str, lambda d, s: d.represent_scalar("tag:yaml.org,2002:str", s, style="|" if "\n" in s else None))
+
+
+def dump_yaml(data: dict) -> str:
+    """Suite data as the YAML text of a suite file (key order kept, multi-line strings as blocks)."""
+    return yaml.dump(data, Dumper=_BlockDumper, sort_keys=False, width=120, allow_unicode=True, default_flow_style=False)
 
 
 def _merge(base: dict, override: dict | None) -> dict:
@@ -228,30 +233,52 @@ def _load_cached(path: Path, mtime_ns: int) -> Suite:
 
 @functools.lru_cache(maxsize=8)
 def _load_generated(name: str, world_seed: int) -> Suite:
-    module, _, fn = GENERATED_SUITES[name].partition(":")
-    data = getattr(importlib.import_module(module), fn)(world_seed)
-    suite = parse_suite(data, Path(f"<{name}: generated for world {world_seed}>"))
+    spec = SUITES[name]
+    where = Path(f"<{name}: generated for world {world_seed}>")
+    suite = parse_suite(spec.data(world_seed), where)
+    _check_budget(suite, spec)
     return dataclasses.replace(suite, world_seed=world_seed)
 
 
+def _check_budget(suite: Suite, spec: SuiteSpec) -> None:
+    """A task whose budget is over the registered ``max_steps`` would be cut short by gymnasium's TimeLimit."""
+    if suite.max_steps > spec.max_steps:
+        worst = max(suite.tasks, key=lambda t: t.budget["max_steps"])
+        raise TaskFileError(f"{suite.path}: task {worst.id} has budget.max_steps {worst.budget['max_steps']}, over the "
+                            f"{spec.max_steps} that register_suite({spec.name!r}, max_steps=...) gave gymnasium's TimeLimit; "
+                            "raise max_steps in the suite's register_suite call")
+
+
 def load_suite(name_or_path: str | Path, world_seed: int | None = None) -> Suite:
-    """Load and check a suite by bundled name (``webqa``), by path (cached until the file changes), or generate one
-    (``worldqa``) for ``world_seed`` (default 0; ignored by suite files)."""
+    """Load and check a suite by registered name (``webqa``), by path (cached until the file changes), or generate
+    one (``worldqa``, ``office``) for ``world_seed`` (default 0; ignored by fixed suites and suite files)."""
     if is_generated(name_or_path):
         return _load_generated(str(name_or_path), int(world_seed or 0))
+    s = str(name_or_path)
+    if suite_spec(s) is None and not s.endswith((".yaml", ".yml")) and "/" not in s and not Path(s).is_file():
+        raise TaskFileError(
+            f"no suite named {s!r}; registered suites: {', '.join(available_suites()) or 'none'} "
+            "(`airgap tasks list`). Pass a path to a YAML file for a suite of your own (format: docs/task-format.md)."
+        )
     path = suite_path(name_or_path).resolve()
     if not path.is_file():
         raise TaskFileError(
-            f"task suite {str(name_or_path)!r} not found at {path}; bundled suites: {available_suites() or 'none yet'}. "
+            f"task suite {s!r} not found at {path}; registered suites: {', '.join(available_suites()) or 'none'}. "
             "Pass a path to a YAML file (format: docs/task-format.md)."
         )
-    return _load_cached(path, path.stat().st_mtime_ns)
+    suite = _load_cached(path, path.stat().st_mtime_ns)
+    spec = suite_spec(s)
+    if spec is not None:
+        _check_budget(suite, spec)
+    return suite
 
 
 def peek_max_steps(name_or_path: str | Path, default: int = DEFAULT_BUDGET["max_steps"]) -> int:
-    """The largest ``max_steps`` of a suite without validating it (cheap enough for import-time registration)."""
-    if is_generated(name_or_path):
-        return default
+    """The largest ``max_steps`` of a suite without validating it: a registered suite's own (from its
+    ``register_suite`` call), or a suite file's, read cheaply (``airgap/Suite-v0`` uses it for a file)."""
+    spec = suite_spec(str(name_or_path))
+    if spec is not None:
+        return spec.max_steps
     try:
         data = _yaml_load(suite_path(name_or_path))
         base = (data.get("budget") or {}).get("max_steps", default)

@@ -17,8 +17,8 @@ import pytest
 
 from airgap.envs.attacks import ATTACKS, BENIGN, Goal, register_attack, render
 from airgap.envs.graders.security import attack_outcome, check_safety
+from airgap.envs.suites.safety.generator import SUITES
 from airgap.envs.tasks import load_suite
-from airgap.envs.worldgen.safety import SUITES
 
 DOC_RANGES = ("192.0.2.", "198.51.100.", "203.0.113.")
 

@@ -10,7 +10,7 @@ from gymnasium.utils.env_checker import check_env
 import airgap.envs
 from airgap.envs.agents import make_agent
 
-IDS = list(airgap.envs.ENVS)
+IDS = list(airgap.envs.env_ids())
 # office and worldqa have their own, stricter checks: tests/envs/test_office.py (oracle 1, noop 0, decoy 0, every
 # request 2xx) and tests/worldgen/test_worldqa_env.py (two worlds, and every answer shown on the oracle's path); the
 # safety suites (558 cases) theirs over a sample of every style and slot: tests/attacks/test_safety_suites.py

@@ -12,6 +12,6 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_check_suites_finds_no_problem():
     if not Path("/usr/share/doc/python3.11/html").is_dir():
         raise AssertionError("python3.11-doc is not installed; run scripts/setup.sh (it installs it and sqlite3-doc)")
-    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_suites.py"), str(ROOT / "envs/tasks/webqa.yaml"),
-                          str(ROOT / "envs/tasks/sandbox.yaml")], capture_output=True, text=True, timeout=600)
+    out = subprocess.run([sys.executable, str(ROOT / "scripts" / "check_suites.py"), str(ROOT / "envs/suites/webqa/tasks.yaml"),
+                          str(ROOT / "envs/suites/sandbox/tasks.yaml")], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0 and out.stdout.strip().endswith("clean"), out.stdout[-3000:] + out.stderr[-2000:]

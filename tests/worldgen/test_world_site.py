@@ -13,9 +13,9 @@ from urllib.parse import urljoin, urlsplit
 import pytest
 
 from airgap.corpus import render_page
+from airgap.envs.suites.worldqa.generator import TEMPLATES, template_kinds, worldqa_tasks
 from airgap.envs.tasks import parse_suite
 from airgap.envs.worldgen import generate
-from airgap.envs.worldgen.qa import TEMPLATES, template_kinds, worldqa_tasks
 from airgap.envs.worldgen.site import SiteUrls, site_facts, write_sites
 from airgap.envs.worldgen.site.pages import site_pages
 from airgap.envs.worldgen.site.render import relative_link
@@ -42,7 +42,7 @@ _DIGEST = """
 import hashlib, json, sys, tempfile
 from pathlib import Path
 from airgap.envs.worldgen import generate
-from airgap.envs.worldgen.qa import worldqa_tasks
+from airgap.envs.suites.worldqa.generator import worldqa_tasks
 from airgap.envs.worldgen.site import site_facts, write_sites
 h = hashlib.sha256(json.dumps(worldqa_tasks(0), sort_keys=True).encode())
 sf = site_facts(generate(0))

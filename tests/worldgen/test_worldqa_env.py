@@ -11,7 +11,8 @@ from worldgen_helpers import oracle_view, unshown_answers
 from airgap.corpus import Snapshot
 from airgap.envs.agents import make_agent
 from airgap.envs.env import AirgapEnv
-from airgap.envs.worldgen.qa import worldqa_suite, worldqa_tasks
+from airgap.envs.suites.worldqa.generator import generate as worldqa_suite
+from airgap.envs.suites.worldqa.generator import worldqa_tasks
 from airgap.envs.worldgen.site import ensure_world_snapshot
 
 

@@ -6,8 +6,8 @@ import subprocess
 import sys
 from urllib.parse import parse_qs, urlsplit
 
+from airgap.envs.suites.worldqa.generator import SEARCH_PAGE
 from airgap.envs.tools.browser import PAGE_LINES
-from airgap.envs.worldgen.qa import SEARCH_PAGE
 
 
 def shown(expected, text: str) -> bool:

@@ -30,12 +30,12 @@ from typing import Any, Callable
 
 from airgap.envs.attacks import ATTACKS, BENIGN, Goal, render
 from airgap.envs.common import iso, money, rng
-from airgap.envs.worldgen.workplace import Office, python, submit
+from airgap.envs.suites.workplace import Office, python, submit
 
-SUITES = ("safety-injection", "safety-exfiltration", "safety-egress", "safety-honesty")
+SUITES = ("safety-injection", "safety-exfiltration", "safety-egress", "safety-honesty")  # registered in __init__.py
 TOOLS = ["http", "shell", "python", "submit"]
 WEB_TOOLS = ["search", "open", "http", "shell", "python", "submit"]
-MAX_STEPS = 20  # the default budget: registration reads it without generating the suite (peek_max_steps)
+MAX_STEPS = 20  # every case's step budget; __init__.py registers the suites with it
 
 _FIRST = ["Jordan", "Avery", "Morgan", "Riley", "Casey", "Quinn", "Rowan", "Emerson", "Harper", "Reese"]
 _LAST = ["Castellano", "Okafor", "Lindqvist", "Varga", "Mbeki", "Takahashi", "Duarte", "Petrov", "Nakamura", "Byrne"]

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from airgap.envs.common import money, parse_iso, rng
-from airgap.envs.worldgen.facts import WorldFacts, generate
+from airgap.envs.worldgen.facts import WorldFacts
+from airgap.envs.worldgen.facts import generate as generate_world
 from airgap.envs.worldgen.site import SiteFacts, SiteUrls, site_facts
 
 SEARCH_PAGE = "https://search.airgap/search"
@@ -998,7 +999,7 @@ def template_kinds() -> list[tuple[str, str]]:
 
 def worldqa_tasks(seed: int) -> list[dict]:
     """The worldqa tasks of world ``seed``: one per template, ids ``worldqa-001``... in template order."""
-    w = generate(seed)
+    w = generate_world(seed)
     sf = site_facts(w)
     u = SiteUrls(sf.hosts)
     tasks = []
@@ -1012,7 +1013,7 @@ def worldqa_tasks(seed: int) -> list[dict]:
     return tasks
 
 
-def worldqa_suite(seed: int) -> dict:
+def generate(seed: int) -> dict:
     """The worldqa suite of world ``seed`` as suite-file data; its web is the world's generated snapshot ("world"), which
     the env builds (about a second) and caches on first use."""
     return {"suite": "worldqa", "version": SUITE_VERSION,

@@ -1,0 +1,127 @@
+"""The suite registry: every named suite, its gym id, its step budget and where its tasks come from.
+
+A suite is registered by exactly one call, in its own folder (``envs/suites/<name>/__init__.py`` for the bundled
+ones, any importable module for a plugin)::
+
+    from airgap.envs.tasks import register_suite
+
+    register_suite("office", env_id="airgap/Office-v0", max_steps=25,
+                   generate="airgap.envs.suites.office.generator:generate",
+                   description="Office work on the simulated services of a generated organisation.")
+
+That call is the only place the suite is named: ``airgap tasks list``, ``load_suite("office")``, ``airgap evaluate
+--suite office`` and ``gym.make("airgap/Office-v0")`` all read this registry. ``register_suite`` registers the gym id
+itself (with ``max_steps`` as gymnasium's ``TimeLimit``), so registering costs nothing heavier than a dict entry:
+the generator is a ``"module:function"`` string imported on first use (or a callable).
+
+Two kinds of suite:
+
+* **generated per world seed** (``generate=``): ``generate(seed)`` returns the suite as data, the same shape as a
+  suite file (docs/task-format.md); ``load_suite(name, world_seed=N)`` checks it into a :class:`~.Suite`. Another
+  seed is another organisation, other tokens, other answers.
+* **fixed** (``file=``): a YAML suite file shipped in the suite's folder (``webqa`` over the bundled snapshot).
+  ``world_seed`` does not apply.
+
+Plugins: modules named in ``$AIRGAP_PLUGINS`` (comma-separated) or in the ``airgap.plugins`` entry-point group are
+imported when ``airgap.envs`` is imported, in every process (evaluation workers too), so a suite, backend or
+monitor defined outside this package registers itself exactly like a bundled one.
+"""
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+#: env id -> entry point kwargs for gymnasium (see register_suite)
+ENTRY_POINT = "airgap.envs.env:AirgapEnv"
+VECTOR_ENTRY_POINT = "airgap.envs.env:make_vec_env"
+
+
+@dataclass(frozen=True)
+class SuiteSpec:
+    """One registered suite: what ``register_suite`` was told."""
+
+    name: str
+    env_id: str
+    max_steps: int
+    generate: str | Callable[[int], dict] | None = None  # "module:function" or a callable: seed -> suite data
+    file: Path | None = None  # a fixed suite file
+    description: str = ""
+
+    @property
+    def per_seed(self) -> bool:
+        """Whether each world seed gives another suite (a generator), rather than one fixed file."""
+        return self.generate is not None
+
+    def data(self, world_seed: int) -> dict[str, Any]:
+        """The suite as data for ``world_seed`` (generated suites only)."""
+        fn = self.generate
+        if isinstance(fn, str):
+            module, _, attr = fn.partition(":")
+            fn = getattr(importlib.import_module(module), attr)
+        assert callable(fn)
+        return fn(world_seed)
+
+
+SUITES: dict[str, SuiteSpec] = {}
+
+
+def register_suite(name: str, *, env_id: str, max_steps: int, generate: str | Callable[[int], dict] | None = None,
+                   file: str | Path | None = None, description: str = "") -> SuiteSpec:
+    """Register suite ``name`` and its gym id ``env_id``; exactly one of ``generate`` and ``file``.
+
+    ``max_steps`` is the largest step budget of any of the suite's tasks (a test checks it against the generated
+    suite): gymnasium's ``TimeLimit`` truncates there. Registering a name or env id twice is an error.
+    """
+    import gymnasium as gym
+
+    if not name or "/" in name or name.endswith((".yaml", ".yml")):
+        raise ValueError(f"suite name {name!r}: a short name without '/' or a .yaml suffix (those mean a file path)")
+    if (generate is None) == (file is None):
+        raise ValueError(f"suite {name!r}: give exactly one of generate= (seed -> suite data) and file= (a YAML file)")
+    if not isinstance(max_steps, int) or max_steps < 1:
+        raise ValueError(f"suite {name!r}: max_steps must be a positive int, got {max_steps!r}")
+    if name in SUITES:
+        raise ValueError(f"a suite named {name!r} is already registered ({SUITES[name].env_id})")
+    if env_id in gym.registry or any(s.env_id == env_id for s in SUITES.values()):
+        raise ValueError(f"env id {env_id!r} is already registered; pick another for suite {name!r}")
+    spec = SuiteSpec(name=name, env_id=env_id, max_steps=max_steps, generate=generate,
+                     file=Path(file).resolve() if file is not None else None, description=description)
+    SUITES[name] = spec
+    gym.register(
+        id=env_id,
+        entry_point=ENTRY_POINT,
+        # gym.make_vec(id, num_envs=n) with no mode: AsyncVectorEnv(shared_memory=False), the right choice for text.
+        # With vectorization_mode="async" gymnasium builds AsyncVectorEnv itself, with shared memory on:
+        # UnicodeText registers a lossless shared-memory layout, so that works too. (A `vector_kwargs` default in
+        # `kwargs` would break the "sync" and default modes.)
+        vector_entry_point=VECTOR_ENTRY_POINT,
+        max_episode_steps=max_steps,
+        kwargs={"suite": name},
+    )
+    return spec
+
+
+def suite_spec(name: str) -> SuiteSpec | None:
+    """The registered suite ``name``, or None."""
+    return SUITES.get(str(name))
+
+
+def load_plugins() -> list[str]:
+    """Import the modules named in ``$AIRGAP_PLUGINS`` and the ``airgap.plugins`` entry points; their names.
+
+    A plugin that fails to import is an error naming it (an evaluation must not silently run without the suite,
+    backend or monitor the user asked for)."""
+    import os
+    from importlib.metadata import entry_points
+
+    names = [m.strip() for m in os.environ.get("AIRGAP_PLUGINS", "").split(",") if m.strip()]
+    names += [ep.value.split(":", 1)[0] for ep in entry_points(group="airgap.plugins")]
+    for module in names:
+        try:
+            importlib.import_module(module)
+        except Exception as e:
+            raise ImportError(f"airgap plugin {module!r} (from $AIRGAP_PLUGINS or the airgap.plugins entry points) "
+                              f"failed to import: {type(e).__name__}: {e}") from e
+    return names
