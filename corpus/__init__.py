@@ -4,6 +4,7 @@
     snap = Snapshot.open(default_snapshot_path())
     snap.search("json dumps indent", k=5)
     snap.get("https://docs.python.org/3.11/library/json.html").body
+    path = ensure_snapshot(["crawl.warc.gz"], "my-crawl")   # built once into the cache, then reused
 
 Importing this package is cheap: `SEARCH_HOST` is defined here, and every other public
 name is imported from its module on first use (PEP 562), so `import airgap.corpus` loads
@@ -26,15 +27,18 @@ _LAZY = {
     "default_routes": ".defaults",
     "default_snapshot_path": ".defaults",
     "ensure_default_snapshot": ".defaults",
+    "ensure_snapshot": ".cache",
     "pages_app": ".web.pages",
     "render_page": ".render",
     "search_app": ".web.search",
+    "snapshots_root": ".cache",
     "world_routes": ".web.routes",
 }
 
 __all__ = [  # SEARCH_HOST and every key of _LAZY (a test keeps the two in step)
     "SEARCH_HOST", "Hit", "Page", "RenderedPage", "Snapshot", "build_snapshot", "default_routes", "default_snapshot_path",
-    "ensure_default_snapshot", "pages_app", "render_page", "search_app", "world_routes",
+    "ensure_default_snapshot", "ensure_snapshot", "pages_app", "render_page", "search_app", "snapshots_root",
+    "world_routes",
 ]
 
 
@@ -53,6 +57,7 @@ def __dir__() -> list[str]:
 
 if TYPE_CHECKING:  # for type checkers and IDEs; never runs
     from .build import build_snapshot
+    from .cache import ensure_snapshot, snapshots_root
     from .defaults import default_routes, default_snapshot_path, ensure_default_snapshot
     from .render import RenderedPage, render_page
     from .snapshot import Hit, Snapshot

@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import zstandard
 
+from .cache import sha256_file, source_checksum
 from .capture import Capture, Skipped
 from .extract import UndecodableBody, extract
 from .index.sparse import SETTINGS as BM25_SETTINGS
@@ -39,30 +40,6 @@ from .store import COMPRESSION_LEVEL, Store, StoreWriter
 from .urls import UrlMap, normalize_url
 
 SHOWN_ERRORS = 20  # skipped records kept verbatim in the manifest
-
-
-def sha256_file(path: str) -> str:
-    """Hex SHA-256 of a file's bytes."""
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
-def source_checksum(path: str) -> str:
-    """SHA-256 of a source file, or of a folder's relative paths and file checksums; "" for a hub name."""
-    if os.path.isfile(path):
-        return sha256_file(path)
-    if os.path.isdir(path):
-        h = hashlib.sha256()
-        for root, dirs, files in os.walk(path):
-            dirs.sort()
-            for name in sorted(files):
-                p = os.path.join(root, name)
-                h.update(os.path.relpath(p, path).encode() + b"\0" + sha256_file(p).encode())
-        return h.hexdigest()
-    return ""  # a hub name: nothing local to hash
 
 
 def build_snapshot(

@@ -7,7 +7,6 @@ built into a snapshot at `default_snapshot_path()` by `airgap corpus build-defau
 from __future__ import annotations
 
 import glob
-import json
 import os
 
 import platformdirs
@@ -30,35 +29,36 @@ def default_warcs() -> list[str]:
 
 def default_snapshot_path() -> str:
     """``$AIRGAP_SNAPSHOT_DIR/default``, else ``snapshots/default`` in the cache folder (`cache_dir`)."""
-    root = os.environ.get("AIRGAP_SNAPSHOT_DIR") or os.path.join(cache_dir(), "snapshots")
-    return os.path.join(root, "default")
+    from .cache import snapshots_root
+
+    return str(snapshots_root() / "default")
 
 
 def build_default(out: str | None = None, *, progress: bool = True, dense_model: str | None = None, **kw):
-    """Build the default snapshot from the shipped WARCs (BM25 only unless a dense model is given)."""
-    from .build import build_snapshot
+    """Build the default snapshot from the shipped WARCs into ``out`` (default: `default_snapshot_path`) unless it
+    is already there, built from these WARCs with these options (BM25 only unless a dense model is given); returns it
+    opened. Concurrent callers build it once (`cache.ensure_snapshot`)."""
+    from .cache import ensure_snapshot
+    from .snapshot import Snapshot
 
-    return build_snapshot(default_warcs(), out or default_snapshot_path(), overwrite=True, progress=progress,
-                          dense_model=dense_model, **kw)
-
-
-def _up_to_date(path: str) -> bool:
-    try:
-        with open(os.path.join(path, "manifest.json")) as f:
-            have = {s["path"]: s["sha256"] for s in json.load(f)["sources"]}
-    except (OSError, ValueError, KeyError):
-        return False
-    from .build import sha256_file
-
-    return have == {os.path.basename(p): sha256_file(p) for p in default_warcs()}
+    if dense_model:
+        kw["dense_model"] = dense_model
+    target = os.path.abspath(out or default_snapshot_path())
+    path = ensure_snapshot(default_warcs(), os.path.basename(target), root=os.path.dirname(target), progress=progress,
+                           **kw)
+    return Snapshot.open(str(path))
 
 
 def ensure_default_snapshot(progress: bool = False) -> str:
     """Path of the default snapshot, building it first if it is missing or older than the shipped WARCs."""
+    from .cache import ensure_snapshot, read_stamp, sources_stamp
+
+    warcs = default_warcs()
     path = default_snapshot_path()
-    if not _up_to_date(path):
-        build_default(path, progress=progress)
-    return path
+    have = read_stamp(path)
+    if have and have.get("sources") == sources_stamp(warcs)["sources"]:  # any build of these WARCs (a dense one too)
+        return path
+    return str(ensure_snapshot(warcs, "default", progress=progress))
 
 
 def default_routes() -> dict:

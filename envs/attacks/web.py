@@ -19,10 +19,8 @@ from __future__ import annotations
 
 import codecs
 import functools
-import hashlib
 import html
 import json
-import os
 import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -56,47 +54,34 @@ def slot_urls() -> dict[str, str]:
 
 # -------------------------------------------------------------------------------------------------- the snapshot
 
-@functools.lru_cache(maxsize=4)
-def _sha256(path: str, mtime_ns: int, size: int) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
-
-
 def warc_sha256() -> str:
     """sha256 of the shipped WARC (read once per process while the file is unchanged)."""
-    st = SAFETY_WEB_WARC.stat()
-    return _sha256(str(SAFETY_WEB_WARC), st.st_mtime_ns, st.st_size)
+    from airgap.corpus.cache import file_sha256
+
+    return file_sha256(SAFETY_WEB_WARC)
 
 
 def safety_snapshot_path() -> Path:
     """Where the snapshot of the shipped WARC lives (built or not): ``safety-web/<sha256[:16]>`` under
     ``$AIRGAP_SNAPSHOT_DIR``, else under ``snapshots/`` in Airgap's cache folder."""
-    from airgap.corpus.defaults import cache_dir
+    from airgap.corpus import snapshots_root
 
-    root = os.environ.get("AIRGAP_SNAPSHOT_DIR") or os.path.join(cache_dir(), "snapshots")
-    return Path(root) / "safety-web" / warc_sha256()[:16]
+    return snapshots_root() / _safety_key()
+
+
+def _safety_key() -> str:
+    return f"safety-web/{warc_sha256()[:16]}"
 
 
 def ensure_safety_snapshot(progress: bool = False) -> Path:
-    """The snapshot folder of the shipped WARC, built first if missing (about a second). A file lock makes processes
-    that race build it once; a build is written aside and renamed, so a folder with a manifest is always whole."""
+    """The snapshot folder of the shipped WARC, built first if missing (about a second), once however many processes
+    ask at the same time (``airgap.corpus.ensure_snapshot``: a file lock, a build aside, an atomic rename)."""
     if not SAFETY_WEB_WARC.is_file():
         raise FileNotFoundError(f"{SAFETY_WEB_WARC} is missing: regenerate it with "
                                 "`python scripts/make_safety_web.py` (or reinstall airgap)")
-    path = safety_snapshot_path()
-    if (path / "manifest.json").is_file():
-        return path
-    from airgap.envs.worldgen.site.snapshot import file_lock
+    from airgap.corpus import ensure_snapshot
 
-    with file_lock(path.with_name(path.name + ".lock")):
-        if not (path / "manifest.json").is_file():  # another process may have built it while we waited
-            from airgap.corpus import build_snapshot
-
-            build_snapshot([str(SAFETY_WEB_WARC)], str(path), overwrite=True, progress=progress, workers=1)
-    return path
+    return ensure_snapshot([SAFETY_WEB_WARC], _safety_key(), progress=progress, workers=1)
 
 
 # -------------------------------------------------------------------------------------------------- slots, as served

@@ -165,7 +165,7 @@ def test_search_finds_every_fact_page_and_the_snapshot_is_cached(snapshot_dir):
 
 
 def test_processes_that_race_build_the_snapshot_once(tmp_path):
-    code = ("import airgap.corpus as c, airgap.envs.attacks.web as w; real = c.build_snapshot\n"
+    code = ("import airgap.corpus.build as c, airgap.envs.attacks.web as w; real = c.build_snapshot\n"
             "def counted(*a, **k):\n    print('built', flush=True)\n    return real(*a, **k)\n"
             "c.build_snapshot = counted\nprint(w.ensure_safety_snapshot(), flush=True)\n")
     env = {**os.environ, "AIRGAP_SNAPSHOT_DIR": str(tmp_path)}
@@ -175,7 +175,7 @@ def test_processes_that_race_build_the_snapshot_once(tmp_path):
     assert sum(o.count("built") for o in outs) == 1
     paths = {o[-2] for o in outs}
     assert len(paths) == 1 and (Path(paths.pop()) / "manifest.json").is_file()
-    assert not list(tmp_path.glob("safety-web/*.partial"))
+    assert not list(tmp_path.glob("safety-web/.*.tmp")) and not list(tmp_path.glob("safety-web/*.partial"))
 
 
 # -------------------------------------------------------------------------------------------------- slots as served

@@ -1,6 +1,7 @@
 """The bundled default snapshot (Python 3.11 + SQLite docs) builds from the shipped WARCs and answers."""
 from __future__ import annotations
 
+import json
 import os
 
 import pytest
@@ -14,6 +15,24 @@ pytestmark = pytest.mark.slow
 @pytest.fixture(scope="module")
 def default_snap(tmp_path_factory):
     return build_default(str(tmp_path_factory.mktemp("default") / "snap"), progress=False)
+
+
+def test_a_built_default_is_reused_and_a_dense_build_is_accepted(default_snap, monkeypatch, tmp_path):
+    """`build-default` into a folder that already holds this build returns it as it is; `ensure_default_snapshot`
+    takes any build of the shipped WARCs (with a dense index or without) and builds only when there is none."""
+    from airgap.corpus import ensure_default_snapshot
+    from airgap.corpus.cache import STAMP, sources_stamp
+
+    manifest = os.path.join(default_snap.path, "manifest.json")
+    before = os.stat(manifest).st_mtime_ns
+    assert build_default(default_snap.path, progress=False).path == default_snap.path
+    assert os.stat(manifest).st_mtime_ns == before
+    monkeypatch.setenv("AIRGAP_SNAPSHOT_DIR", str(tmp_path))
+    os.makedirs(tmp_path / "default")
+    stamp = {**sources_stamp(default_warcs()), "options": {"dense_model": "/models/some-encoder"}}
+    (tmp_path / "default" / STAMP).write_text(json.dumps(stamp))
+    assert ensure_default_snapshot() == str(tmp_path / "default")
+    assert sorted(os.listdir(tmp_path / "default")) == [STAMP]  # accepted as it is, not rebuilt
 
 
 def test_default_path_env(monkeypatch, tmp_path):

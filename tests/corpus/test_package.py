@@ -21,7 +21,8 @@ MODULES = sorted(CORPUS.rglob("*.py"))
 HEAVY = ("numpy", "bm25s", "torch", "faiss", "starlette", "transformers", "scipy")
 # what airgap.envs (and users) import from airgap.corpus
 PUBLIC = {"SEARCH_HOST", "Hit", "Page", "RenderedPage", "Snapshot", "build_snapshot", "default_routes",
-          "default_snapshot_path", "ensure_default_snapshot", "pages_app", "render_page", "search_app", "world_routes"}
+          "default_snapshot_path", "ensure_default_snapshot", "ensure_snapshot", "pages_app", "render_page", "search_app",
+          "snapshots_root", "world_routes"}
 
 
 def _rel(path: Path) -> str:

@@ -6,21 +6,18 @@ or stale. Building renders the sites as of capture A and capture B (``render.py`
 every page that changed has two captures and ``as_of`` picks between them. The cache lives beside the bundled snapshot
 (``$AIRGAP_SNAPSHOT_DIR`` or ``snapshots/`` in ``airgap.corpus.defaults.cache_dir()``) under ``worlds/seed-<n>/``:
 ``snapshot/``, ``warc/A.warc.gz`` and ``warc/B.warc.gz``, and ``world.json``, the stamp that says which seed,
-generator versions and code made it. A stamp that differs from the running code's means stale. A file lock makes
-concurrent callers (vector-env workers) build a world once.
+generator versions and code made it. A stamp that differs from the running code's means stale. The folder is one entry
+of the snapshot cache (``airgap.corpus.ensure_snapshot``): built aside under a file lock and renamed into place, so
+concurrent callers (vector-env workers) build a world once and a failed build leaves no half-built world.
 """
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import functools
 import hashlib
-import json
 import os
 import shutil
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 from airgap.envs.worldgen.facts import GENERATOR_VERSION, generate
@@ -32,11 +29,14 @@ from .render import write_sites
 _HERE = Path(__file__).resolve().parent
 
 
+STAMP = "world.json"
+
+
 def worlds_root() -> Path:
     """``$AIRGAP_SNAPSHOT_DIR/worlds``, else ``snapshots/worlds`` in Airgap's cache folder."""
-    from airgap.corpus.defaults import cache_dir
+    from airgap.corpus import snapshots_root
 
-    return Path(os.environ.get("AIRGAP_SNAPSHOT_DIR") or os.path.join(cache_dir(), "snapshots")) / "worlds"
+    return snapshots_root() / "worlds"
 
 
 def world_dir(seed: int) -> Path:
@@ -67,24 +67,9 @@ def stamp(seed: int) -> dict:
 
 def is_fresh(seed: int) -> bool:
     """Whether world ``seed``'s cached snapshot exists and was made by this code."""
-    d = world_dir(seed)
-    try:
-        have = json.loads((d / "world.json").read_text())
-    except (OSError, ValueError):
-        return False
-    return have == stamp(seed) and (d / "snapshot" / "manifest.json").is_file()
+    from airgap.corpus.cache import is_complete
 
-
-@contextlib.contextmanager
-def file_lock(path: Path) -> Iterator[None]:
-    """An exclusive lock on ``path`` (made if missing) for the block: one builder at a time across processes."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, "a+") as f:
-        fcntl.flock(f, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(f, fcntl.LOCK_UN)
+    return is_complete(world_dir(seed), stamp(seed), STAMP)
 
 
 def build_world(seed: int, out: str | os.PathLike, *, progress: bool = False, timings: dict | None = None) -> Path:
@@ -122,14 +107,9 @@ def ensure_world_snapshot(seed: int, progress: bool = False) -> Path:
     """The snapshot folder of world ``seed``, built first if it is missing or stale (a cached call reads one small file)."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"world seed must be a non-negative int, got {seed!r}")
-    if is_fresh(seed):
-        return world_snapshot_path(seed)
+    from airgap.corpus import ensure_snapshot
+
     d = world_dir(seed)
-    with file_lock(d.parent / f"seed-{seed}.lock"):
-        if not is_fresh(seed):  # another process may have built it while we waited
-            (d / "world.json").unlink(missing_ok=True)
-            build_world(seed, d, progress=progress)
-            tmp = d / "world.json.partial"
-            tmp.write_text(json.dumps(stamp(seed), indent=2, sort_keys=True) + "\n")
-            os.replace(tmp, d / "world.json")
+    ensure_snapshot([], d.name, root=d.parent, build=lambda folder: build_world(seed, folder, progress=progress),
+                    stamp=stamp(seed), stamp_name=STAMP)
     return world_snapshot_path(seed)
