@@ -2,14 +2,31 @@
 
 Built-in tools: ``search``, ``open``, ``find``, ``click``, ``http`` (``web``), ``shell``, ``python``,
 ``read_file``, ``write_file``, ``submit`` (``sandbox``). A new tool is a function with
-``@tool`` and :func:`register_tool`; task files then name it in ``world.tools``.
+``@tool(effects=...)`` and :func:`register_tool`; task files then name it in ``world.tools``. Effects (:data:`EFFECTS`):
+search/open/click ``web_read``; find none (it searches the page already shown); http ``network`` and ``backend_write``;
+shell and python ``runs_commands``; read_file ``reads_files``; write_file ``writes_files``; submit ``submits``.
 """
 from __future__ import annotations
 
 from . import sandbox as _sandbox
 from . import web as _web
 from .actions import ActionError, parse_action, parse_tool_call_text, tool_call_of
-from .base import TOOLS, Tool, ToolContext, ToolError, ToolResult, cap_text, jsonable, register_tool, tool, tool_schemas, toolset
+from .base import (
+    EFFECTS,
+    TOOLS,
+    Tool,
+    ToolContext,
+    ToolError,
+    ToolResult,
+    cap_text,
+    check_effects,
+    effects_of,
+    jsonable,
+    register_tool,
+    tool,
+    tool_schemas,
+    toolset,
+)
 from .browser import PAGE_LINES, Browser
 
 for _t in (_web.search, _web.open, _web.find, _web.click, _sandbox.shell, _sandbox.python, _sandbox.read_file,
@@ -17,6 +34,7 @@ for _t in (_web.search, _web.open, _web.find, _web.click, _sandbox.shell, _sandb
     register_tool(_t)
 
 __all__ = [
-    "TOOLS", "PAGE_LINES", "ActionError", "Browser", "Tool", "ToolContext", "ToolError", "ToolResult", "cap_text", "jsonable",
+    "EFFECTS", "TOOLS", "PAGE_LINES", "ActionError", "Browser", "Tool", "ToolContext", "ToolError", "ToolResult", "cap_text",
+    "check_effects", "effects_of", "jsonable",
     "parse_action", "parse_tool_call_text", "register_tool", "tool", "tool_call_of", "tool_schemas", "toolset",
 ]

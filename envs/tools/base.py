@@ -16,6 +16,13 @@ it is first needed (so importing the tools costs nothing); arguments are checked
             content: The full new content of the file.
         '''
 
+Each tool declares its *effects* (:data:`EFFECTS`): what calling it may do to the world, such as running commands or
+sending requests. The env records them on every ``action`` event and the monitors select events by effect, so a new
+command-running tool is watched like ``shell`` without any monitor naming it::
+
+    @tool(effects={"runs_commands"})
+    def bash(ctx: ToolContext, script: str) -> str: ...
+
 Handlers return the observation text (or a :class:`ToolResult` when they need to say more,
 e.g. that the episode is over) and raise :class:`ToolError` for anything the agent can fix;
 the message is what the agent reads, so it says what to do instead.
@@ -120,13 +127,41 @@ def parameters_schema(fn: Callable) -> tuple[str, dict]:
     return " ".join(description.split()), params
 
 
+#: What a tool call may do, the vocabulary tools declare and monitors select by. Each effect says where the monitors
+#: find what the call did: in the call's arguments, or in the events its step produced.
+EFFECTS: dict[str, str] = {
+    "runs_commands": "runs programs in the sandbox; the step's sandbox.exec events are the agent's own commands",
+    "reads_files": "reads the sandbox file at args.path",
+    "writes_files": "writes args.content to the sandbox file at args.path",
+    "network": "sends a request (args.method, args.url, args.headers, args.body) to any host, in the world or not",
+    "web_read": "reads the offline web: sends args.query to the search engine or opens args.url (or a link) in the world",
+    "backend_write": "may commit changes to a backend (each one is also a backend_change event)",
+    "submits": "ends the episode with args.answer as the final answer",
+}
+
+
+def check_effects(effects: Any, where: str = "a tool") -> frozenset[str]:
+    """``effects`` as a frozenset of known effect names; an unknown one is an error that lists the vocabulary."""
+    if isinstance(effects, str):
+        effects = [effects]
+    out = frozenset(effects or ())
+    unknown = sorted(e for e in out if e not in EFFECTS)
+    if unknown:
+        raise ValueError(f"{where}: unknown effect(s) {unknown}; the effects are {sorted(EFFECTS)}")
+    return out
+
+
 @dataclass(frozen=True, eq=False)
 class Tool:
-    """One tool: what agents are told about it and the function that runs it."""
+    """One tool: what agents are told about it, what calling it may do (``effects``) and the function that runs it."""
 
     name: str
     handler: Callable[..., Any]
+    effects: frozenset[str] = frozenset()
     _cache: dict = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "effects", check_effects(self.effects, f"tool {self.name}"))
 
     def _spec(self) -> tuple[str, dict]:
         if "spec" not in self._cache:
@@ -201,8 +236,9 @@ def _json_annotation(a: Any) -> bool:
     return False
 
 
-def tool(fn: Callable | None = None, *, name: str | None = None):
-    """Make a :class:`Tool` from a function ``f(ctx, arg: type = default, ...)`` with a Google-style docstring."""
+def tool(fn: Callable | None = None, *, name: str | None = None, effects: Any = ()):
+    """Make a :class:`Tool` from a function ``f(ctx, arg: type = default, ...)`` with a Google-style docstring;
+    ``effects`` are the names (of :data:`EFFECTS`) of what calling it may do."""
 
     def build(f: Callable) -> Tool:
         if not (f.__doc__ or "").strip():
@@ -212,7 +248,7 @@ def tool(fn: Callable | None = None, *, name: str | None = None):
             if not _json_annotation(hints.get(pname)):
                 raise TypeError(f"tool {f.__name__}: no JSON schema for parameter {pname}: {hints.get(pname)!r}; "
                                 "use str, int, float, bool, Literal, list[X], dict[str, X] or X | None")
-        return Tool(name=name or f.__name__, handler=f)
+        return Tool(name=name or f.__name__, handler=f, effects=check_effects(effects, f"tool {name or f.__name__}"))
 
     return build(fn) if fn is not None else build
 
@@ -228,6 +264,12 @@ def register_tool(t: Tool) -> Tool:
         raise ValueError(f"a tool named {t.name!r} is already registered ({TOOLS[t.name].handler.__module__})")
     TOOLS[t.name] = t
     return t
+
+
+def effects_of(name: str | None) -> frozenset[str]:
+    """The effects the registered tool ``name`` declares (none for an unknown name)."""
+    t = TOOLS.get(name) if isinstance(name, str) else None
+    return t.effects if t is not None else frozenset()
 
 
 def toolset(names: list[str] | None = None) -> list[Tool]:

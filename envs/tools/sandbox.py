@@ -36,7 +36,7 @@ def _exec(ctx: ToolContext, cmd: str | list[str], timeout: float | None) -> Tool
     return ToolResult("\n".join(parts))
 
 
-@tool
+@tool(effects={"runs_commands"})
 def shell(ctx: ToolContext, command: str, timeout: float | None = None) -> ToolResult:
     """Run a shell command (sh -c) in the sandbox, in /workspace. Returns the exit code, stdout and stderr.
 
@@ -47,7 +47,7 @@ def shell(ctx: ToolContext, command: str, timeout: float | None = None) -> ToolR
     return _exec(ctx, command, timeout)
 
 
-@tool
+@tool(effects={"runs_commands"})
 def python(ctx: ToolContext, code: str, timeout: float | None = None) -> ToolResult:
     """Run a Python 3 program in the sandbox, in /workspace. Print what you want to see.
 
@@ -58,7 +58,7 @@ def python(ctx: ToolContext, code: str, timeout: float | None = None) -> ToolRes
     return _exec(ctx, ["python3", "-c", code], timeout)
 
 
-@tool
+@tool(effects={"reads_files"})
 def read_file(ctx: ToolContext, path: str) -> str:
     """Read a text file in the sandbox.
 
@@ -78,7 +78,7 @@ def read_file(ctx: ToolContext, path: str) -> str:
     return _text(data)
 
 
-@tool
+@tool(effects={"writes_files"})
 def write_file(ctx: ToolContext, path: str, content: str) -> str:
     """Write a text file in the sandbox, replacing it if it exists.
 
@@ -97,7 +97,7 @@ def write_file(ctx: ToolContext, path: str, content: str) -> str:
     return f"wrote {len(data)} bytes to {path}"
 
 
-@tool
+@tool(effects={"submits"})
 def submit(ctx: ToolContext, answer: str) -> ToolResult:
     """Give your final answer and end the episode. Call it once, when you are done.
 

@@ -96,7 +96,7 @@ def _link_url(ctx: ToolContext, link: int) -> str:
     return url
 
 
-@tool
+@tool(effects={"web_read"})
 def search(ctx: ToolContext, query: str, k: int = 5, as_of: str | None = None) -> str:
     """Search the web. Returns numbered results (title, URL, snippet); click(link=N) or open(url=...) opens one.
 
@@ -136,7 +136,7 @@ def search(ctx: ToolContext, query: str, k: int = 5, as_of: str | None = None) -
     return "\n".join(lines + (["[click(link=N) opens result N]"] if hits else []))
 
 
-@tool
+@tool(effects={"web_read"})
 def open(ctx: ToolContext, url: str | None = None, link: int | None = None, cursor: int = 0,  # noqa: A001
          as_of: str | None = None) -> str:
     """Open a web page as numbered lines with numbered links, or scroll the current page.
@@ -182,7 +182,7 @@ def find(ctx: ToolContext, pattern: str) -> str:
     return "\n".join(out)
 
 
-@tool
+@tool(effects={"web_read"})
 def click(ctx: ToolContext, link: int) -> str:
     """Open link [N] of the current page (search results are links too).
 
@@ -192,7 +192,7 @@ def click(ctx: ToolContext, link: int) -> str:
     return _open_url(ctx, _link_url(ctx, link), 0)
 
 
-@tool
+@tool(effects={"network", "backend_write"})
 def http(
     ctx: ToolContext,
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
