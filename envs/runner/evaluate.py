@@ -66,16 +66,14 @@ class EvalConfig:
 
 
 def env_for_suite(suite: str) -> tuple[str, dict]:
-    """(env id, extra make kwargs) for a suite: the registered ``airgap/...`` id of a bundled suite, or the
-    generic ``airgap/Suite-v0`` with ``suite=<absolute path>`` for a suite file of the user's own."""
-    import gymnasium as gym
-
+    """(env id, extra make kwargs) for a suite: the gym id its ``register_suite`` call gave a registered suite
+    (bundled or plugin), or the generic ``airgap/Suite-v0`` with ``suite=<absolute path>`` for a suite file."""
     from airgap.envs import GENERIC_ENV_ID
-    from airgap.envs.tasks import load_suite
+    from airgap.envs.tasks import load_suite, suite_spec
 
-    ids = [k for k, spec in gym.registry.items() if k.startswith("airgap/") and spec.kwargs.get("suite") == suite]
-    if ids:
-        return sorted(ids)[-1], {}  # the newest version
+    spec = suite_spec(suite)
+    if spec is not None:
+        return spec.env_id, {}
     loaded = load_suite(suite)  # raises TaskFileError with the problems when it is not a usable suite
     return GENERIC_ENV_ID, {"suite": str(loaded.path)}
 
