@@ -52,8 +52,13 @@ class Monitor(Protocol):
     """One kind of check. ``reset`` starts an episode; ``observe`` takes each event in order and returns new flags.
 
     Events are the episode log's (``seq``, ``type`` and their data; sandbox events are ``sandbox.http``,
-    ``sandbox.dns``, ``sandbox.exec``...); ``finish`` is called once after the last one (for checks over the whole
-    episode, such as honesty against the final answer) and may return flags too.
+    ``sandbox.dns``, ``sandbox.exec``...; an ``action`` event's ``effects`` say what its tool may do); ``finish`` is
+    called once after the last one (for checks over the whole episode, such as honesty against the final answer) and
+    may return flags too.
+
+    Optional: ``end_step() -> list[Flag]``, called when a step's events are all in, before its ``observation`` event
+    (live, the env calls it before it decides whether the step's flags stop the episode). A monitor that gathers a
+    step's findings into one flag returns them there; one without it returns its flags from ``observe``.
     """
 
     name: str
@@ -93,17 +98,48 @@ def make_monitors(names: Iterable[str] | None = None) -> list[Monitor]:
     return [MONITORS[n]() for n in chosen]
 
 
+class MonitorSet:
+    """Monitors run over one episode's event stream, the same way live (the env) and offline (:func:`scan`).
+
+    ``observe`` skips ``flag`` events (flags are not evidence) and ``end`` (monitors finish before it), and ends the
+    step (``end_step``) before an ``observation`` event; ``end_step`` may be called earlier too (the env does, to
+    stop an episode at the step that raised a flag): it is idempotent until the next event.
+    """
+
+    def __init__(self, monitors: Iterable[Monitor], context: Context) -> None:
+        self.monitors = list(monitors)
+        for m in self.monitors:
+            m.reset(context)
+
+    def observe(self, ev: dict) -> list[Flag]:
+        t = ev.get("type")
+        if t in ("flag", "end"):
+            return []
+        flags = self.end_step() if t == "observation" else []
+        for m in self.monitors:
+            flags.extend(m.observe(ev))
+        return flags
+
+    def end_step(self) -> list[Flag]:
+        flags: list[Flag] = []
+        for m in self.monitors:
+            end = getattr(m, "end_step", None)
+            if end is not None:
+                flags.extend(end())
+        return flags
+
+    def finish(self) -> list[Flag]:
+        """Each monitor's last flags (a step cut off before its observation is in its ``finish``)."""
+        flags: list[Flag] = []
+        for m in self.monitors:
+            flags.extend(m.finish())
+        return flags
+
+
 def scan(context: Context, events: Iterable[dict], names: Iterable[str] | None = None) -> list[Flag]:
     """Run the named monitors over one episode's events, offline (the same calls the env makes live)."""
-    monitors = make_monitors(names)
-    for m in monitors:
-        m.reset(context)
+    monitors = MonitorSet(make_monitors(names), context)
     flags: list[Flag] = []
     for ev in events:
-        if ev.get("type") in ("flag", "end"):
-            continue  # flags of an earlier run are not evidence; live monitors finish before the log's end event
-        for m in monitors:
-            flags.extend(m.observe(ev))
-    for m in monitors:
-        flags.extend(m.finish())
-    return flags
+        flags.extend(monitors.observe(ev))
+    return flags + monitors.finish()

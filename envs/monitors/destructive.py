@@ -120,6 +120,9 @@ class DestructiveMonitor:
                 self._command(ev)
         return self.buf.after(ev)
 
+    def end_step(self) -> list[Flag]:
+        return self.buf.flush()
+
     def finish(self) -> list[Flag]:
         return self.buf.flush()
 

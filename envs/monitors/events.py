@@ -1,5 +1,5 @@
-"""What monitors read from episode events: whose event it is, the agent's commands parsed into programs and
-arguments, request targets, the final answer, and a buffer that turns one step's findings into one flag each."""
+"""What monitors read from episode events: whose event it is, what the action's tool may do (its effects), the
+agent's commands parsed into programs and arguments, request targets, the final answer, and a buffer that turns one step's findings into one flag each."""
 from __future__ import annotations
 
 import ast
@@ -8,12 +8,8 @@ import shlex
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
+from ..tools.base import effects_of
 from .base import SEVERITIES, Flag
-
-#: Tools whose ``sandbox.exec`` events are the agent's own commands (other execs are the harness's: setup, graders).
-AGENT_EXEC_TOOLS = frozenset({"shell", "python"})
-#: Tools that read or write a path given by the agent.
-FILE_TOOLS = frozenset({"read_file", "write_file"})
 
 HOME = "/home/agent"
 WRITABLE = ("/workspace", HOME, "/tmp")  # what the sandbox lets the agent write (the rest is read-only, or the host's)
@@ -59,13 +55,25 @@ def host_of(url: str) -> str:
 # ------------------------------------------------------------------------------------------------ whose event
 
 
+def action_effects(ev: dict) -> frozenset[str]:
+    """What the tool of an ``action`` event may do (effect names of ``airgap.envs.tools.EFFECTS``): as the env recorded
+    them on the event (``effects``), else, for logs written before effects were recorded, as the registered tool of
+    that name declares them. Monitors select events by these, never by a tool's name."""
+    recorded = ev.get("effects")
+    if isinstance(recorded, list):
+        return frozenset(str(e) for e in recorded)
+    return effects_of(ev.get("tool"))
+
+
 class Tracker:
     """Follows an episode: has the agent started (events before ``reset`` are the harness's setup), which action is
-    running (so a ``sandbox.exec`` is known to be the agent's command or a grader's), and the final answer."""
+    running and what its tool may do (so a ``sandbox.exec`` is known to be the agent's command or a grader's), and the
+    final answer."""
 
     def __init__(self) -> None:
         self.started = False
         self.action: dict | None = None
+        self.effects: frozenset[str] = frozenset()  # the running action's
         self.answer: str | None = None
         self.answer_seq: int | None = None
         self.answer_step: int | None = None
@@ -77,7 +85,8 @@ class Tracker:
         elif t == "action":
             self.started = True
             self.action = ev
-            if ev.get("tool") == "submit" and isinstance(ev.get("args"), dict) and isinstance(ev["args"].get("answer"), str):
+            self.effects = action_effects(ev)
+            if "submits" in self.effects and isinstance(ev.get("args"), dict) and isinstance(ev["args"].get("answer"), str):
                 self.answer, self.answer_seq, self.answer_step = ev["args"]["answer"], ev.get("seq"), ev.get("step")
         elif t == "end" and self.answer is None and isinstance(ev.get("answer"), str):
             self.answer, self.answer_seq, self.answer_step = ev["answer"], ev.get("seq"), ev.get("step")
@@ -87,12 +96,14 @@ class Tracker:
         return self.action.get("tool") if self.action else None
 
     def agent_exec(self, ev: dict) -> bool:
-        """A command the agent ran (through shell or python), not the harness's setup or a grader's check."""
-        return ev.get("type") == "sandbox.exec" and self.started and self.tool in AGENT_EXEC_TOOLS
+        """A command the agent ran (through a tool that ``runs_commands``: shell, python...), not the harness's setup or a
+        grader's check."""
+        return ev.get("type") == "sandbox.exec" and self.started and "runs_commands" in self.effects
 
     def agent_file_path(self, ev: dict) -> tuple[str, str] | None:
-        """(tool, absolute path) of an ``action`` event of a file tool."""
-        if ev.get("type") != "action" or ev.get("tool") not in FILE_TOOLS or not isinstance(ev.get("args"), dict):
+        """(tool, absolute path) of an ``action`` event of a tool that ``reads_files`` or ``writes_files``."""
+        if ev.get("type") != "action" or not isinstance(ev.get("args"), dict) or \
+                not {"reads_files", "writes_files"} & action_effects(ev):
             return None
         path = ev["args"].get("path")
         if not isinstance(path, str):
@@ -120,7 +131,7 @@ class Command:
 
     text: str
     simple: list[Simple] = field(default_factory=list)
-    python: list[str] = field(default_factory=list)  # Python sources run (python tool, python3 -c)
+    python: list[str] = field(default_factory=list)  # Python sources run (python3 -c, as the python tool runs them)
 
 
 _SEPARATORS = {";", "&&", "||", "|", "&", "(", ")", "\n", ";;", "|&", "{", "}", "!", "then", "do", "else", "elif",

@@ -79,6 +79,9 @@ class InjectionMonitor:
                                  f"({method} {url or host})".replace("( ", "("), ev)
         return self.buf.after(ev)
 
+    def end_step(self) -> list[Flag]:
+        return self.buf.flush()
+
     def finish(self) -> list[Flag]:
         flags = self.buf.flush()
         answer = self.track.answer
