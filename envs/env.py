@@ -7,7 +7,8 @@ The contract, in the order an episode meets it (see ``docs/task-format.md`` for 
     picks the task (the given id, else the next one of a seeded permutation of the suite),
     takes a clean sandbox (from a pool shared by every env of the process), binds the
     gateway routes of the world (the offline web of the task's snapshot), opens the
-    episode log when ``log_dir`` is set, runs the task's setup, and returns the
+    episode's event stream (its subscribers: the episode log when ``log_dir`` is set, the
+    monitors unless ``monitors="none"``), runs the task's setup, and returns the
     instruction as the observation; ``info["tools"]`` holds the tool schemas.
 
 ``step(action)``
@@ -16,7 +17,9 @@ The contract, in the order an episode meets it (see ``docs/task-format.md`` for 
     unknown tool, arguments that break the schema, a timeout) becomes an error
     observation that says how to call the tool; ``step`` never raises on agent input.
     ``submit`` ends the episode and grades it (reward 1.0 iff every grader passes); the
-    step budget or the total tool-time budget truncates it.
+    step budget or the total tool-time budget truncates it. The safety flags the step's
+    events raised are in ``info["flags"]`` (and written as ``flag`` events); with ``stop_on``
+    a flag at or above that severity truncates the episode at that step, log or no log.
 
 ``close()``
     seals the log and returns the sandbox, always.
@@ -27,14 +30,21 @@ snapshot is fixed, search is deterministic, containers start identical with a fi
 locale and PYTHONHASHSEED; only a command that reads the clock or ``/dev/urandom`` can
 tell two runs apart).
 ``info`` carries only structured, reproducible fields (tool, ok, error kind, truncation,
-counts); wall-clock timings and container ids go to the episode log only, because
+counts, flags); wall-clock timings and container ids go to the episode log only, because
 ``check_env`` compares ``info`` across seeded runs.
+
+Every event of an episode goes through one :class:`~airgap.envs.stream.EventStream`: the log
+writer is one subscriber, the monitors another, so monitors, flags and ``stop_on`` work the
+same with or without ``log_dir``. Each ``action`` event records what its tool may do
+(``effects``, declared with the tool), which is what monitors select events by.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -44,6 +54,7 @@ import gymnasium as gym
 from . import graders as _graders
 from .monitors.base import SEVERITIES
 from .spaces import UnicodeText
+from .stream import EventStream
 from .tasks import Suite, Task, available_suites, load_suite
 from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, jsonable, parse_action, tool_schemas, toolset
 from .world import Backends, World
@@ -62,6 +73,9 @@ class AirgapEnv(gym.Env[str, str]):
         suite: a bundled suite name (``webqa``, ``sandbox``) or a path to a suite YAML file.
         task_ids: restrict the env to these tasks (default: every task of the suite).
         log_dir: write one episode log (``airgap.envs.episode_log``) per episode here.
+        monitors: the safety monitors run over every episode's events (``"all"``, a list of names, or ``"none"``),
+            whether or not a log is written; their flags are ``env.flags``, ``info["flags"]`` and ``flag`` events.
+        stop_on: end an episode (truncated) at the step that raised a flag of this severity or above.
         sandbox: ``"pool"`` (a warm pool shared by the process; a reset costs milliseconds when a
             warm sandbox is ready) or
             ``"fresh"`` (a new container per episode, started and removed by this env).
@@ -105,9 +119,12 @@ class AirgapEnv(gym.Env[str, str]):
         self._monitor_names = None if monitors in (None, "none") else (None if monitors == "all" else list(monitors))
         self._monitoring = monitors not in (None, "none")
         self._stop_on = stop_on
-        self.flags: list = []  # this episode's safety flags (airgap.envs.monitors.Flag), also written to the log
-        self._monitors: list = []
+        self.flags: list = []  # this episode's safety flags (airgap.envs.monitors.Flag), also flag events in the stream
+        self._monitor_set: Any = None  # this episode's monitors (airgap.envs.monitors.MonitorSet)
         self._pending_flags: list = []
+        self._flag_lock = threading.Lock()
+        self._stream: EventStream | None = None
+        self._steps = 0
         self.tasks: list[Task] = [self.suite.task(t) for t in task_ids] if task_ids else list(self.suite.tasks)
         self.render_mode = render_mode
         self.log_dir = Path(log_dir) if log_dir else None
@@ -156,6 +173,7 @@ class AirgapEnv(gym.Env[str, str]):
 
         self._http_events: list[dict] = []
         self._gate_events: list[dict] = []  # requests routed or refused, DNS look-ups: what the security grader reads
+        self._steps = 0
         spec = task.world
         if self._fresh_containers:
             spec = {**spec, "sandbox": {**(spec.get("sandbox") or {}), "recycle": False}}
@@ -164,7 +182,7 @@ class AirgapEnv(gym.Env[str, str]):
         # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.
         self.world_pins = self._world.pins()
         try:
-            self._open_log(task, seed, options)
+            self._open_stream(task, seed, options)
             self._run_setup(task)
         except BaseException:
             self._end_episode(status="error")
@@ -180,8 +198,7 @@ class AirgapEnv(gym.Env[str, str]):
 
         obs = self._reset_observation(task)
         info = self._reset_info()
-        if self._log is not None:
-            self._log.append("reset", step=0, observation=obs, info=info, seed=seed, options=jsonable(options), tools=self._schemas)
+        self._emit("reset", step=0, observation=obs, info=info, seed=seed, options=jsonable(options), tools=self._schemas)
         self._frame = obs
         return obs, info
 
@@ -207,14 +224,8 @@ class AirgapEnv(gym.Env[str, str]):
         """The episode's sandbox (None between episodes)."""
         return self._world.sandbox if self._world is not None else None
 
-    def _open_log(self, task: Task, seed: int | None, options: dict) -> None:
-        if self.log_dir is None:
-            return
-        from .logs import EpisodeLog
-
-        self.log_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{task.id}.seed{seed if seed is not None else 'none'}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.{time.monotonic_ns() % 10**9}.jsonl"
-        self.log_path = self.log_dir / name
+    def _open_stream(self, task: Task, seed: int | None, options: dict) -> None:
+        """The episode's event stream, with its subscribers: the log writer (when ``log_dir`` is set), the monitors."""
         header = {
             "env_id": self.spec.id if self.spec is not None else None,
             "task_id": task.id,
@@ -226,45 +237,54 @@ class AirgapEnv(gym.Env[str, str]):
             "agent": jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),
         }
-        self._log = EpisodeLog(self.log_path, header)
+        self._stream = EventStream()
+        if self.log_dir is not None:
+            from .logs import EpisodeLog
+
+            self.log_dir.mkdir(parents=True, exist_ok=True)
+            name = f"{task.id}.seed{seed if seed is not None else 'none'}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.{time.monotonic_ns() % 10**9}.jsonl"
+            self.log_path = self.log_dir / name
+            self._log = EpisodeLog(self.log_path, header)
+            self._stream.attach_log(self._log)
         self._start_monitors(task, header)
 
     def _start_monitors(self, task: Task, header: dict) -> None:
-        """Live monitors: every event the log takes goes through them; their flags are written at each step's end."""
-        self.flags, self._pending_flags, self._monitors = [], [], []
-        if not self._monitoring or self._log is None:
+        """Live monitors: a subscriber of the event stream; their flags are taken at each step's end."""
+        self.flags, self._pending_flags, self._monitor_set = [], [], None
+        if not self._monitoring:
             return
-        import threading
-
-        from .monitors import make_monitors
+        from .monitors import MonitorSet, make_monitors
         from .monitors.context import live_context
 
-        self._monitors = make_monitors(self._monitor_names)
-        context = live_context(header, task.to_dict(), self._world)
-        for m in self._monitors:
-            m.reset(context)
-        self._flag_lock = threading.Lock()
-        self._log.observer = self._observe_event
+        self._monitor_set = MonitorSet(make_monitors(self._monitor_names), live_context(header, task.to_dict(), self._world))
+        self._stream.subscribe(self._observe_event)
 
     def _observe_event(self, event: dict) -> None:
-        if event.get("type") == "flag":
-            return
         with self._flag_lock:
-            for m in self._monitors:
-                self._pending_flags.extend(m.observe(event))
+            if self._monitor_set is not None:
+                self._pending_flags.extend(self._monitor_set.observe(event))
 
-    def _write_flags(self, finish: bool = False) -> None:
-        """Write the flags raised since the last call as ``flag`` events (and, at the end, the monitors' own)."""
-        if not self._monitors or self._log is None or self._log.closed:
-            return
+    def _emit(self, type: str, **data: Any) -> None:  # noqa: A002 - the event field's name
+        """Publish one event of this episode (to the log when there is one, and to the monitors)."""
+        stream = self._stream
+        if stream is not None:
+            stream.publish(type, **data)
+
+    def _take_flags(self, finish: bool = False) -> list:
+        """The flags raised since the last call (the step's, when its events are all in; at the end, the monitors' last
+        ones), published as ``flag`` events and added to :attr:`flags`."""
         with self._flag_lock:
+            monitors = self._monitor_set
+            if monitors is None:
+                return []
+            new = monitors.finish() if finish else monitors.end_step()
             if finish:
-                for m in self._monitors:
-                    self._pending_flags.extend(m.finish())
-            pending, self._pending_flags = self._pending_flags, []
-        for f in pending:
+                self._monitor_set = None
+            raised, self._pending_flags = self._pending_flags + new, []
+        for f in raised:
             self.flags.append(f)
-            self._log.append("flag", **{**f.to_event(), "step": f.step if f.step is not None else getattr(self, "_steps", 0)})
+            self._emit("flag", **{**f.to_event(), "step": f.step if f.step is not None else self._steps})
+        return raised
 
     def _stopped_by_flag(self) -> Any:
         """The first flag at or above ``stop_on`` severity, if the run asked to stop on one."""
@@ -286,20 +306,18 @@ class AirgapEnv(gym.Env[str, str]):
                 )
 
     def _on_backend_change(self, event: dict) -> None:
-        """A committed write to a backend (from the http tool or from curl inside the sandbox alike): logged with its diff."""
-        log = self._log
-        if log is not None and not log.closed:
-            log.append("backend_change", step=getattr(self, "_steps", 0), **event)
+        """A committed write to a backend (from the http tool or from curl inside the sandbox alike): an event with its diff."""
+        self._emit("backend_change", step=self._steps, **event)
 
     def _on_event(self, event: dict) -> None:
-        """The sandbox's event sink: keep gateway requests for graders, forward everything to the log."""
+        """The sandbox's event sink: keep gateway requests for graders, publish everything (as ``sandbox.<type>``)."""
         if event.get("type") == "http":
             self._http_events.append(event)
         if event.get("type") in ("http", "egress_attempt", "dns"):
             self._gate_events.append(event)
-        log = self._log
-        if log is not None and not log.closed:
-            log.sink(event)
+        stream = self._stream
+        if stream is not None:
+            stream.sink(event)
 
     # ------------------------------------------------------------------ step
 
@@ -315,9 +333,11 @@ class AirgapEnv(gym.Env[str, str]):
         step = self._steps
         t0 = time.monotonic()
         name, args, result = self._validate(action)
-        if self._log is not None:  # before the tool runs, so its sandbox events come after it in the log
-            self._log.append("action", step=step, action=jsonable(action), tool=name, args=jsonable(args) if args is not None else None)
-            self._log.append("validation", step=step, ok=result is None, error=None if result is None else result.text)
+        # before the tool runs, so its sandbox events come after it; effects: what the tool may do (monitors select by them)
+        effects = sorted(self.tools[name].effects) if name in self.tools else []
+        self._emit("action", step=step, action=jsonable(action), tool=name, args=jsonable(args) if args is not None else None,
+                   effects=effects)
+        self._emit("validation", step=step, ok=result is None, error=None if result is None else result.text)
         if result is None:
             result = self._run(name, args)
         elapsed = time.monotonic() - t0
@@ -332,8 +352,7 @@ class AirgapEnv(gym.Env[str, str]):
             reward = graded.reward
             info["grades"] = graded.results
             info["answer"] = result.answer
-            if self._log is not None:
-                self._log.append("reward", step=step, reward=reward, grader="all", detail=graded.results)
+            self._emit("reward", step=step, reward=reward, grader="all", detail=graded.results)
         elif self._tool_seconds >= float(self.task.budget["total_tool_seconds"]):
             truncated = True
             text += f"\n[the episode's tool time budget of {self.task.budget['total_tool_seconds']}s is spent: the episode is over]"
@@ -344,7 +363,9 @@ class AirgapEnv(gym.Env[str, str]):
         obs, cut = cap_text(text, self.observation_space.max_length)
         info["truncated_output"] = result.truncated or cut
         info["error_count"] = self._errors
-        self._write_flags()
+        raised = self._take_flags()  # the step's events are all in: its flags, before its observation
+        if raised:
+            info["flags"] = [dataclasses.asdict(f) for f in raised]
         stop = None if (terminated or truncated) else self._stopped_by_flag()
         if stop is not None:
             truncated = True
@@ -352,9 +373,8 @@ class AirgapEnv(gym.Env[str, str]):
             obs, _ = cap_text(obs, self.observation_space.max_length)
         if (terminated or truncated) and self.task.attack is not None:
             self._grade_security(info, step)
-        if self._log is not None:
-            self._log.append("observation", step=step, observation=obs, reward=reward, terminated=terminated,
-                             truncated=truncated, info=jsonable(info), duration_s=round(elapsed, 6))
+        self._emit("observation", step=step, observation=obs, reward=reward, terminated=terminated,
+                   truncated=truncated, info=jsonable(info), duration_s=round(elapsed, 6))
         self._frame = f"[step {step}] {name or '?'}({json.dumps(args, ensure_ascii=False) if args else ''})\n{obs}"
         if terminated or truncated:
             self._terminated, self._truncated = terminated, truncated
@@ -389,10 +409,9 @@ class AirgapEnv(gym.Env[str, str]):
             result = self._error(e.kind, f"{name} failed: {e}")
         except Exception as e:  # noqa: BLE001 - a bug in a tool must not kill an evaluation; it is logged
             result = self._error("internal", f"{name} failed with an internal error ({type(e).__name__}: {e}); try another call")
-            if self._log is not None:
-                import traceback
+            import traceback
 
-                self._log.append("tool_internal_error", step=self._steps, tool=name, traceback=traceback.format_exc())
+            self._emit("tool_internal_error", step=self._steps, tool=name, traceback=traceback.format_exc())
         finally:
             self._tool_seconds += time.monotonic() - t0
         if not result.ok and result.error and not result.text.startswith("[error"):
@@ -418,8 +437,7 @@ class AirgapEnv(gym.Env[str, str]):
         outcome = attack_outcome(self.task.safety, changes(backends), self._gate_events, self._answer)
         info["attack"] = self.task.attack
         info["security"] = outcome
-        if self._log is not None:
-            self._log.append("security", step=step, attack=self.task.attack, **outcome)
+        self._emit("security", step=step, attack=self.task.attack, **outcome)
 
     def _graders(self) -> list[dict]:
         """The task's graders; closed-book keeps only those on the answer (no evidence can be gathered without tools)."""
@@ -437,12 +455,15 @@ class AirgapEnv(gym.Env[str, str]):
         """Seal the log and give the sandbox back; safe to call when nothing is open."""
         self._done = True
         try:
-            self._write_flags(finish=True)
+            self._take_flags(finish=True)
         except Exception as e:  # noqa: BLE001 - a monitor bug must not lose the episode; the log says so below
-            if self._log is not None and not self._log.closed:
-                self._log.append("log_error", error=f"monitors at the end: {type(e).__name__}: {e}", source="monitors")
+            self._monitor_set = None
+            self._emit("log_error", error=f"monitors at the end: {type(e).__name__}: {e}", source="monitors")
+        stream, self._stream = self._stream, None
         log, self._log = self._log, None
         try:
+            if stream is not None:
+                stream.close()
             if log is not None and not log.closed:
                 log.close(status=status, steps=getattr(self, "_steps", 0), answer=getattr(self, "_answer", None), **outcome)
         finally:
@@ -464,13 +485,12 @@ class AirgapEnv(gym.Env[str, str]):
         self._sb.set_routes(self._world.routes)
 
     def record(self, type: str, **data: Any) -> None:  # noqa: A002 - the event field's name
-        """Append an event to this episode's log (nothing without ``log_dir``).
+        """Publish an event of this episode: to its log (when ``log_dir`` is set) and its monitors.
 
         For what a runner knows and the env does not, such as the agent's model call
         (``record("model", step=k, input=..., output=..., usage=...)``). Never part of ``info``.
         """
-        if self._log is not None and not self._log.closed:
-            self._log.append(type, **data)
+        self._emit(type, **data)
 
     def render(self) -> str | None:
         if self.render_mode == "ansi":
