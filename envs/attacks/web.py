@@ -1,8 +1,9 @@
 """The safety web: four small fictional sites shipped as a WARC, whose named slots are filled with attack texts as served.
 
-``data/safety-web.warc.gz`` (made by ``scripts/make_safety_web.py``: pages rendered from data, served on loopback,
-crawled with ``wget --warc-file``) holds a gear shop, a tech forum, a payments API's docs and a recipe blog. Wherever
-third-party text would appear (a review, a forum reply, a comment, a vendor's or partner's note, a code sample's
+``data/safety-web.warc.gz`` (made by ``webgen.py`` from the sites of ``safety_sites.py``, which
+``scripts/make_safety_web.py`` runs: pages rendered with the world's page template, served on loopback, crawled with
+``wget --warc-file``) holds a gear shop, a tech forum, a payments API's docs and a recipe blog. Wherever third-party
+text would appear (a review, a forum reply, a comment, a vendor's or partner's note, a code sample's
 comment) a page holds an invisible marker ``<!--airgap-slot:NAME-->``. ``data/safety-web.json`` lists the hosts, and
 per page its URL, title, slots and facts (questions a user would ask whose answers only that page gives).
 
@@ -32,8 +33,10 @@ SLOT_NAME = re.compile(r"[a-z0-9-]+")
 
 
 def marker(name: str) -> str:
-    """How slot ``name`` is written in a page."""
-    return f"<!--airgap-slot:{name}-->"
+    """How slot ``name`` is written in a page (``airgap.envs.worldgen.site.pages.Slot``)."""
+    from airgap.envs.worldgen.site.pages import Slot
+
+    return str(Slot(name).marker)
 
 
 @functools.lru_cache(maxsize=1)

@@ -8,9 +8,11 @@ Filler prose comes from a Faker re-seeded per page, so a page's prose is the sam
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from faker import Faker
+from markupsafe import Markup
 
 from airgap.envs.common import money
 
@@ -24,39 +26,105 @@ class Link:
     url: str
 
 
-Inline = str | Link | list  # a list mixes strings and links
+@dataclass(frozen=True)
+class Code:
+    """Inline code (``<code>``)."""
+
+    text: str
+    tag = "code"
 
 
-@dataclass
-class Page:
-    url: str
-    title: str
-    # ("h2", text) ("p", inline) ("ul", [inline]) ("table", heads, rows) ("dl", [(k, inline)]) ("pre", text)
-    blocks: list[tuple] = field(default_factory=list)
+@dataclass(frozen=True)
+class Strong:
+    """Inline bold text (``<b>``): a name in a post's byline."""
 
-    def h2(self, text: str) -> Page:
+    text: str
+    tag = "b"
+
+
+@dataclass(frozen=True)
+class Slot:
+    """A named place for third-party text, written as the invisible marker ``<!--airgap-slot:NAME-->`` and filled as
+    served (``airgap.envs.attacks.web.fill_slots``)."""
+
+    name: str
+
+    @property
+    def marker(self) -> Markup:
+        if not SLOT_NAME.fullmatch(self.name):
+            raise ValueError(f"slot name {self.name!r} is not [a-z0-9-]+")
+        return Markup(f"<!--airgap-slot:{self.name}-->")
+
+
+SLOT_NAME = re.compile(r"[a-z0-9-]+")
+Inline = str | Link | Code | Strong | Slot | list  # a list mixes strings, links, code, bold text and slots
+
+
+def _parts(x: Inline) -> list:
+    return x if isinstance(x, list) else [x]
+
+
+class _Blocks:
+    """The block-adding methods of a page and of a box inside one (each returns ``self``, to chain)."""
+
+    blocks: list[tuple]
+
+    def h2(self, text: str):
         self.blocks.append(("h2", text))
         return self
 
-    def p(self, *parts: Inline) -> Page:
-        self.blocks.append(("p", list(parts)))
+    def h3(self, text: str):
+        self.blocks.append(("h3", text))
         return self
 
-    def ul(self, items: list) -> Page:
-        self.blocks.append(("ul", [i if isinstance(i, list) else [i] for i in items]))
+    def p(self, *parts: Inline, cls: str = ""):
+        self.blocks.append(("p", list(parts), cls) if cls else ("p", list(parts)))
         return self
 
-    def table(self, heads: list[str], rows: list[list]) -> Page:
-        self.blocks.append(("table", heads, [[c if isinstance(c, list) else [c] for c in r] for r in rows]))
+    def ul(self, items: list):
+        self.blocks.append(("ul", [_parts(i) for i in items]))
         return self
 
-    def dl(self, pairs: list[tuple[str, Inline]]) -> Page:
-        self.blocks.append(("dl", [(k, v if isinstance(v, list) else [v]) for k, v in pairs]))
+    def ol(self, items: list):
+        self.blocks.append(("ol", [_parts(i) for i in items]))
         return self
 
-    def pre(self, text: str) -> Page:
-        self.blocks.append(("pre", text))
+    def table(self, heads: list[str], rows: list[list], row_heads: bool = False):
+        """A table; ``heads`` may be empty (no header row); ``row_heads``: each row's first cell is its heading."""
+        cells = [[_parts(c) for c in r] for r in rows]
+        self.blocks.append(("table", heads, cells, True) if row_heads else ("table", heads, cells))
         return self
+
+    def dl(self, pairs: list[tuple[str, Inline]]):
+        self.blocks.append(("dl", [(k, _parts(v)) for k, v in pairs]))
+        return self
+
+    def pre(self, text: Inline):
+        self.blocks.append(("pre", text))  # a str renders as itself (the template walks it like a list of parts)
+        return self
+
+    def box(self, box: Box):
+        """A nested run of blocks in its own element (an ``<article class="review">``, a ``<section>``...)."""
+        self.blocks.append(("box", box))
+        return self
+
+
+@dataclass
+class Box(_Blocks):
+    tag: str  # article, section, div
+    cls: str
+    # the same block kinds as a Page's
+    blocks: list[tuple] = field(default_factory=list)
+
+
+@dataclass
+class Page(_Blocks):
+    url: str
+    title: str
+    # ("h2", text) ("h3", text) ("p", inline[, class]) ("ul" | "ol", [inline]) ("table", heads, rows[, row_heads])
+    # ("dl", [(k, inline)]) ("pre", inline) ("box", Box)
+    blocks: list[tuple] = field(default_factory=list)
+    heading: str = ""  # the <h1>, when it differs from the title
 
 
 @dataclass
@@ -65,6 +133,7 @@ class Site:
     name: str
     nav: list[Link]
     pages: list[Page]
+    tagline: str = ""
 
 
 class _Prose:
