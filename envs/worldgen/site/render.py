@@ -1,6 +1,7 @@
 """Writes a world's sites as they stood on one capture date to a folder of static HTML files, one sub-folder per host.
 
-``write_sites(sf, capture, root)`` renders every :class:`~.pages.Page` with the Jinja template beside this module and
+``write_sites(sf, capture, root)`` renders every :class:`~.pages.Page` with the Jinja template beside this module
+(``site/page.html.j2`` of the package's one environment, :mod:`airgap.envs.templates`) and
 writes it to ``root/<host>/<path>`` (``/`` and folder URLs become ``index.html``). Links to the same host are written
 relative (so the pages browse correctly wherever they are served, loopback included); links to other hosts are
 absolute real URLs. Every file's mtime is set to the capture's timestamp, so a crawl's ``Last-Modified`` headers are
@@ -8,26 +9,19 @@ the capture date. Same facts and capture, same bytes.
 """
 from __future__ import annotations
 
-import functools
 import os
 import posixpath
 from datetime import datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import jinja2
+from airgap.envs.templates import register_templates, render
 
 from .content import Capture, SiteFacts
 from .pages import Page, Site, site_pages
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-
-
-@functools.lru_cache(maxsize=1)
-def _template() -> jinja2.Template:
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(str(TEMPLATES)), autoescape=True, keep_trailing_newline=True,
-                             undefined=jinja2.StrictUndefined)
-    return env.get_template("page.html.j2")
+register_templates("site", TEMPLATES)  # the package's one Jinja environment serves them as site/<name>
 
 
 def relative_link(from_path: str, to_path: str) -> str:
@@ -51,7 +45,7 @@ def render_page(site: Site, page: Page, year: str) -> str:
         parts = urlsplit(url)
         return relative_link(here.path, parts.path) if parts.hostname == here.hostname else url
 
-    return _template().render(page=page, site=site, href=href, home=f"https://{site.host}/",
+    return render("site/page.html.j2", page=page, site=site, href=href, home=f"https://{site.host}/",
                               sitemap=f"https://{site.host}/sitemap.html", year=year)
 
 
