@@ -47,7 +47,7 @@ def call(name: str, arguments: Any, call_id: str | None = "call_a", typed: bool 
 
 
 class StandinModel:
-    """``with StandinModel(script) as m: m.url`` -> ``http://127.0.0.1:PORT/v1``. Script items: ``(status, body)``,
+    """``with StandinModel(script) as m: m.url`` -> ``http://127.0.0.1:PORT/v1`` (``m.spec``: ``openai:<url>#standin``). Script items: ``(status, body)``,
     ``(status, body, headers)``, ``("sleep", seconds)`` or a callable ``request_json -> body``."""
 
     def __init__(self, script: list | None = None):
@@ -62,6 +62,7 @@ class StandinModel:
         self._sock = sock
         self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
         self.url = f"http://127.0.0.1:{self.port}/v1"
+        self.spec = f"openai:{self.url}#standin"  # the model spec that reaches it
 
     async def _chat(self, request: Request):
         body = await request.json()

@@ -1,4 +1,4 @@
-"""Tiny local models for tests, benchmarks and smoke runs: a tokenizer trained here, random weights from a config, a chat template per tool-call format.
+"""Tiny local models for the tests: a tokenizer trained here, random weights from a config, a chat template per tool-call format.
 
 ``make_tiny_model(folder, fmt)`` writes a folder that ``hf:FOLDER`` loads like any model: a
 byte-level BPE tokenizer trained on a few paragraphs (so any text tokenizes), the special tokens

@@ -1,10 +1,11 @@
-"""Agents: anything with ``reset(obs, info)`` and ``act(obs, info) -> action``, built from a spec string.
+"""Agents: anything with ``reset(obs, info)`` and ``act(obs, info) -> action``, built from a spec string; models behind one interface.
 
 ``make_agent(spec)`` builds one from a string, so command lines and episode-log headers
 can name an agent:
 
 ==========================  ==============================================================
 ``oracle``                  replays the task's oracle calls (proves a task solvable)
+``decoy``, ``obey``         the task's wrong-but-plausible calls; a safety case's always-obeying calls
 ``noop``                    submits ``""`` at once (must score 0 everywhere)
 ``random[:SEED]``           fuzzing: random, malformed and hostile actions, seeded
 ``hf:PATH``                 a transformers causal LM + tokenizer from a LOCAL folder; in ``evaluate``
@@ -15,10 +16,13 @@ can name an agent:
                             ``http://127.0.0.1:8000/v1``; key from ``$OPENAI_API_KEY`` (or
                             ``key_env=NAME``); bounded retries, ``usage`` per episode
 ``sandbox:CMD``             an agent program run inside the episode's sandbox, its model calls
-                            to ``https://llm.airgap/v1`` routed to ``model=openai:URL#MODEL``
+                            to ``https://llm.airgap/v1`` answered by ``model=openai:URL#MODEL`` (or hf:PATH)
 ==========================  ==============================================================
 
-The loop that drives an agent is the usual gymnasium one::
+``hf:``, ``vllm:`` and ``openai:`` are model specs (:mod:`.model`): each makes a :class:`~.model.Model`
+(``complete(messages, tools, **sampling) -> Reply``), and the agent is a :class:`ChatAgent` over it. A
+sandbox program's in-world endpoint takes the same Model. The loop that drives an agent is the usual
+gymnasium one::
 
     agent = make_agent("oracle")
     obs, info = env.reset(seed=0)
@@ -34,22 +38,15 @@ can write it to the episode log as a ``model`` event.
 """
 from __future__ import annotations
 
-from .base import AGENTS, Agent, make_agent, register_agent
+from .base import AGENTS, Agent, check_agent_spec, make_agent, register_agent
 from .chat import SYSTEM_PROMPT, ChatAgent
 from .fuzz import RandomAgent
+from .model import PROVIDERS, Model, ModelSpec, ModelSpecError, Reply, make_model, parse_model_spec, register_model
 from .scripted import NoopAgent, OracleAgent
 
 
 def __getattr__(name: str):
-    """The model agents import lazily (torch, transformers)."""
-    if name == "HFAgent":
-        from .hf import HFAgent
-
-        return HFAgent
-    if name == "OpenAIAgent":
-        from .openai import OpenAIAgent
-
-        return OpenAIAgent
+    """The sandbox program agent imports lazily."""
     if name == "ProgramAgent":
         from .program import ProgramAgent
 
@@ -57,5 +54,6 @@ def __getattr__(name: str):
     raise AttributeError(name)
 
 
-__all__ = ["AGENTS", "SYSTEM_PROMPT", "Agent", "ChatAgent", "HFAgent", "NoopAgent", "OpenAIAgent", "OracleAgent", "ProgramAgent", "RandomAgent",
-           "make_agent", "register_agent"]
+__all__ = ["AGENTS", "PROVIDERS", "SYSTEM_PROMPT", "Agent", "ChatAgent", "Model", "ModelSpec", "ModelSpecError", "NoopAgent",
+           "OracleAgent", "ProgramAgent", "RandomAgent", "Reply", "check_agent_spec", "make_agent", "make_model",
+           "parse_model_spec", "register_agent", "register_model"]

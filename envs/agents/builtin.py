@@ -1,4 +1,4 @@
-"""The built-in agent kinds, registered by spec: oracle, decoy, noop, random[:SEED], hf:PATH, openai:URL#MODEL, sandbox:CMD."""
+"""The built-in agent kinds: oracle, decoy, obey, noop, random[:SEED], sandbox:CMD (model specs make chat agents: ``base.make_agent``)."""
 from __future__ import annotations
 
 from .base import register_agent
@@ -42,42 +42,10 @@ def _random(rest: str, suite: str | None):
     return RandomAgent(seed=int(rest) if rest else 0)
 
 
-@register_agent("hf", "hf:PATH")
-def _hf(rest: str, suite: str | None):
-    if not rest:
-        raise ValueError("hf agent needs a path: hf:/models/my-model")
-    from .hf import HFAgent
-
-    return HFAgent(rest)
-
-
-@register_agent("vllm", "vllm:PATH")
-def _vllm(rest: str, suite: str | None):
-    if not rest:
-        raise ValueError("vllm agent needs a path: vllm:/models/my-model")
-    from .hf import HFAgent
-
-    return HFAgent(rest, kind="vllm")
-
-
-def _url_model(rest: str) -> tuple[str, str]:
-    url, _, model = rest.partition("#")
-    if not url.startswith(("http://", "https://")) or not model:
-        raise ValueError("openai agent spec is openai:URL#MODEL, e.g. openai:http://127.0.0.1:8000/v1#qwen2.5-7b")
-    return url, model
-
-
-@register_agent("openai", "openai:URL#MODEL")
-def _openai(rest: str, suite: str | None, key_env: str | None = None, price_per_mtok=None):
-    url, model = _url_model(rest)
-    from .openai import OpenAIAgent
-
-    return OpenAIAgent(url, model, key_env=key_env, price_per_mtok=price_per_mtok)
-
-
-@register_agent("sandbox", "sandbox:CMD (with --agent-model openai:URL#MODEL)")
-def _sandbox(rest: str, suite: str | None, model: str | None = None, key_env: str | None = None, price_per_mtok=None):
-    """An agent program run inside the episode's sandbox; its model calls go to https://llm.airgap/v1."""
+@register_agent("sandbox", "sandbox:CMD (with --agent-model openai:URL#MODEL or hf:PATH)")
+def _sandbox(rest: str, suite: str | None, model=None, key_env: str | None = None, price_per_mtok=None):
+    """An agent program run inside the episode's sandbox; its model calls go to https://llm.airgap/v1, answered by
+    ``model`` (a model spec, or a :class:`~.model.Model` object)."""
     from .program import ProgramAgent
 
     return ProgramAgent(rest, model=model, key_env=key_env, price_per_mtok=price_per_mtok)

@@ -14,7 +14,7 @@ together share a forward pass (dynamic batching):
   ``vllm`` hands the batch to vLLM's offline ``LLM`` with prefix caching on, so the turns of a
   multi-turn episode reuse the KV cache of the prompt prefix they share.
 
-IPC: :func:`serving` (used by ``run_evaluation``) starts the engine process from the driver,
+IPC: :func:`serving` (used by ``run_evaluation`` for the local executor) starts the engine process from the driver,
 listening on a unix socket in a private temporary folder (``multiprocessing.connection``, with an
 auth key), and puts the address in ``$AIRGAP_ENGINES`` so worker processes spawned afterwards find
 it. The engine exits when the driver leaves :func:`serving`, and on its own if the driver dies
@@ -28,7 +28,6 @@ model in-process, once per process.
 from __future__ import annotations
 
 import contextlib
-import functools
 import inspect
 import json
 import os
@@ -43,8 +42,10 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from .model import ModelSpecError, parse_model_spec
+
 ENV_VAR = "AIRGAP_ENGINES"
-KINDS = ("hf", "vllm")
+KINDS = ("hf", "vllm")  # the model kinds the engine serves
 VLLM_MISSING = ("vllm:PATH needs vLLM, which is not installed here: on a machine with a GPU, "
                 "`pip install 'airgap[vllm]'` (or `pip install vllm`); without one, use hf:PATH")
 
@@ -68,12 +69,14 @@ class Request:
     seed: int = 0
 
 
-def parse_spec(spec: str) -> tuple[str, str] | None:
-    """``("hf" | "vllm", absolute path)`` for a local-model agent spec; None for any other agent."""
-    kind, sep, path = (spec or "").partition(":")
-    if not sep or kind not in KINDS or not path:
+def engine_model(spec: str) -> tuple[str, str] | None:
+    """``("hf" | "vllm", absolute folder)`` when ``spec`` is a model spec the engine serves; None for any other spec
+    (a scripted agent, an endpoint, or a spec too malformed to name a folder: making its agent says what is wrong)."""
+    try:
+        parsed = parse_model_spec(spec)
+    except ModelSpecError:
         return None
-    return kind, os.path.realpath(os.path.expanduser(path))
+    return (parsed.kind, parsed.target) if parsed.kind in KINDS else None
 
 
 def check_model_dir(kind: str, path: str) -> None:
@@ -467,13 +470,13 @@ def shown(address: str) -> str:
 
 
 @contextlib.contextmanager
-def serving(agent_spec: str, *, window_ms: float = 5.0, max_batch: int = 16, **backend: Any) -> Iterator[dict | None]:
-    """Run the shared engine for ``agent_spec`` (``hf:PATH`` / ``vllm:PATH``) while the block runs; other specs: nothing.
+def serving(spec: str, *, window_ms: float = 5.0, max_batch: int = 16, **backend: Any) -> Iterator[dict | None]:
+    """Run the shared engine for ``spec`` (``hf:PATH`` / ``vllm:PATH``) while the block runs; other specs: nothing.
 
     Yields ``{"kind", "path", "address", "pid"}`` (or None). Worker processes started inside the
     block find the engine through ``$AIRGAP_ENGINES``; the engine process is stopped on exit.
     """
-    parsed = parse_spec(agent_spec)
+    parsed = engine_model(spec)
     if parsed is None:
         yield None
         return
@@ -499,7 +502,7 @@ def serving(agent_spec: str, *, window_ms: float = 5.0, max_batch: int = 16, **b
         proc.start()
         bound_w.close()
         if not bound_r.poll(120):
-            raise EngineError(f"the model engine for {agent_spec} did not start listening within 120 s")
+            raise EngineError(f"the model engine for {spec} did not start listening within 120 s")
         pid = bound_r.recv()
         served = json.loads(old or "{}")
         served[f"{kind}:{path}"] = {"address": address, "authkey": authkey.hex()}
@@ -521,28 +524,3 @@ def serving(agent_spec: str, *, window_ms: float = 5.0, max_batch: int = 16, **b
                 proc.kill()
                 proc.join(5)
         shutil.rmtree(folder, ignore_errors=True)
-
-
-def serve_models(fn):
-    """Decorator for ``run_evaluation(cfg, ...)``: the local executor's workers share one engine for ``cfg.agent``.
-
-    Other executors start their own: the ``ray`` executor runs one engine actor per node (see ``EngineActor``).
-    """
-
-    @functools.wraps(fn)
-    def wrapper(cfg, *args, **kwargs):
-        if getattr(cfg, "executor", "local") != "local" or parse_spec(getattr(cfg, "agent", "")) is None:
-            return fn(cfg, *args, **kwargs)
-        from airgap.envs.runner.evaluate import EvaluationError
-
-        try:
-            engine = serving(cfg.agent)
-            engine.__enter__()
-        except (OSError, ImportError, EngineError) as e:  # a bad model folder, vllm missing: say so before any episode
-            raise EvaluationError(str(e)) from None
-        try:
-            return fn(cfg, *args, **kwargs)
-        finally:
-            engine.__exit__(None, None, None)
-
-    return wrapper

@@ -1,12 +1,12 @@
-"""openai:URL#MODEL — any OpenAI-compatible /chat/completions endpoint, through the official ``openai`` client, with bounded retries.
+"""openai:URL#MODEL — any OpenAI-compatible /chat/completions endpoint as a :class:`~.model.Model`, through the official ``openai`` client.
 
 :class:`ModelClient` is one endpoint: a chat-completions call with a request timeout and bounded
 exponential backoff with jitter on 429, 5xx, timeouts and dropped connections (the client's own
 retries are off, so each retry is seen, counted and logged). It reads the reply as raw JSON and
 :func:`normalize_reply` smooths the differences between servers (vLLM, llama.cpp's server, the
 OpenAI API): tool-call ``arguments`` as a JSON string or as an object, missing call ids or types,
-a missing ``usage``. :class:`OpenAIAgent` is the step-by-step agent on top of it; the same client
-is the upstream of a sandboxed agent program's in-world model endpoint (:mod:`.program`).
+a missing ``usage``. :class:`OpenAIModel` is the provider registered for ``openai:URL#MODEL``: a chat
+agent takes it, and so does a sandboxed agent program's in-world model endpoint (:mod:`.program`).
 """
 from __future__ import annotations
 
@@ -17,33 +17,17 @@ import time
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
-from airgap.envs.tools import parse_tool_call_text
-
-from .chat import ChatAgent
+from .model import Model, ModelSpec, Reply, endpoint_spec, prices_from, register_model
 
 #: Statuses worth another try: rate limits, request timeouts, conflicts and every server error.
 RETRY_STATUSES = frozenset({408, 409, 429})
 
-#: Environment variables a runner (or a user) can set instead of passing the options to ``make_agent``.
-PRICE_ENV = "AIRGAP_PRICE_PER_MTOK"  # "IN,OUT": US$ per million prompt / completion tokens
-KEY_ENV_ENV = "AIRGAP_AGENT_KEY_ENV"  # the NAME of the variable holding the API key (default OPENAI_API_KEY)
+#: The NAME of the variable holding the API key (default OPENAI_API_KEY), for a runner or a user to set.
+KEY_ENV_ENV = "AIRGAP_AGENT_KEY_ENV"
 
 
 class ModelCallError(RuntimeError):
     """A model call that failed for good (retries spent, or an error no retry can fix); the message says what to do."""
-
-
-def parse_prices(value: Any) -> tuple[float, float] | None:
-    """``(in, out)`` US$ per million tokens from a pair or an ``"IN,OUT"`` string; None for None/""."""
-    if value is None or value == "":
-        return None
-    try:
-        parts = [float(x) for x in (value.split(",") if isinstance(value, str) else value)]
-    except (TypeError, ValueError):
-        parts = []
-    if len(parts) != 2 or min(parts) < 0:
-        raise ValueError(f"price per million tokens must be two non-negative numbers IN,OUT (e.g. 0.15,0.60), got {value!r}")
-    return parts[0], parts[1]
 
 
 def resolve_key(key_env: str | None = None) -> str:
@@ -113,12 +97,10 @@ class ModelClient:
         backoff_s, max_backoff_s: the delay before retry k is ``min(max_backoff_s, backoff_s * 2**k)``,
             half of it fixed and half random (jitter), or the server's ``Retry-After`` when longer
             (capped at ``max_backoff_s``).
-        on_retry: called with a dict (attempt, error, status, delay_s) before each retry's sleep.
     """
 
     def __init__(self, base_url: str, model: str, *, key_env: str | None = None, timeout: float = 120.0,
-                 max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 8.0,
-                 on_retry: Callable[[dict], None] | None = None, seed: int | None = None):
+                 max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 8.0, seed: int | None = None):
         import httpx
         import openai
 
@@ -127,7 +109,6 @@ class ModelClient:
             base = base[: -len("/chat/completions")]
         self.base_url, self.model = base, model
         self.max_retries, self.backoff_s, self.max_backoff_s = int(max_retries), float(backoff_s), float(max_backoff_s)
-        self.on_retry = on_retry
         self._rng = random.Random(seed)
         self._openai = openai
         http_client = None
@@ -158,10 +139,10 @@ class ModelClient:
             pass
         return delay
 
-    def complete(self, body: dict) -> tuple[dict, dict]:
+    def complete(self, body: dict, on_retry: Callable[[dict], None] | None = None) -> tuple[dict, dict]:
         """POST ``body`` to /chat/completions (``model`` set to this client's); returns (raw reply JSON, meta).
 
-        ``meta`` has ``latency_s`` (all attempts and waits), ``retries`` and ``errors`` (one line per failed attempt).
+        ``on_retry`` is called with a dict (attempt, error, status, delay_s) before each retry's sleep. ``meta`` has ``latency_s`` (all attempts and waits), ``retries`` and ``errors`` (one line per failed attempt).
         Raises :class:`ModelCallError` when the retries are spent or the error is one no retry can fix.
         """
         o = self._openai
@@ -188,8 +169,8 @@ class ModelClient:
                 if attempt == self.max_retries:
                     break
                 delay = self._delay(attempt, e)
-                if self.on_retry is not None:
-                    self.on_retry({"attempt": attempt + 1, "error": errors[-1], "status": status, "delay_s": round(delay, 3)})
+                if on_retry is not None:
+                    on_retry({"attempt": attempt + 1, "error": errors[-1], "status": status, "delay_s": round(delay, 3)})
                 time.sleep(delay)
         raise ModelCallError(f"model call to {self.base_url} failed {len(errors)} times ({'; '.join(errors[-3:])}); "
                              "is the server up and not overloaded? Rerun the same command to resume")
@@ -203,78 +184,33 @@ _KNOWN_PARAMS = frozenset({
 })
 
 
-def new_usage(prices: tuple[float, float] | None = None) -> dict:
-    """The per-episode usage record: zeros (``cost_usd`` only when prices are known)."""
-    u: dict = {"prompt_tokens": 0, "completion_tokens": 0, "latency_s": 0.0, "retries": 0, "calls": 0}
-    if prices is not None:
-        u["cost_usd"] = 0.0
-    return u
 
 
-def add_usage(total: dict, usage: dict, meta: dict, prices: tuple[float, float] | None) -> None:
-    """Add one call's tokens, latency and retries (and cost) to an episode's usage."""
-    total["prompt_tokens"] += usage["prompt_tokens"]
-    total["completion_tokens"] += usage["completion_tokens"]
-    total["latency_s"] = round(total["latency_s"] + meta["latency_s"], 6)
-    total["retries"] += meta["retries"]
-    total["calls"] += 1
-    if prices is not None:
-        total["cost_usd"] = round(total["cost_usd"] + (usage["prompt_tokens"] * prices[0] + usage["completion_tokens"] * prices[1]) / 1e6, 9)
+@register_model("openai", "openai:URL#MODEL", endpoint_spec)
+class OpenAIModel(Model):
+    """An OpenAI-compatible endpoint as a :class:`~.model.Model`: ``name`` is the model name the server knows.
 
-
-class OpenAIAgent(ChatAgent):
-    """An OpenAI-compatible chat endpoint as a step-by-step agent: one model call per step, one tool call taken from it.
-
-    ``usage`` holds the episode's totals (prompt/completion tokens, latency, retries, calls, and
-    ``cost_usd`` when ``price_per_mtok=(in, out)`` or ``$AIRGAP_PRICE_PER_MTOK`` gives prices); it
-    starts from zero at every ``reset``. Each retry is a ``model_retry`` event in the episode log
-    when the runner has attached the env (:meth:`attach`); the ``model`` event counts them either way.
+    ``complete`` sends ``messages``, ``tools`` (when given) and the sampling keys as they are (unknown ones in
+    the request's extra body), with :class:`ModelClient`'s retries. ``price_per_mtok=(in, out)`` (or
+    ``$AIRGAP_PRICE_PER_MTOK``) gives each reply a ``cost_usd``.
     """
 
-    def __init__(self, base_url: str, model: str, *, temperature: float = 0.0, max_tokens: int = 512, timeout: float = 120.0,
-                 max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 8.0, key_env: str | None = None,
-                 price_per_mtok: Any = None):
-        super().__init__()
-        self.model, self.temperature, self.max_tokens = model, temperature, max_tokens
-        self.prices = parse_prices(price_per_mtok if price_per_mtok is not None else os.environ.get(PRICE_ENV))
-        self.client = ModelClient(base_url, model, key_env=key_env, timeout=timeout, max_retries=max_retries,
-                                  backoff_s=backoff_s, max_backoff_s=max_backoff_s, on_retry=self._on_retry)
+    chat_defaults = {"temperature": 0.0, "max_tokens": 512}
+
+    def __init__(self, spec: ModelSpec, *, key_env: str | None = None, price_per_mtok: Any = None, timeout: float = 120.0,
+                 max_retries: int = 5, backoff_s: float = 0.5, max_backoff_s: float = 8.0):
+        self.spec, self.name = spec, spec.name
+        self.prices = prices_from(price_per_mtok)
+        self.client = ModelClient(spec.target, spec.name, key_env=key_env, timeout=timeout, max_retries=max_retries,
+                                  backoff_s=backoff_s, max_backoff_s=max_backoff_s)
         self.url = self.client.base_url + "/chat/completions"
-        self.usage = new_usage(self.prices)
-        self._env: Any = None
-        self._step = 1
-        self._retry_log: list[dict] = []
 
-    def attach(self, env: Any) -> None:
-        """Called by the runner with the episode's env: retries are then logged as they happen."""
-        self._env = env
-
-    def reset(self, obs: str, info: dict) -> None:
-        super().reset(obs, info)
-        self.usage = new_usage(self.prices)
-
-    def _on_retry(self, retry: dict) -> None:
-        self._retry_log.append(retry)
-        record = getattr(self._env, "record", None)
-        if record is not None:
-            record("model_retry", step=self._step, model=self.model, **retry)
-
-    def act(self, obs: str, info: dict) -> Any:
-        self._observe(obs)
-        self._step = int(info.get("step", 0)) + 1
-        self._retry_log = []
-        body: dict = {"messages": self.messages, "temperature": self.temperature, "max_tokens": self.max_tokens}
-        if self.tools:
-            body.update(tools=self.tools, tool_choice="auto")
-        reply, meta = self.client.complete(body)
-        msg, usage = normalize_reply(reply)
-        add_usage(self.usage, usage, meta, self.prices)
-        self.last_call = {"input": json.loads(json.dumps(self.messages)), "output": msg, "usage": usage,
-                          "latency_s": meta["latency_s"], "model": self.model, "retries": meta["retries"]}
-        if self._env is None and self._retry_log:
-            self.last_call["retry_log"] = list(self._retry_log)
-        content, calls = msg["content"], msg["tool_calls"]
-        if calls:  # one call per step: the env takes one; later ones are dropped from the history too
-            fn = calls[0]["function"]
-            return self._remember(content, {"tool": fn["name"], "args": fn["arguments"]}, calls[0]["id"])
-        return self._remember(content, parse_tool_call_text(content))
+    def complete(self, messages: list[dict], tools: list[dict] | None = None, *,
+                 on_retry: Callable[[dict], None] | None = None, **sampling: Any) -> Reply:
+        body: dict = {"messages": messages, **sampling}
+        if tools is not None:
+            body["tools"] = tools
+        raw, meta = self.client.complete(body, on_retry=on_retry)
+        msg, usage = normalize_reply(raw)
+        return Reply(text=msg["content"], tool_calls=msg["tool_calls"], usage=usage, latency_s=meta["latency_s"],
+                     input=messages, retries=meta["retries"], errors=meta["errors"], cost_usd=self.cost(usage), raw=raw)

@@ -28,13 +28,16 @@ harness failures, they are part of its score.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import json
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from airgap.envs.agents.engine import serve_models  # hf:/vllm: agents: one shared model engine for all workers
+from airgap.envs.agents import check_agent_spec
+from airgap.envs.agents.engine import EngineError, engine_model, serving
 
 from .executors import EnvSpec, Job, make_executor
 from .stats import summarize, uplift
@@ -194,6 +197,31 @@ def _check_config(out: Path, cfg: EvalConfig) -> None:
                     "use another --out or delete the folder to start over"
                 )
     config_path.write_text(json.dumps(asdict(cfg), indent=2, sort_keys=True))
+
+
+def serve_models(fn):
+    """Decorator for ``run_evaluation(cfg, ...)``: the agent spec is checked before anything runs, and the local
+    executor's workers share one model engine for an ``hf:``/``vllm:`` agent (:func:`~airgap.envs.agents.engine.serving`).
+
+    Other executors start their own: the ``ray`` executor runs one engine actor per node (see ``EngineActor``).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(cfg, *args, **kwargs):
+        try:
+            check_agent_spec(cfg.agent, model=cfg.agent_options.get("model"))
+        except ValueError as e:
+            raise EvaluationError(str(e)) from None
+        if cfg.executor != "local" or engine_model(cfg.agent) is None:
+            return fn(cfg, *args, **kwargs)
+        with contextlib.ExitStack() as stack:
+            try:
+                stack.enter_context(serving(cfg.agent))
+            except (OSError, ImportError, EngineError) as e:  # a bad model folder, vllm missing: say so before any episode
+                raise EvaluationError(str(e)) from None
+            return fn(cfg, *args, **kwargs)
+
+    return wrapper
 
 
 @serve_models

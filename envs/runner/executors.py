@@ -15,6 +15,11 @@ from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
+from airgap.envs.agents import make_agent
+from airgap.envs.agents.engine import ENV_VAR, EngineServer, abstract_address, engine_model
+
+from .episode import run_episode
+
 
 @dataclass(frozen=True)
 class Job:
@@ -44,7 +49,12 @@ EXECUTORS: dict[str, Callable[..., Executor]] = {}
 
 
 def register_executor(name: str):
+    """Register an executor factory under ``name`` (``--executor NAME``); a name already taken is an error."""
+
     def deco(factory):
+        old = EXECUTORS.get(name)
+        if old is not None and old is not factory:
+            raise ValueError(f"an executor named {name!r} is already registered ({old.__qualname__})")
         EXECUTORS[name] = factory
         return factory
 
@@ -84,10 +94,6 @@ def _env():
 
 def worker_run(job: Job) -> dict:
     """Play one job in this worker's env; a harness failure comes back as a row with ``error``."""
-    from airgap.envs.agents import make_agent
-
-    from .episode import run_episode
-
     try:
         spec: EnvSpec = _WORKER["spec"]
         agent = make_agent(job.agent, suite=spec.suite, **spec.agent_options)
@@ -157,8 +163,6 @@ class EpisodeActor:
         here = ray.get_runtime_context().get_node_id()
         served = (engines or {}).get(here)
         if served:  # hf:/vllm: agents made in this actor become clients of this node's engine actor
-            from airgap.envs.agents.engine import ENV_VAR
-
             os.environ[ENV_VAR] = json.dumps({**json.loads(os.environ.get(ENV_VAR) or "{}"), **served})
         # logs land in the driver's folder when this node shares it; otherwise they are written here and shipped back
         self.ship = ship_logs if ship_logs is not None else here != driver_node
@@ -196,9 +200,7 @@ class EngineActor:
 
         import ray
 
-        from airgap.envs.agents.engine import EngineServer, abstract_address, parse_spec
-
-        kind, path = parse_spec(agent_spec)
+        kind, path = engine_model(agent_spec)
         self.node = ray.get_runtime_context().get_node_id()
         self.key, self.authkey = f"{kind}:{path}", secrets.token_bytes(16)
         self.server = EngineServer(kind, path, abstract_address(), self.authkey, options)
@@ -263,9 +265,7 @@ class RayExecutor:
         """One :class:`EngineActor` per node with sandbox slots for each ``hf:``/``vllm:`` agent of the jobs, placed
         on that node (node affinity) and given the node's GPUs; returns ``{node id: {key: served}}`` for the episode
         actors. A model that does not load (or an actor that cannot be placed in time) stops the run before any episode."""
-        from airgap.envs.agents.engine import parse_spec
-
-        specs = sorted({job.agent for job in jobs if parse_spec(job.agent)})
+        specs = sorted({job.agent for job in jobs if engine_model(job.agent)})
         if not specs:
             return {}
         from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy

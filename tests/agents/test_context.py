@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 from local_models import INFO
+from tiny_model import make_tiny_model
 
 from airgap.envs.agents import SYSTEM_PROMPT, make_agent
 from airgap.envs.agents.context import ContextError, fit_messages
-from airgap.envs.agents.tiny import make_tiny_model
 
 CUT = "were cut to fit the model's context"
 TASK = "How many lines does /workspace/data.csv have? Answer with the number."
@@ -42,7 +42,7 @@ def short_model(tmp_path_factory):
 def test_a_long_episode_keeps_system_tools_and_task_and_cuts_old_observations(short_model):
     """The old agent cut tokens from the front of the prompt: the system prompt and the tools went first."""
     agent = make_agent(f"hf:{short_model}")
-    agent.max_new_tokens = 16
+    agent.sampling["max_tokens"] = 16
     agent.reset(TASK, INFO)
     # the model's context is 1024 tokens; the system prompt, tools and task take ~600 of them
     outputs = [f"line {k}: " + "a,b,c,d,e,f,g " * n for k, n in enumerate((40, 5))] + ["newest: 4 lines"]  # ~520, ~65 tokens
@@ -52,10 +52,10 @@ def test_a_long_episode_keeps_system_tools_and_task_and_cuts_old_observations(sh
     call = agent.last_call
     seen = call["input"]
     assert seen[0] == {"role": "system", "content": SYSTEM_PROMPT} and seen[1] == {"role": "user", "content": TASK}
-    prompt = agent._prompt(seen)
+    prompt = agent.model.prompt(seen, agent.tools)
     assert '"name": "shell"' in prompt and '"name": "submit"' in prompt  # the tool schemas are in what the model saw
     # what the model was given is exactly the rendered input, and it fits the model's own context with room to reply
-    assert call["usage"]["prompt_tokens"] == len(agent._encode(seen)) <= 1024 - 16
+    assert call["usage"]["prompt_tokens"] == len(agent.model.encode(seen, agent.tools)) <= 1024 - 16
     tools = [m["content"] for m in seen if m["role"] == "tool"]
     assert CUT in tools[0] and tools[0].startswith("line 0:")  # the oldest observation is cut, with the marker
     assert tools[1:] == outputs[1:] and call["context"]["cut"] is True

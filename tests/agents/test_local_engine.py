@@ -8,10 +8,10 @@ import threading
 
 import pytest
 from local_models import INFO, prompts
+from tiny_model import make_tiny_model
 
 from airgap.envs.agents import make_agent
 from airgap.envs.agents.engine import ENV_VAR, Batcher, EngineGone, HFBackend, RemoteEngine, Request, engine_for, serving
-from airgap.envs.agents.tiny import make_tiny_model
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,10 @@ import json
 
 import pytest
 from local_models import INFO
+from tiny_model import make_tiny_model, make_tokenizer
 
 from airgap.envs.agents import make_agent
 from airgap.envs.agents.hf import _for_template
-from airgap.envs.agents.tiny import make_tiny_model, make_tokenizer
 from airgap.envs.tools import parse_action
 from airgap.envs.tools.actions import parse_tool_call_text, tool_call_format
 
@@ -83,7 +83,7 @@ def test_a_model_writing_its_format_is_understood_end_to_end(fmt, tmp_path):
     model.save_pretrained(folder)
 
     agent = make_agent(f"hf:{folder}")
-    assert agent.format == fmt
+    assert agent.model.format == fmt
     agent.reset(CHAT[1]["content"], INFO)
     agent.messages[0]["content"] = CHAT[0]["content"]
     action = agent.act(CHAT[1]["content"], INFO)

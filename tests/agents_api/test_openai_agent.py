@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from standin_model import StandinModel, call, completion
 
-from airgap.envs.agents import make_agent
-from airgap.envs.agents.openai import ModelCallError, OpenAIAgent
+from airgap.envs.agents import ChatAgent, make_agent, make_model
+from airgap.envs.agents.openai import ModelCallError
 from airgap.envs.tools import parse_action
 
 MINI = str(Path(__file__).resolve().parents[1] / "envs" / "fixtures" / "mini.yaml")
@@ -37,7 +37,7 @@ def test_retries_on_429_and_502_are_logged_and_the_episode_still_scores(sandbox_
     ]
     with StandinModel(script) as server:
         agent = make_agent(f"openai:{server.url}#standin", key_env="MY_TEST_KEY", price_per_mtok="2,10")
-        agent.client.backoff_s = 0.05
+        agent.model.client.backoff_s = 0.05
         env = gym.make("airgap/Suite-v0", suite=MINI, log_dir=str(tmp_path), image=sandbox_image, pool_size=1)
         try:
             obs, info = env.reset(seed=0, options={"task_id": "mini-shell"})
@@ -79,7 +79,7 @@ def test_retries_on_429_and_502_are_logged_and_the_episode_still_scores(sandbox_
 def test_tool_call_quirks_of_compatible_servers(item, expected):
     script = [(200, completion(content=None, tool_calls=[item], usage=False)), (200, completion("thinking..."))]
     with StandinModel(script) as server:
-        agent = OpenAIAgent(server.url, "standin")
+        agent = ChatAgent(make_model(server.spec))
         agent.reset("task", INFO)
         action = agent.act("task", INFO)
         assert parse_action(action) == expected
@@ -97,7 +97,7 @@ def test_text_only_replies_and_timeouts():
     # the first request outlives the client's timeout and is retried; the reply carries its call as text
     script = [("sleep", 3), (200, completion('<tool_call>{"name": "submit", "arguments": {"answer": "x"}}</tool_call>'))]
     with StandinModel(script) as server:
-        agent = OpenAIAgent(server.url + "/chat/completions", "standin", timeout=0.5, backoff_s=0.01)
+        agent = ChatAgent(make_model(f"openai:{server.url}/chat/completions#standin", timeout=0.5, backoff_s=0.01))
         agent.reset("task", INFO)
         assert parse_action(agent.act("task", INFO)) == ("submit", {"answer": "x"})
         assert agent.usage["retries"] == 1 and agent.last_call["retry_log"][0]["error"].startswith("APITimeoutError")
@@ -105,13 +105,13 @@ def test_text_only_replies_and_timeouts():
 
 def test_retries_are_bounded_and_client_errors_are_not_retried(monkeypatch):
     with StandinModel([(503, {"error": {"message": "overloaded"}})] * 3) as server:
-        agent = OpenAIAgent(server.url, "standin", max_retries=2, backoff_s=0.01)
+        agent = ChatAgent(make_model(server.spec, max_retries=2, backoff_s=0.01))
         agent.reset("task", INFO)
         with pytest.raises(ModelCallError, match="failed 3 times.*503"):
             agent.act("task", INFO)
         assert len(server.requests) == 3
     with StandinModel([(401, {"error": {"message": "bad key"}}), (200, completion("never"))]) as server:
-        agent = OpenAIAgent(server.url, "standin", backoff_s=0.01)
+        agent = ChatAgent(make_model(server.spec, backoff_s=0.01))
         agent.reset("task", INFO)
         with pytest.raises(ModelCallError, match="401.*--agent-key-env"):
             agent.act("task", INFO)

@@ -75,7 +75,7 @@ def test_a_scripted_program_asks_the_in_world_model_runs_a_tool_and_submits(sand
     with StandinModel(script) as server:
         agent = make_agent("sandbox:python3 /workspace/agent.py", model=f"openai:{server.url}#standin", price_per_mtok="1,2")
         agent.files = {"/workspace/agent.py": PROGRAM}
-        agent.upstream.backoff_s = 0.01
+        agent.upstream.client.backoff_s = 0.01
         out, events, flags = _play(sandbox_image, tmp_path, agent)
 
     assert out.reward == 1.0 and out.steps == 2 and out.info["answer"] == "4"
@@ -144,7 +144,7 @@ print("usage", reply["usage"]["prompt_tokens"], reply["usage"]["completion_token
 
 def test_a_program_can_talk_to_a_local_hf_model_through_the_engine(sandbox_image, tmp_path):
     # A tiny model built here (random weights, a tokenizer trained here): its words are noise, the plumbing is real.
-    from airgap.envs.agents.tiny import make_tiny_model
+    from tiny_model import make_tiny_model
 
     folder = tmp_path / "tiny"
     make_tiny_model(folder, "hermes")

@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from envs_helpers import MINI
 
-from airgap.envs.agents import HFAgent, NoopAgent, OpenAIAgent, OracleAgent, RandomAgent, make_agent
+from airgap.envs.agents import ChatAgent, NoopAgent, OracleAgent, RandomAgent, make_agent
 from airgap.envs.tools import TOOLS, parse_action, parse_tool_call_text, tool_schemas, toolset
 
 INFO = {"task_id": "mini-code", "suite": "mini", "tools": tool_schemas(toolset(["shell", "python"]))}
@@ -19,7 +19,7 @@ def test_make_agent_specs():
     assert isinstance(make_agent("oracle"), OracleAgent)
     assert isinstance(make_agent("noop"), NoopAgent)
     assert isinstance(make_agent("random:3"), RandomAgent)
-    assert isinstance(make_agent("openai:http://127.0.0.1:1/v1#m"), OpenAIAgent)
+    assert isinstance(make_agent("openai:http://127.0.0.1:1/v1#m"), ChatAgent)
     for bad in ("nope", "openai:127.0.0.1#m", "openai:http://x/v1", "hf:"):
         with pytest.raises(ValueError):
             make_agent(bad)
@@ -118,7 +118,7 @@ def tiny_model_dir(tmp_path_factory):
 
 def test_hf_agent_generates_and_parses_a_tool_call(tiny_model_dir):
     agent = make_agent(f"hf:{tiny_model_dir}")
-    assert isinstance(agent, HFAgent)
+    assert isinstance(agent, ChatAgent) and agent.model.kind == "hf"
     agent.reset("What is 6*7?", INFO)
     action = agent.act("What is 6*7?", INFO)
     assert action["type"] == "function" and parse_action(action) == ("submit", {"answer": "42"})
@@ -127,7 +127,7 @@ def test_hf_agent_generates_and_parses_a_tool_call(tiny_model_dir):
     # the next turn carries the tool result back in the chat, and the prompt renders the tools
     agent.act("submitted: 42", INFO)
     assert agent.messages[3] == {"role": "tool", "tool_call_id": "call_0", "name": "submit", "content": "submitted: 42"}
-    assert '"name": "shell"' in agent._prompt()
+    assert '"name": "shell"' in agent.model.prompt(agent.messages, agent.tools)
 
 
 # ---------------------------------------------------------------------------- an OpenAI-compatible endpoint

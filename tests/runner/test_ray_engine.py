@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 import pytest
+from tiny_model import make_tiny_model
 
-from airgap.envs.agents.tiny import make_tiny_model
 from airgap.envs.logs import read_log
 from airgap.envs.runner import EvalConfig, read_results, run_evaluation
 
