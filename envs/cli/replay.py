@@ -156,7 +156,7 @@ def _args_text(args) -> str:
 
 
 def _sandbox_line(ev: dict) -> Text:
-    from airgap.envs.replay.html import _sandbox_summary
+    from airgap.envs.logs.html import _sandbox_summary
 
     style = "red" if ev["type"] == "sandbox.egress_attempt" else "dim"
     return Text(f"  ⤷ {_sandbox_summary(ev)}", style=style)

@@ -1,4 +1,8 @@
-"""The episode model: a log read back as a header, a reset and one Step per action with everything that step caused."""
+"""The episode model: a log read back as a header, a reset and one Step per action with everything that step caused.
+
+It sits with the logs, below the runner, because both the evaluation report (``airgap.envs.runner.report``) and
+replay (``airgap.envs.replay``, which re-exports it) read episodes; replay itself re-runs them, so it sits above the runner.
+"""
 from __future__ import annotations
 
 import json

@@ -5,7 +5,7 @@ bytes on disk (format, chain, crash safety) and has no dependency on gymnasium o
 on the env; this module is about *meaning* (what step did what) and is where the env
 comes in. Three layers, each usable alone:
 
-* :func:`load_episode` turns a log into an :class:`Episode`: the header, the ``reset``
+* :func:`load_episode` (from :mod:`airgap.envs.logs.episode`, where the evaluation report reads episodes too) turns a log into an :class:`Episode`: the header, the ``reset``
   event, and one :class:`Step` per action with everything that step caused (model call,
   validation, sandbox execs and HTTP requests, observation, flags, rewards).
 * :func:`rerun` builds a fresh env from the header (``gymnasium.make(env_id, **env_kwargs)``,
@@ -15,13 +15,15 @@ comes in. Three layers, each usable alone:
 * :func:`fork` re-runs to step K, then hands the env to an agent from
   :func:`airgap.envs.agents.make_agent`, recording a new log whose header names its parent.
 
-:func:`render_html` (one self-contained HTML page) lives here too; the terminal
-transcript is in :mod:`airgap.envs.cli.replay`.
+:func:`render_html` (one self-contained HTML page, :mod:`airgap.envs.logs.html`) is exported here too; the
+terminal transcript is in :mod:`airgap.envs.cli.replay`. Layer order: logs < runner < replay: replay imports the
+runner's agent loop, and the runner never imports replay.
 """
 from __future__ import annotations
 
-from .episode import Episode, ReplayError, Step, load_episode, observation_text
-from .html import render_html
+from airgap.envs.logs.episode import Episode, ReplayError, Step, load_episode, observation_text
+from airgap.envs.logs.html import render_html
+
 from .rerun import Divergence, ForkResult, RerunResult, fork, make_env_from_header, rerun, world_changes
 
 __all__ = ["Divergence", "Episode", "ForkResult", "ReplayError", "RerunResult", "Step", "fork", "load_episode",

@@ -9,9 +9,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from airgap.envs.logs import EpisodeLog
-
-from .episode import Episode, ReplayError, Step, load_episode, observation_text
+from airgap.envs.agents import make_agent as agent_from_spec
+from airgap.envs.logs import EpisodeLog, log_context
+from airgap.envs.logs.episode import Episode, ReplayError, Step, load_episode, observation_text
+from airgap.envs.runner import play
 
 
 @dataclass
@@ -263,9 +264,6 @@ def fork(path: str | os.PathLike, at: int, agent_spec: str, *, out_dir: str | os
     oracle goes on with its call ``at + 1``). The agent loop is :func:`airgap.envs.runner.play`,
     the same one ``airgap evaluate`` runs.
     """
-    from airgap.envs.logs import log_context
-    from airgap.envs.runner import play
-
     path = Path(path)
     ep = load_episode(path, check=True)
     if ep.verification is not None and ep.verification.status in ("tampered", "invalid"):
@@ -274,16 +272,12 @@ def fork(path: str | os.PathLike, at: int, agent_spec: str, *, out_dir: str | os
     if at < 0 or at > len(ep.steps):
         raise ReplayError(f"--at {at} is outside this episode: it has steps 1..{len(ep.steps)} (0 = right after reset)")
     if make_agent is None:
-        import inspect
-
-        from airgap.envs.agents import make_agent as _make_agent
-
         suite = (ep.header.get("env_kwargs") or {}).get("suite")
-        if suite and "suite" in inspect.signature(_make_agent).parameters:  # oracle finds tasks of a suite given by path
+        if suite:  # oracle finds tasks of a suite given by path
             def make_agent(spec: str) -> Any:
-                return _make_agent(spec, suite=suite)
+                return agent_from_spec(spec, suite=suite)
         else:
-            make_agent = _make_agent
+            make_agent = agent_from_spec
     agent = make_agent(agent_spec)
     out_dir = Path(out_dir) if out_dir is not None else path.parent
     out_dir.mkdir(parents=True, exist_ok=True)

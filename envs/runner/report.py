@@ -6,6 +6,8 @@ from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
 
+from airgap.envs.logs.html import render_html
+
 
 def bar_chart(items: list[tuple[str, float, tuple[float, float] | None]], *, width: int = 560, unit: str = "%") -> str:
     """Horizontal bars with optional interval whiskers, as inline SVG. Values are fractions in [0, 1]."""
@@ -48,8 +50,6 @@ def histogram(values: list[int], *, width: int = 560, height: int = 160, label: 
 
 def _render_episode(log: str, out: Path) -> str | None:
     """A per-episode HTML render next to the report (``log`` is relative to the run folder); returns its relative path."""
-    from airgap.envs.replay import render_html
-
     if not log or not (out / log).exists():
         return None
     target = out / "episodes" / (Path(log).stem + ".html")
