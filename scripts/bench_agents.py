@@ -1,9 +1,10 @@
 """Benchmark: generated tokens/s for N concurrent episodes through the shared model engine vs N separate per-worker models.
 
-    .venv/bin/python scripts/bench_agents.py [--ns 1,2,4,8] [--hidden 256] [--layers 4] [--gen 32] [--turns 3]
+    .venv/bin/python scripts/bench_agents.py [--ns 1,2,4,8] [--hidden 256] [--layers 4] [--gen 32] [--turns 3] [--model PATH]
 
 A small Llama-architecture model is built from a config (random weights; its byte-level BPE
-tokenizer is trained by this script, nothing is downloaded). N worker processes each play an
+tokenizer is trained by this script, nothing is downloaded), or ``--model PATH`` names a local model
+folder with a chat template to measure instead. N worker processes each play an
 "episode" of ``--turns`` generations of ``--gen`` tokens on a growing chat prompt (its own
 task, so prompts differ in length), all at once, like ``airgap evaluate --workers N``:
 
@@ -31,6 +32,52 @@ import os
 import sys
 import tempfile
 import time
+
+#: The text the benchmark's tokenizer is trained on (a few lines of what agents read and write).
+CORPUS = """You are an agent in an offline sandboxed world. Solve the task with the tools you are given, one tool call
+per turn. When you know the answer, call submit with it. The user asks a question and the system answers.
+{"type": "function", "function": {"name": "shell", "description": "Run a shell command in the sandbox and return its
+output.", "parameters": {"type": "object", "properties": {"command": {"type": "string"}}, "required": ["command"]}}}
+{"name": "search", "arguments": {"query": "python release date"}} {"name": "submit", "parameters": {"answer": "42"}}
+total 12 drwxr-xr-x 2 agent agent 4096 Jan 1 00:00 workspace -rw-r--r-- 1 agent agent 18 data.csv a,b 1,2 3,4 5,6
+Traceback (most recent call last): File "/workspace/fix.py", line 1, in <module> print('ko') NameError: name
+The quick brown fox jumps over the lazy dog. 0123456789 + - * / = < > ( ) [ ] { } : ; , . ' " ! ? @ # $ % ^ & _ |
+HTTP/1.1 200 OK content-type: text/html <html><head><title>Example Domain</title></head><body>Example</body></html>
+"""
+
+#: A ChatML template (Qwen's family), enough for the benchmark's system + user prompts.
+CHATML = ("{%- for m in messages %}<|im_start|>{{ m['role'] }}\n{{ m['content'] }}<|im_end|>\n{% endfor %}"
+          "{%- if add_generation_prompt %}<|im_start|>assistant\n{% endif %}")
+
+
+def make_model(folder: str, *, hidden: int, layers: int, heads: int, context_length: int = 4096) -> str:
+    """A random-weight Llama-architecture model and a byte-level BPE tokenizer trained here on :data:`CORPUS`
+    (ChatML specials and template), written to ``folder`` so that ``hf:FOLDER`` loads it; returns the folder."""
+    import torch
+    from tokenizers import Tokenizer, decoders, models, pre_tokenizers, trainers
+    from transformers import GenerationConfig, LlamaConfig, LlamaForCausalLM, PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE())
+    bpe.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
+    bpe.decoder = decoders.ByteLevel()
+    bpe.train_from_iterator([CORPUS] * 4, trainers.BpeTrainer(
+        vocab_size=600, special_tokens=["<pad>", "<|im_start|>", "<|im_end|>"],
+        initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False))
+    tok = PreTrainedTokenizerFast(tokenizer_object=bpe, pad_token="<pad>", eos_token="<|im_end|>",
+                                  additional_special_tokens=["<|im_start|>"])
+    tok.add_tokens(["<tool_call>", "</tool_call>", "<tool_response>", "</tool_response>"])
+    tok.chat_template = CHATML
+    eos = tok.convert_tokens_to_ids("<|im_end|>")
+    cfg = LlamaConfig(vocab_size=len(tok), hidden_size=hidden, intermediate_size=hidden * 2, num_hidden_layers=layers,
+                      num_attention_heads=heads, num_key_value_heads=max(1, heads // 2), max_position_embeddings=context_length,
+                      bos_token_id=None, eos_token_id=eos, pad_token_id=tok.pad_token_id, tie_word_embeddings=False)
+    torch.manual_seed(0)
+    model = LlamaForCausalLM(cfg).eval()
+    model.generation_config = GenerationConfig(eos_token_id=[eos], pad_token_id=tok.pad_token_id)
+    model.save_pretrained(folder)
+    tok.save_pretrained(folder)
+    return folder
+
 
 TASK = "Task {k}: count the lines of /workspace/data{k}.csv, then read the header and say which columns it has. "
 
@@ -88,23 +135,27 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--threads", type=int, default=1, help="torch intra-op threads of every process (engine and workers)")
     ap.add_argument("--turns", type=int, default=3, help="turns per episode")
     ap.add_argument("--repeat", type=int, default=2, help="timed rounds per cell (the best is kept)")
+    ap.add_argument("--model", default=None, metavar="PATH", help="a local model folder (with a chat template) to "
+                    "measure instead of the random-weight one built here")
     args = ap.parse_args(argv)
     ns = [int(x) for x in args.ns.split(",")]
 
     import torch
 
     from airgap.envs.agents.engine import ENV_VAR, serving
-    from airgap.envs.agents.tiny import make_tiny_model
 
     cores = os.cpu_count() or 1
-    folder = tempfile.mkdtemp(prefix="airgap-bench-agents-")
     t = time.perf_counter()
-    path = make_tiny_model(folder, "hermes", hidden=args.hidden, layers=args.layers, heads=max(4, args.hidden // 64),
-                           context_length=4096)
+    if args.model:
+        path = os.path.realpath(os.path.expanduser(args.model))
+        made = f"the local model {path}"
+    else:
+        path = make_model(tempfile.mkdtemp(prefix="airgap-bench-agents-"), hidden=args.hidden, layers=args.layers,
+                          heads=max(4, args.hidden // 64))
+        made = f"llama, hidden {args.hidden}, {args.layers} layers, random weights; tokenizer trained here"
     params = sum(p.numel() for p in __import__("transformers").AutoModelForCausalLM.from_pretrained(path).parameters())
-    print(f"model: llama, hidden {args.hidden}, {args.layers} layers, {params / 1e6:.1f}M parameters, random weights; "
-          f"tokenizer trained here ({time.perf_counter() - t:.1f} s); {cores} cores; torch {torch.__version__}; "
-          f"{args.turns} turns x {args.gen} tokens per episode", flush=True)
+    print(f"model: {made}, {params / 1e6:.1f}M parameters ({time.perf_counter() - t:.1f} s); {cores} cores; "
+          f"torch {torch.__version__}; {args.turns} turns x {args.gen} tokens per episode", flush=True)
 
     variants = [("hf", {"threads": args.threads})]
     if torch.cuda.is_available():
