@@ -23,6 +23,7 @@ _GROUPS = [
 # (module, function, command name): single commands at the top level.
 _COMMANDS = [
     ("airgap.envs.cli.evaluate", "evaluate", "evaluate"),
+    ("airgap.envs.cli.play", "play_cmd", "play"),
     ("airgap.envs.cli.replay", "export", "export"),
     ("airgap.envs.cli.monitor", "monitor", "monitor"),
     ("airgap.envs.cli.mcp", "mcp", "mcp"),
