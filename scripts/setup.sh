@@ -2,7 +2,7 @@
 # Installs everything Airgap needs on a fresh Debian/Ubuntu machine, as root. Idempotent: a second run costs seconds.
 #
 #   1. Debian packages: docker.io, debootstrap (base image with no registry), wget, zim-tools (ZIM fixtures),
-#      chromium (the tests open episode renders in a real browser), python3-venv, python3.11-doc and sqlite3-doc
+#      chromium (the tests open episode renders in a real browser), tmux (the tests drive `airgap play` in it), python3-venv, python3.11-doc and sqlite3-doc
 #      (the task-suite checker re-derives every webqa answer from the original pages).
 #   2. dockerd, started in the background when no engine answers.
 #   3. .venv with the airgap package (editable) and its test extras.
@@ -18,6 +18,7 @@ command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v wget        >/dev/null 2>&1 || missing+=(wget)
 command -v zimwriterfs >/dev/null 2>&1 || missing+=(zim-tools)
 command -v chromium    >/dev/null 2>&1 || missing+=(chromium)
+command -v tmux        >/dev/null 2>&1 || missing+=(tmux)   # the tests play `airgap play` in a real terminal
 [ -d /usr/share/doc/python3.11/html ] || missing+=(python3.11-doc)   # the suite checker re-derives webqa answers
 [ -d /usr/share/doc/sqlite3 ] && [ -f /usr/share/doc/sqlite3/lang.html ] || missing+=(sqlite3-doc)   # from these
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || missing+=(python3-venv)
