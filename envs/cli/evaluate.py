@@ -26,8 +26,8 @@ def evaluate(
                                        "output tokens: the cost of the model calls in summary.json and the report."),
     agent_key_env: str = typer.Option(None, "--agent-key-env", metavar="NAME", help="Environment variable holding "
                                       "the API key of an openai: agent (default OPENAI_API_KEY)."),
-    agent_model: str = typer.Option(None, "--agent-model", metavar="openai:URL#MODEL|hf:PATH", help="The model behind "
-                                    "https://llm.airgap/v1 for a sandbox:CMD agent program."),
+    agent_model: str = typer.Option(None, "--agent-model", metavar="openai:URL#MODEL|hf:PATH|vllm:PATH", help="The model "
+                                    "behind https://llm.airgap/v1 for a sandbox:CMD agent program (a model spec, as for --agent)."),
     executor: str = typer.Option("local", help="Where episodes run: local (worker processes) or ray (a Ray cluster)."),
     ray_address: str = typer.Option(None, "--ray-address", help="With --executor ray: auto (the running cluster), "
                                     "ray://HOST:PORT or HOST:PORT; unset starts a local Ray with --workers sandbox slots."),

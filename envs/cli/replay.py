@@ -333,7 +333,7 @@ def run(
 def fork(
     log: Path = typer.Argument(..., help="The parent episode log (.jsonl).", show_default=False),
     at: int = typer.Option(..., "--at", help="Replay the parent's first K actions, then hand over (0 = right after reset).", show_default=False),
-    agent: str = typer.Option(..., "--agent", help="Agent spec for the rest: oracle, noop, random[:seed], hf:PATH, openai:URL#MODEL.", show_default=False),
+    agent: str = typer.Option(..., "--agent", help="Agent spec for the rest: oracle, noop, random[:seed], or a model: hf:PATH, vllm:PATH, openai:URL#MODEL.", show_default=False),
     out: Optional[Path] = typer.Option(None, "--out", "-o", help="Folder for the new log (default: the parent's folder)."),
     max_steps: Optional[int] = typer.Option(None, "--max-steps", help="At most this many agent steps after K."),
     force: bool = typer.Option(False, "--force", help="Fork even if the re-run diverges before step K."),
@@ -343,8 +343,14 @@ def fork(
 
     Example: airgap replay fork runs/ep-0001.jsonl --at 2 --agent oracle
     """
+    from airgap.envs.agents import check_agent_spec
     from airgap.envs.replay import fork as do_fork
 
+    try:
+        check_agent_spec(agent)  # a bad spec is told before the parent is re-run
+    except ValueError as e:
+        err.print(f"[red]error:[/red] {escape(str(e))}")
+        raise typer.Exit(EXIT_BAD) from None
     try:
         r = do_fork(log, at, agent, out_dir=out, max_steps=max_steps, strict=not force)
     except ReplayError as e:
