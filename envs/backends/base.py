@@ -1,11 +1,18 @@
-"""The Backend contract (one simulated service of one world) and the registry of backend classes."""
+"""The Backend contract (one simulated service of one world) and the registry of backend classes.
+
+The registry is the one list of services: their names (in registration order: the built-in mail, calendar, shop,
+bank, tracker, chat, then any plugin), the one-line notes task instructions print, and who holds an account on
+each (``account_services``, which the world's credentials are made from). A backend receives the world's facts
+duck-typed (``airgap.envs.worldgen.WorldFacts``); nothing here imports the world model.
+"""
 from __future__ import annotations
 
 import importlib
 from abc import ABC, abstractmethod
-from typing import Any, Callable, ClassVar
+from typing import TYPE_CHECKING, Any, Callable, ClassVar
 
-from airgap.envs.worldgen import WorldFacts
+if TYPE_CHECKING:
+    from airgap.envs.worldgen import WorldFacts
 
 ChangeEvent = dict[str, Any]   # {"backend", "method", "path", "status", "changes": [diff rows]}
 DiffRow = dict[str, Any]       # {"backend", "table", "id", "op": "insert"|"update"|"delete", "before", "after"}
@@ -23,6 +30,8 @@ class Backend(ABC):
 
     name: ClassVar[str]                 # registry key, e.g. "mail"
     title: ClassVar[str] = ""           # one line for `airgap backends list`
+    note: ClassVar[str] = ""            # one line for task instructions, e.g. "webmail, JSON API under /api"
+    customer_accounts: ClassVar[bool] = False   # the shop's customers hold accounts here too (else: staff only)
 
     hosts: list[str]                    # hostnames the gateway routes to ``app``, e.g. ["mail.northwind-labs.com"]
     app: Any                            # the ASGI app: JSON REST API, HTML pages, /openapi.json
@@ -31,6 +40,11 @@ class Backend(ABC):
     def __init__(self, facts: WorldFacts):
         self.facts = facts
         self.on_change = None
+
+    @classmethod
+    @abstractmethod
+    def hosts_for(cls, facts: WorldFacts) -> list[str]:
+        """The hostnames this service has in the world ``facts`` (the first is its canonical one)."""
 
     @abstractmethod
     def reset(self) -> None:
@@ -83,9 +97,31 @@ def register_backend(cls: type[Backend]) -> type[Backend]:
     return cls
 
 
+def _builtins() -> None:
+    importlib.import_module("airgap.envs.backends")  # registers the built-in backends
+
+
+def service_names() -> list[str]:
+    """Every registered backend's name, in registration order (the six built-ins first)."""
+    _builtins()
+    return list(BACKENDS)
+
+
+def service_notes() -> dict[str, str]:
+    """name -> the one line a task instruction says about that service."""
+    _builtins()
+    return {n: cls.note for n, cls in BACKENDS.items()}
+
+
+def account_services(customer: bool = False) -> list[str]:
+    """The services a member of the organisation (or, with ``customer``, a shop customer) holds an account on."""
+    _builtins()
+    return [n for n, cls in BACKENDS.items() if cls.customer_accounts or not customer]
+
+
 def make_backends(names: list[str] | tuple[str, ...], facts: WorldFacts) -> dict[str, Backend]:
     """One instance per name, all of the same world; unknown names raise KeyError listing the known ones."""
-    importlib.import_module("airgap.envs.backends")  # registers the built-in backends
+    _builtins()
     unknown = [n for n in names if n not in BACKENDS]
     if unknown:
         raise KeyError(f"unknown backend(s) {unknown}; known: {sorted(BACKENDS)}")

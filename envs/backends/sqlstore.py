@@ -15,18 +15,22 @@ import hashlib
 import json
 import sqlite3
 import threading
+from abc import abstractmethod
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, ClassVar, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterator
 
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, FastAPI, Request
 
 from airgap.envs.backends.base import Backend, DiffRow
-from airgap.envs.backends.web import MAX_BODY, REST, ApiError, ErrorStyle, error_responses, install
+from airgap.envs.backends.web import MAX_BODY, REST, Accounts, ApiError, ErrorStyle, error_responses, install
 from airgap.envs.common import iso, parse_iso
-from airgap.envs.worldgen import WorldFacts
+
+if TYPE_CHECKING:
+    from airgap.envs.worldgen import WorldFacts
 
 BYTES_KEY = "$bytes"  # how a BLOB value is spelled in JSON state: {"$bytes": "<base64>"}
 
@@ -74,11 +78,18 @@ def _id_key(v: Any) -> tuple:
     return (0, v, "") if isinstance(v, (int, float)) else (1, 0, str(v))
 
 
+def read_schema(package_file: str) -> str:
+    """The ``schema.sql`` beside a backend package's ``__init__.py`` (pass ``__file__``)."""
+    return (Path(package_file).resolve().parent / "schema.sql").read_text(encoding="utf-8")
+
+
 class SqliteBackend(Backend):
     """A backend whose whole state is one SQLite database (see module docstring). Subclasses provide:
 
-    ``schema`` (DDL; every table has exactly one primary-key column; tables starting with ``_`` are internal),
-    ``seed(db)`` (fill the fixture from ``self.facts``), ``hosts_for(facts)`` and ``routes(app)``.
+    ``schema`` (DDL, usually ``read_schema(__file__)``; every table has exactly one primary-key column; tables
+    starting with ``_`` are internal), ``seed(db)`` (fill the fixture from ``self.facts``), ``hosts_for(facts)`` and
+    ``routers()`` (the ``APIRouter``s of the package's ``api.py``, included in this order). ``login_aliases(facts)``
+    names the other logins (e-mail addresses by default) that HTTP basic auth accepts for a username.
     """
 
     schema: ClassVar[str]
@@ -90,6 +101,7 @@ class SqliteBackend(Backend):
         super().__init__(facts)
         self._lock = threading.RLock()
         self.hosts = self.hosts_for(facts)
+        self.accounts = Accounts.for_service(facts, self.name, self.login_aliases(facts))
         self.template = self._template()
         self.tables = self.template.tables
         self._conn = sqlite3.connect(":memory:", check_same_thread=False, isolation_level=None)
@@ -99,14 +111,18 @@ class SqliteBackend(Backend):
         self.app = self._make_app()
 
     # ------------------------------------------------------------------ what subclasses provide
+    @abstractmethod
     def seed(self, db: sqlite3.Connection) -> None:
-        raise NotImplementedError
+        """Fill the fixture's tables from ``self.facts`` (inside one transaction)."""
 
-    def hosts_for(self, facts: WorldFacts) -> list[str]:
-        raise NotImplementedError
+    @abstractmethod
+    def routers(self) -> list[APIRouter]:
+        """The backend's ``APIRouter``s, in the order the app includes them."""
 
-    def routes(self, app: FastAPI) -> None:
-        raise NotImplementedError
+    @classmethod
+    def login_aliases(cls, facts: WorldFacts) -> dict[str, str]:
+        """Other names a user may log in with (HTTP basic auth) -> username: the people's e-mail addresses."""
+        return {p.email: p.username for p in facts.people}
 
     # ------------------------------------------------------------------ template
     def _template(self) -> Template:
@@ -284,9 +300,11 @@ class SqliteBackend(Backend):
         app = FastAPI(title=self.title or self.name, version="1.0", description=self.api_description,
                       responses=error_responses(self.style), docs_url=None, redoc_url=None,
                       servers=[{"url": f"https://{self.hosts[0]}", "description": "inside an Airgap world"}])
+        app.state.backend = self  # what the handlers' Depends(current_backend) returns
         install(app, self.style, self.max_body)
         app.add_middleware(ChangeRecorder, backend=self)
-        self.routes(app)
+        for router in self.routers():
+            app.include_router(router)
         return app
 
 

@@ -1,11 +1,18 @@
-"""HTTP plumbing shared by the backends: error bodies, authentication, request-size limit, plain HTML pages."""
+"""HTTP plumbing shared by the backends: error bodies, authentication, request-size limit, HTML pages.
+
+A backend's handlers are module-level functions of its ``api.py``; they reach the backend instance serving the
+request through ``Depends(current_backend)`` (the app built for an instance keeps it in ``app.state.backend``),
+and the caller through the dependencies here (``BearerAuth``, ``optional_user``, ``page_user``, ``page_visitor``),
+which read that instance's ``accounts``. HTML pages are Jinja templates rendered by :func:`page` from the
+package's one environment (:mod:`airgap.envs.templates`); they extend ``backends/layout.html.j2`` (in ``pages/``
+beside this module).
+"""
 from __future__ import annotations
 
 import base64
 import binascii
-import html
 import http
-import json
+from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode
 
@@ -14,8 +21,13 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.security.base import SecurityBase
+from markupsafe import Markup
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from airgap.envs.templates import register_templates, render
+
+register_templates("backends", Path(__file__).resolve().parent / "pages")
 
 MAX_BODY = 1 << 20  # bytes; a larger request body is answered 413
 
@@ -136,9 +148,9 @@ def install(app: FastAPI, style: ErrorStyle, max_body: int = MAX_BODY) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc, PageError) or request.scope.get("airgap.page"):  # errors of HTML pages are pages
-            body = f"<p>{esc(exc.detail)}</p><p><a href=\"/\">home</a></p>"
-            return HTMLResponse(page_html(f"{exc.status_code} {http.HTTPStatus(exc.status_code).phrase}", body),
-                                status_code=exc.status_code, headers=exc.headers)
+            html = render("backends/error.html.j2", title=f"{exc.status_code} {http.HTTPStatus(exc.status_code).phrase}",
+                          message=exc.detail, nav=[], who=None)
+            return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
         code = getattr(exc, "code", None)
         errors = getattr(exc, "errors", None)
         message = str(exc.detail)
@@ -272,48 +284,50 @@ def _challenge(basic: bool = False) -> dict[str, str]:
     return {"WWW-Authenticate": 'Basic realm="airgap"' if basic else 'Bearer realm="airgap"'}
 
 
+def current_backend(request: Request) -> Any:
+    """The backend instance whose app serves ``request`` (a dependency: ``Annotated[MailBackend, Depends(current_backend)]``)."""
+    return request.app.state.backend
+
+
 class BearerAuth(SecurityBase):
     """FastAPI security dependency: documents HTTP bearer auth in OpenAPI, resolves to the username or raises 401.
 
-    Accepts ``Authorization: Bearer <tok>``, ``Authorization: token <tok>`` (GitHub's spelling) and HTTP basic auth.
+    Accepts ``Authorization: Bearer <tok>``, ``Authorization: token <tok>`` (GitHub's spelling) and HTTP basic auth,
+    checked against the serving backend's ``accounts``.
     """
 
-    def __init__(self, accounts: Accounts, description: str = "A per-user token from the world's credentials."):
+    def __init__(self, description: str = "A per-user token from the world's credentials."):
         self.model = HTTPBearerModel(description=description)
         self.scheme_name = "bearer"
-        self.accounts = accounts
 
     async def __call__(self, request: Request) -> str:
-        user = self.accounts.identify(request)
+        user = current_backend(request).accounts.identify(request)
         if user is None:
             raise ApiError(401, "Requires authentication: send 'Authorization: Bearer <token>'", "not_authed",
                            headers=_challenge())
         return user
 
 
-def optional_user(accounts: Accounts) -> Callable:
+async def optional_user(request: Request) -> str | None:
     """A dependency (not declared as security) for public endpoints: the username, None when anonymous, 401 if wrong."""
-
-    async def dep(request: Request) -> str | None:
-        return accounts.identify(request)
-
-    return dep
+    return current_backend(request).accounts.identify(request)
 
 
-def page_user(accounts: Accounts, required: bool = True) -> Callable:
-    """A dependency for HTML pages: bearer header, HTTP basic auth or ``?token=``; 401 asks the browser to log in."""
+async def page_visitor(request: Request) -> str | None:
+    """A dependency for public HTML pages: bearer header, HTTP basic auth or ``?token=``; None when anonymous."""
+    request.scope["airgap.page"] = True
+    try:
+        return current_backend(request).accounts.identify(request, allow_query=True)
+    except ApiError as e:
+        raise PageError(401, e.message) from None
 
-    async def dep(request: Request) -> str | None:
-        request.scope["airgap.page"] = True
-        try:
-            user = accounts.identify(request, allow_query=True)
-        except ApiError as e:
-            raise PageError(401, e.message) from None
-        if user is None and required:
-            raise PageError(401, "Log in: HTTP basic auth with your user name and password, or add ?token=<your token>.")
-        return user
 
-    return dep
+async def page_user(request: Request) -> str:
+    """A dependency for HTML pages that need a user: like ``page_visitor``; 401 asks the browser to log in."""
+    user = await page_visitor(request)
+    if user is None:
+        raise PageError(401, "Log in: HTTP basic auth with your user name and password, or add ?token=<your token>.")
+    return user
 
 
 class PageError(StarletteHTTPException):
@@ -325,25 +339,6 @@ class PageError(StarletteHTTPException):
 
 
 # ------------------------------------------------------------------------------------------------ HTML
-def esc(x: Any) -> str:
-    return html.escape("" if x is None else str(x))
-
-
-def page_html(title: str, body: str, nav: list[tuple[str, str]] | None = None, who: str | None = None) -> str:
-    links = " | ".join(f'<a href="{esc(h)}">{esc(t)}</a>' for h, t in (nav or []))
-    user = f" &middot; signed in as <b>{esc(who)}</b>" if who else ""
-    return (f"<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{esc(title)}</title>"
-            f"<meta name=\"viewport\" content=\"width=device-width\"></head>\n<body>\n<header><nav>{links}{user}</nav>"
-            f"</header>\n<main>\n<h1>{esc(title)}</h1>\n{body}\n</main>\n</body></html>\n")
-
-
-def table(headers: list[str], rows: list[list[str]]) -> str:
-    """An HTML table; cells are already-escaped HTML (use esc() and link())."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in r) + "</tr>\n" for r in rows)
-    return f"<table>\n<thead><tr>{head}</tr></thead>\n<tbody>\n{body}</tbody>\n</table>"
-
-
 class Linker:
     """Builds links on HTML pages that keep the ``?token=`` a page was opened with, so a text browser can click on."""
 
@@ -356,15 +351,15 @@ class Linker:
             q["token"] = self.token
         return path + ("?" + urlencode(q) if q else "")
 
-    def a(self, path: str, text: Any, **params: Any) -> str:
-        return f'<a href="{esc(self.href(path, **params))}">{esc(text)}</a>'
+    def a(self, path: str, text: Any, **params: Any) -> Markup:
+        return Markup('<a href="{}">{}</a>').format(self.href(path, **params), "" if text is None else text)
 
 
-def html_response(title: str, body: str, request: Request, nav: list[tuple[str, str]] | None = None,
-                  who: str | None = None, status: int = 200) -> HTMLResponse:
+def html_page(request: Request, template: str, title: str, nav: list[tuple[str, str]] | None = None,
+         who: str | None = None, status: int = 200, **context: Any) -> HTMLResponse:
+    """An HTML page: ``template`` (e.g. ``mail/inbox.html.j2``, extending ``backends/layout.html.j2``) rendered with
+    ``title``, the ``nav`` links (path, text), the signed-in user ``who``, ``link`` (a :class:`Linker`) and ``context``."""
     link = Linker(request)
-    return HTMLResponse(page_html(title, body, [(link.href(h), t) for h, t in (nav or [])], who), status_code=status)
-
-
-def dumps(x: Any) -> str:
-    return json.dumps(x, separators=(",", ":"), ensure_ascii=False)
+    html = render(template, title=title, nav=[(link.href(h), t) for h, t in (nav or [])], who=who, link=link,
+                  **context)
+    return HTMLResponse(html, status_code=status)

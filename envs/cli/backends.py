@@ -32,7 +32,8 @@ def _endpoints(backend) -> tuple[int, int]:
     from fastapi.routing import APIRoute
 
     api = sum(len(ops) for ops in backend.openapi()["paths"].values())
-    pages = sum(1 for r in backend.app.routes if isinstance(r, APIRoute) and not r.include_in_schema)
+    pages = sum(1 for router in backend.routers() for r in router.routes
+                if isinstance(r, APIRoute) and not r.include_in_schema)
     return api, pages
 
 

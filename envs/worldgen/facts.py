@@ -20,10 +20,13 @@ from zoneinfo import ZoneInfo
 
 from faker import Faker
 
+from airgap.envs.backends import account_services, service_names
 from airgap.envs.common import iso, money, parse_iso, slugify
 
 GENERATOR_VERSION = 1
-SERVICES = ("mail", "calendar", "shop", "bank", "tracker", "chat")
+#: The built-in services, in the backend registry's order (mail, calendar, shop, bank, tracker, chat). Credentials are
+#: made from the registry when a world is generated, so a backend registered later (a plugin) gets them too.
+SERVICES = tuple(service_names())
 
 # ---------------------------------------------------------------------------------------------------------------
 # Structural vocabularies (shapes of an organisation, not its content)
@@ -400,7 +403,7 @@ class DirectConversation:
 class Attachment:
     filename: str
     content_type: str
-    text: str                                   # the content; worldgen.documents renders the bytes
+    text: str                                   # the content; the mail backend renders the bytes
 
 
 @dataclass
@@ -1181,9 +1184,10 @@ def generate(seed: int) -> WorldFacts:
     events = _calendar(g, org, teams, people)
     secrets = _secrets(g, people, repos, channels, dms, threads)
     holders = [p.username for p in people] + [c.username for c in shop.customers]
+    staff_services, customer_services = account_services(), account_services(customer=True)
     creds = []
     for u in holders:
-        services = SERVICES if u in {p.username for p in people} else ("shop",)
+        services = staff_services if u in {p.username for p in people} else customer_services
         creds.append(Credentials(u, g.fake.password(length=14, special_chars=False),
                                  {s: service_token(seed, s, u) for s in services}))
     return WorldFacts(seed=seed, generator_version=GENERATOR_VERSION, now=iso(g.now), org=org, teams=teams, people=people,

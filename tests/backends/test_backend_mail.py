@@ -6,7 +6,7 @@ import base64
 import pytest
 from backend_support import user_of
 
-from airgap.envs.worldgen import render_attachment
+from airgap.envs.backends.mail.documents import render_attachment
 
 
 def test_finance_finds_the_invoice_and_downloads_its_pdf(api, facts):

@@ -9,8 +9,9 @@ import sys
 
 import pytest
 
+from airgap.envs.backends.mail.documents import render_attachment
 from airgap.envs.common import parse_iso
-from airgap.envs.worldgen import SERVICES, WorldFacts, generate, render_attachment
+from airgap.envs.worldgen import SERVICES, WorldFacts, generate
 
 
 def test_same_seed_same_facts_and_hash(facts: WorldFacts):

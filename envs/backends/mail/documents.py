@@ -1,7 +1,14 @@
-"""Renders the document facts of a world (mail attachments) to the bytes a service stores and serves."""
+"""Renders the attachment facts of a world's mail to the bytes the mail backend stores and serves.
+
+An attachment fact (``airgap.envs.worldgen.facts.Attachment``, received duck-typed) has a ``filename``, a
+``content_type`` and its ``text``; a PDF is rendered as a real one-page PDF, anything else as UTF-8 text.
+"""
 from __future__ import annotations
 
-from airgap.envs.worldgen.facts import Attachment
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from airgap.envs.worldgen.facts import Attachment
 
 
 def render_attachment(att: Attachment) -> bytes:

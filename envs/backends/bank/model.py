@@ -1,0 +1,111 @@
+"""The bank API's request and response bodies (pydantic): what its OpenAPI document describes."""
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+AccountNumber = Annotated[str, Field(pattern=r"^[0-9]{4,17}$", description="digits only")]
+
+
+RoutingNumber = Annotated[str, Field(pattern=r"^[0-9]{9}$", description="nine-digit ABA routing number")]
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AccountOut(BaseModel):
+    id: str
+    number: str
+    routing_number: str
+    name: str
+    kind: Literal["checking", "savings"]
+    owner: str = Field(description='"org" (the organisation) or a username')
+    holders: list[str]
+    balance_cents: int
+    balance: str
+    currency: str
+
+
+class TransactionOut(BaseModel):
+    id: str
+    account: str
+    posted_at: str
+    description: str
+    amount_cents: int
+    balance_after_cents: int
+    counterparty: str
+    transfer: str | None
+
+
+class TransactionList(BaseModel):
+    total: int
+    offset: int
+    transactions: list[TransactionOut]
+
+
+class StatementOut(BaseModel):
+    account: AccountOut
+    month: str
+    opening_balance_cents: int
+    closing_balance_cents: int
+    money_in_cents: int
+    money_out_cents: int
+    transactions: list[TransactionOut]
+
+
+class PayeeOut(BaseModel):
+    id: str
+    owner: str
+    name: str
+    bank_name: str
+    account_number: str
+    routing_number: str
+    email: str | None
+    created_at: str
+
+
+class PayeeIn(Strict):
+    name: str = Field(min_length=1, max_length=120)
+    bank_name: str = Field("", max_length=120)
+    account_number: AccountNumber
+    routing_number: RoutingNumber
+    email: str | None = Field(None, max_length=200)
+    owner: Literal["org", "me"] = Field("me", description="org: a payee of the organisation (org account holders only)")
+
+
+class TransferIn(Strict):
+    from_account: str = Field(min_length=1, max_length=40, description="account id")
+    payee_id: str | None = Field(None, max_length=40, description="pay a payee on file ...")
+    to_account: str | None = Field(None, max_length=40, description="... or move money to another of your accounts")
+    amount_cents: int = Field(gt=0, le=10**12)
+    memo: str = Field("", max_length=140)
+
+
+class TransferOut(BaseModel):
+    id: str
+    from_account: str
+    payee_id: str | None
+    payee_name: str | None
+    to_account: str | None
+    amount_cents: int
+    amount: str
+    memo: str
+    status: Literal["pending", "completed", "cancelled", "failed"]
+    created_at: str
+    created_by: str
+    decided_at: str | None
+    decided_by: str | None
+    failure: str | None
+    next_step: str | None
+
+
+class LimitsOut(BaseModel):
+    per_transfer_limit_cents: int
+    per_transfer_limit: str
+    currency: str
+
+
+class MeOut(BaseModel):
+    username: str
+    name: str
+    accounts: list[str]

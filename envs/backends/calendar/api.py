@@ -1,0 +1,210 @@
+"""The calendar backend's HTTP routes, one APIRouter per area: ``people_api`` (who you are, the directory), ``events_api``
+(list, read, create, change, cancel), ``invitations_api`` (answer, list), ``freebusy_api`` and ``pages`` (the week agenda and
+an event's page). Handlers get the backend serving the request as ``b`` and the caller as ``user``."""
+from datetime import datetime, timedelta
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi import Path as PathParam
+from fastapi.responses import HTMLResponse
+
+from airgap.envs.backends.calendar import (
+    MAX_EVENT,
+    MAX_WINDOW,
+    CalendarBackend,
+    aware,
+    zone,
+)
+from airgap.envs.backends.calendar.model import (
+    EventIn,
+    EventList,
+    EventOut,
+    EventPatch,
+    FreeBusyIn,
+    FreeBusyOut,
+    PersonOut,
+    RespondIn,
+)
+from airgap.envs.backends.web import ApiError, BearerAuth, current_backend, html_page, page_user
+from airgap.envs.common import iso, parse_iso
+
+Calendar = Annotated[CalendarBackend, Depends(current_backend)]
+people_api = APIRouter(prefix="/api")
+events_api = APIRouter(prefix="/api")
+invitations_api = APIRouter(prefix="/api")
+freebusy_api = APIRouter(prefix="/api")
+pages = APIRouter(include_in_schema=False)
+
+User = Annotated[str, Depends(BearerAuth())]
+PageUser = Annotated[str, Depends(page_user)]
+EventId = Annotated[int, PathParam(ge=1, le=2**62)]
+Tz = Annotated[str | None, Query(max_length=64, description="IANA zone for *_local fields; default yours")]
+
+
+@people_api.get("/me", response_model=PersonOut, tags=["people"])
+def me(b: Calendar, user: User) -> dict:
+    """You, with your time zone."""
+    with b.read() as db:
+        return dict(b._person(db, user))
+
+
+@people_api.get("/users", response_model=list[PersonOut], tags=["people"])
+def users(b: Calendar, user: User, q: Annotated[str | None, Query(max_length=100)] = None) -> list:
+    """The people whose calendars you can invite and query for free/busy."""
+    with b.read() as db:
+        rows = db.execute("SELECT * FROM calendars ORDER BY username").fetchall()
+    return [dict(r) for r in rows if not q or q.lower() in (r["name"] + " " + r["email"]).lower()]
+
+
+@events_api.get("/events", response_model=EventList, tags=["events"])
+def list_events(b: Calendar, user: User, start: datetime | None = None, end: datetime | None = None, tz: Tz = None,
+                include_cancelled: bool = False) -> dict:
+    """Your events (organised or invited to) overlapping [start, end); default: the next 30 days."""
+    with b.read() as db:
+        tz_name = tz or b._tz_of(db, user)
+        z = zone(tz_name)
+        now = b.now(db)
+        s = aware(start, z, "start") if start else now - timedelta(days=1)
+        e = aware(end, z, "end") if end else s + timedelta(days=30)
+        if e <= s or e - s > MAX_WINDOW:
+            raise ApiError(422, f"end must be after start, at most {MAX_WINDOW.days} days later")
+        return {"start": iso(s), "end": iso(e),
+                "events": b.events_between(db, user, iso(s), iso(e), tz_name, include_cancelled)}
+
+
+@events_api.get("/events/{event_id}", response_model=EventOut, tags=["events"])
+def get_event(b: Calendar, event_id: EventId, user: User, tz: Tz = None) -> dict:
+    """One event you organise or are invited to."""
+    with b.read() as db:
+        return b._out(db, b._visible(db, user, event_id), user, tz or b._tz_of(db, user))
+
+
+@events_api.post("/events", response_model=EventOut, status_code=201, tags=["events"])
+def create_event(b: Calendar, body: EventIn, user: User, request: Request) -> dict:
+    """Create an event; each attendee gets an invitation (status needs-action)."""
+    with b.write(request) as db:
+        tz_name = body.timezone or b._tz_of(db, user)
+        s, e = b._span(body.start, body.end, zone(tz_name), MAX_EVENT, "an event")
+        now = b.now_iso(db)
+        n = db.execute("SELECT value FROM _meta WHERE key = 'ticks'").fetchone()[0]
+        cur = db.execute("INSERT INTO events (uid, organizer, title, description, location, start, \"end\", "
+                         "timezone, status, created, updated) VALUES (?,?,?,?,?,?,?,?,'confirmed',?,?)",
+                         (f"ev{n}-{user}@{b.facts.org.domain}", user, body.title, body.description,
+                          body.location, s, e, tz_name, now, now))
+        for who in body.attendees:
+            p = b._person(db, who)
+            if p["username"] != user:
+                db.execute("INSERT OR IGNORE INTO attendees (event, username, status) VALUES (?, ?, 'needs-action')",
+                           (cur.lastrowid, p["username"]))
+        return b._out(db, b._visible(db, user, cur.lastrowid), user, tz_name)
+
+
+@events_api.patch("/events/{event_id}", response_model=EventOut, tags=["events"])
+def update_event(b: Calendar, event_id: EventId, body: EventPatch, user: User, request: Request) -> dict:
+    """Change an event you organise. Moving it resets every answer to needs-action."""
+    with b.write(request) as db:
+        ev = b._visible(db, user, event_id)
+        if ev["organizer"] != user:
+            raise ApiError(403, "only the organizer can change this event; answer the invitation instead")
+        if ev["status"] == "cancelled":
+            raise ApiError(409, "the event is cancelled", "conflict")
+        tz_name = body.timezone or ev["timezone"]
+        z = zone(tz_name)
+        start = body.start if body.start is not None else parse_iso(ev["start"])
+        end = body.end if body.end is not None else parse_iso(ev["end"])
+        s, e = b._span(start, end, z, MAX_EVENT, "an event")
+        fields = {"title": body.title, "description": body.description, "location": body.location}
+        sets = {k: v for k, v in fields.items() if v is not None}
+        sets.update(start=s, end=e, timezone=tz_name, updated=b.now_iso(db))
+        assignments = ", ".join('"' + k + '" = ?' for k in sets)
+        db.execute(f"UPDATE events SET {assignments} WHERE id = ?", (*sets.values(), event_id))
+        if (s, e) != (ev["start"], ev["end"]):
+            db.execute("UPDATE attendees SET status = 'needs-action', responded_at = NULL WHERE event = ?",
+                       (event_id,))
+        for who in body.remove_attendees:
+            p = b._person(db, who)
+            db.execute("DELETE FROM attendees WHERE event = ? AND username = ?", (event_id, p["username"]))
+        for who in body.add_attendees:
+            p = b._person(db, who)
+            if p["username"] != user:
+                db.execute("INSERT OR IGNORE INTO attendees (event, username, status) VALUES (?, ?, 'needs-action')",
+                           (event_id, p["username"]))
+        return b._out(db, b._visible(db, user, event_id), user, tz_name)
+
+
+@events_api.delete("/events/{event_id}", response_model=EventOut, tags=["events"])
+def cancel_event(b: Calendar, event_id: EventId, user: User, request: Request) -> dict:
+    """Cancel an event you organise (attendees see it as cancelled)."""
+    with b.write(request) as db:
+        ev = b._visible(db, user, event_id)
+        if ev["organizer"] != user:
+            raise ApiError(403, "only the organizer can cancel this event; decline it instead")
+        db.execute("UPDATE events SET status = 'cancelled', updated = ? WHERE id = ?", (b.now_iso(db), event_id))
+        return b._out(db, b._visible(db, user, event_id), user, b._tz_of(db, user))
+
+
+@invitations_api.post("/events/{event_id}/respond", response_model=EventOut, tags=["invitations"])
+def respond(b: Calendar, event_id: EventId, body: RespondIn, user: User, request: Request) -> dict:
+    """Accept, decline or tentatively accept an invitation."""
+    with b.write(request) as db:
+        ev = b._visible(db, user, event_id)
+        if ev["organizer"] == user:
+            raise ApiError(422, "you organise this event: there is no invitation to answer")
+        if ev["status"] == "cancelled":
+            raise ApiError(409, "the event is cancelled", "conflict")
+        db.execute("UPDATE attendees SET status = ?, comment = ?, responded_at = ? WHERE event = ? AND username = ?",
+                   (body.status, body.comment, b.now_iso(db), event_id, user))
+        return b._out(db, b._visible(db, user, event_id), user, b._tz_of(db, user))
+
+
+@invitations_api.get("/invitations", response_model=list[EventOut], tags=["invitations"])
+def invitations(b: Calendar, user: User, tz: Tz = None) -> list:
+    """Upcoming invitations you have not answered."""
+    with b.read() as db:
+        tz_name = tz or b._tz_of(db, user)
+        zone(tz_name)
+        rows = db.execute("SELECT e.* FROM events e JOIN attendees a ON a.event = e.id WHERE a.username = ? AND "
+                          "a.status = 'needs-action' AND e.status = 'confirmed' AND e.\"end\" > ? ORDER BY e.start",
+                          (user, b.now_iso(db))).fetchall()
+        return [b._out(db, r, user, tz_name) for r in rows]
+
+
+@freebusy_api.post("/freebusy", response_model=FreeBusyOut, tags=["free/busy"])
+def freebusy(b: Calendar, body: FreeBusyIn, user: User) -> dict:
+    """When each person is busy between start and end (merged intervals; declined invitations are free)."""
+    with b.read() as db:
+        tz_name = body.timezone or b._tz_of(db, user)
+        z = zone(tz_name)
+        s, e = b._span(body.start, body.end, z, MAX_WINDOW, "a free/busy query")
+        out: dict[str, list[dict]] = {}
+        for who in body.users:
+            p = b._person(db, who)
+            out[p["username"]] = [{"start": a, "end": b, "start_local": parse_iso(a).astimezone(z).isoformat(),
+                                   "end_local": parse_iso(b).astimezone(z).isoformat()}
+                                  for a, b in b.busy(db, p["username"], s, e)]
+        return {"start": s, "end": e, "timezone": tz_name, "busy": out}
+
+# ---------------------------------------------------------- HTML
+@pages.get("/", response_class=HTMLResponse)
+def agenda(b: Calendar, request: Request, user: PageUser, week: Annotated[int, Query(ge=-52, le=52)] = 0,
+           tz: Annotated[str | None, Query(max_length=64)] = None) -> HTMLResponse:
+    """The week agenda (this week, or ``week`` weeks away) in your zone or ``tz``."""
+    with b.read() as db:
+        tz_name = tz or b._tz_of(db, user)
+        z = zone(tz_name)
+        now = b.now(db).astimezone(z)
+        monday = (now - timedelta(days=now.weekday())).replace(hour=0, minute=0, second=0) + timedelta(weeks=week)
+        evs = b.events_between(db, user, iso(monday), iso(monday + timedelta(days=7)), tz_name)
+    return html_page(request, "calendar/agenda.html.j2", "Calendar", [("/", "This week")], user,
+                     events=evs, monday=monday, tz_name=tz_name, week=week)
+
+
+@pages.get("/event/{event_id}", response_class=HTMLResponse)
+def event_page(b: Calendar, event_id: EventId, request: Request, user: PageUser) -> HTMLResponse:
+    """One event: when, where, who organises it and who answered what."""
+    with b.read() as db:
+        e = b._out(db, b._visible(db, user, event_id), user, b._tz_of(db, user))
+    return html_page(request, "calendar/event.html.j2", e["title"], [("/", "This week")], user, e=e)
+
+
+routers = [people_api, events_api, invitations_api, freebusy_api, pages]
