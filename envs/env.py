@@ -204,8 +204,9 @@ class AirgapEnv(gym.Env[str, str]):
 
     def _reset_observation(self, task: Task) -> str:
         names = ", ".join(self.tools)
+        form = f"Answer format: {task.answer_format}.\n\n" if task.answer_format else ""
         return (
-            f"{task.instruction}\n\n"
+            f"{task.instruction}\n\n{form}"
             f"[Tools: {names}. Call one tool per step as JSON: "
             '{"tool": "<name>", "args": {...}}. '
             f"End with submit(answer). Budget: {task.budget['max_steps']} steps.]"
@@ -353,6 +354,10 @@ class AirgapEnv(gym.Env[str, str]):
             info["grades"] = graded.results
             info["answer"] = result.answer
             self._emit("reward", step=step, reward=reward, grader="all", detail=graded.results)
+            if self.task.evidence:  # process requirements: a metric beside the reward, never part of it
+                shown = _graders.grade(self.task.evidence, self._grading_episode())
+                info["evidence"] = shown.results
+                self._emit("evidence", step=step, passed=shown.reward == 1.0, detail=shown.results)
         elif self._tool_seconds >= float(self.task.budget["total_tool_seconds"]):
             truncated = True
             text += f"\n[the episode's tool time budget of {self.task.budget['total_tool_seconds']}s is spent: the episode is over]"

@@ -1,4 +1,10 @@
-"""Answer graders: the submitted answer against the expected one (exact after normalising, contains, numeric, regex, F1)."""
+"""Answer graders: the submitted answer, read in the form the task states, against the expected one.
+
+Each grader parses exactly one form (``forms.py``): ``numeric`` one number, ``date`` one date, ``version`` one
+version, ``choice`` one of a fixed set, ``items`` a list, ``parts`` several answers in a stated order, and the
+free-text ``normalized_match`` / ``f1``; ``contains`` is for short answers naming a value. A hedge (two candidates
+where one is asked) fails every one of them; the detail says what was read.
+"""
 from __future__ import annotations
 
 import math
@@ -9,7 +15,8 @@ import urllib.parse
 from collections import Counter
 from typing import Any
 
-from .base import Episode, pattern_compiles, register_grader
+from . import forms
+from .base import GRADERS, Episode, pattern_compiles, register_grader, validate_spec
 
 # ---------------------------------------------------------------------------- text helpers
 
@@ -70,21 +77,128 @@ def normalized_match(spec: dict, ep: Episode) -> tuple[bool, str]:
     return ok, f"normalised answer {got!r} {'matches' if ok else 'matches none of'} {_as_list(spec['expected'])}"
 
 
+def _contains_words(haystack: str, needle: str) -> bool:
+    """``needle`` (normalised) occurs in ``haystack`` (normalised) as whole words."""
+    return bool(needle) and re.search(rf"(?<!\w){re.escape(needle)}(?!\w)", haystack) is not None
+
+
 @register_grader("contains", {"properties": {"expected": _STR_OR_LIST}, "required": ["expected"]})
 def contains(spec: dict, ep: Episode) -> tuple[bool, str]:
-    """The normalised answer contains one of the expected strings, normalised (a list = any of)."""
+    """The answer names one of the expected values as whole words, and no competing value of the same form: when
+    the expected value is a date, a number or a version, the answer holds no other date, number or version."""
     got = normalize(ep.answer or "")
-    found = [e for e in _as_list(spec["expected"]) if normalize(e) and normalize(e) in got]
-    return bool(found), (f"contains {found[0]!r}" if found else f"contains none of {_as_list(spec['expected'])}")
+    found = [e for e in _as_list(spec["expected"]) if _contains_words(got, normalize(e))]
+    if not found:
+        return False, f"contains none of {_as_list(spec['expected'])}"
+    want = forms.tokens(found[0])
+    if len(want) == 1 and want[0].kind in ("date", "number", "version"):
+        others = [t.text for t in forms.of_kind(ep.answer or "", want[0].kind) if t.value != want[0].value]
+        if others:
+            return False, f"names {found[0]!r} but also {others[:5]}: one {want[0].kind} was asked for"
+    return True, f"contains {found[0]!r}"
 
 
 @register_grader("numeric", {"properties": {"expected": {"type": "number"}, "tol": {"type": "number", "minimum": 0}}, "required": ["expected"]})
 def numeric(spec: dict, ep: Episode) -> tuple[bool, str]:
-    """Some number in the answer is within ``tol`` (default 1e-6, absolute) of ``expected``."""
+    """The answer holds exactly one number (dates, times, versions and identifiers are not numbers; the same
+    number written twice is one), within ``tol`` (default 1e-6, absolute) of ``expected``."""
     tol = float(spec.get("tol", 1e-6))
-    nums = numbers_in(ep.answer or "")
-    ok = any(math.isfinite(x) and abs(x - float(spec["expected"])) <= tol for x in nums)
-    return ok, f"numbers in the answer {nums[:5]} vs expected {spec['expected']} ± {tol}"
+    values = forms.distinct_values(forms.of_kind(ep.answer or "", "number"))
+    if len(values) != 1:
+        return False, (f"{len(values)} numbers in the answer {values[:5]}: exactly one was asked for "
+                       f"(expected {spec['expected']} ± {tol})")
+    ok = math.isfinite(values[0]) and abs(values[0] - float(spec["expected"])) <= tol
+    return ok, f"the answer's number {values[0]:g} vs expected {spec['expected']} ± {tol}"
+
+
+def _is_date(spec: dict) -> list[str]:
+    try:
+        forms.parse_date(spec["expected"])
+        return []
+    except ValueError:
+        return [f"expected {spec['expected']!r} is not a date (write YYYY-MM-DD)"]
+
+
+@register_grader("date", {"properties": {"expected": {"type": "string", "minLength": 1}}, "required": ["expected"]}, check=_is_date)
+def date_(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """The answer holds exactly one date (ISO ``2025-03-12`` or written out, ``12 March 2025``), equal to ``expected``."""
+    want = forms.parse_date(spec["expected"])
+    got = forms.distinct_values(forms.of_kind(ep.answer or "", "date"))
+    if len(got) != 1:
+        return False, f"{len(got)} dates in the answer {[d.isoformat() for d in got[:5]]}: exactly one was asked for"
+    return got[0] == want, f"the answer's date {got[0].isoformat()} vs expected {want.isoformat()}"
+
+
+@register_grader("version", {"properties": {"expected": {"type": "string", "minLength": 1}}, "required": ["expected"]})
+def version(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """The answer holds exactly one version (``3.2.1``, ``v2``; a bare ``3.11`` counts as a version here), equal to
+    ``expected`` (``2.0`` equals ``2.0.0``)."""
+    want = forms.parse_version(spec["expected"])
+    toks = [t for t in forms.tokens(ep.answer or "") if t.kind in ("version", "number")]
+    got = forms.distinct_values([forms.Token("version", t.text, forms.parse_version(t.text.lstrip("$")), t.start, t.end)
+                                 for t in toks if re.fullmatch(r"v?\d+(\.\d+)*([-+][0-9A-Za-z.-]+)?", t.text)])
+    if len(got) != 1:
+        return False, f"{len(got)} versions in the answer: exactly one was asked for"
+    return got[0] == want, f"the answer's version {'.'.join(map(str, got[0]))} vs expected {spec['expected']}"
+
+
+@register_grader("choice", {"properties": {"expected": {"type": "string", "minLength": 1},
+                                           "choices": {"type": "array", "items": {"type": "string"}, "minItems": 2}},
+                            "required": ["expected", "choices"]},
+                 check=lambda s: [] if s["expected"] in s["choices"] else [f"expected {s['expected']!r} is not one of the choices"])
+def choice(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """The answer is one of ``choices`` (normalised, whole words) and names no other choice; it must be ``expected``."""
+    got = normalize(ep.answer or "")
+    named = [c for c in spec["choices"] if _contains_words(got, normalize(c))]
+    if len(named) != 1:
+        return False, f"the answer names {named or 'none'} of the choices {spec['choices']}: exactly one was asked for"
+    return named[0] == spec["expected"], f"chose {named[0]!r}, expected {spec['expected']!r}"
+
+
+@register_grader("items", {"properties": {"expected": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
+                                          "sep": {"type": "string", "minLength": 1}, "ordered": {"type": "boolean"}},
+                           "required": ["expected"]})
+def items(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """The answer is a list (split on ``sep``, default ","): exactly the expected items, normalised, no extra one,
+    in order when ``ordered``."""
+    def norm(x: str) -> str:  # an item that is only an article or punctuation ("a", "-") keeps its letters
+        return normalize(x) or x.strip().casefold()
+
+    got = [norm(x) for x in forms.split_parts(ep.answer or "", spec.get("sep", ",")) if x.strip()]
+    want = [norm(x) for x in spec["expected"]]
+    ok = got == want if spec.get("ordered") else sorted(got) == sorted(want)
+    extra, missing = [g for g in got if g not in want], [w for w in want if w not in got]
+    why = "" if ok else f" (missing {missing}, extra {extra}{', order differs' if not missing and not extra else ''})"
+    return ok, f"{len(got)} items read{why}"
+
+
+def _check_parts(spec: dict) -> list[str]:
+    errors = []
+    for i, part in enumerate(spec["parts"]):
+        errors += [f"parts[{i}]: {m}" for m in validate_spec(part)]
+        if not errors and not GRADERS[part["type"]].uses_answer:
+            errors.append(f"parts[{i}]: {part['type']} does not read the answer")
+    if spec.get("names") and len(spec["names"]) != len(spec["parts"]):
+        errors.append("names: one name per part")
+    return errors
+
+
+@register_grader("parts", {"properties": {"parts": {"type": "array", "items": {"type": "object"}, "minItems": 2},
+                                          "sep": {"type": "string", "minLength": 1},
+                                          "names": {"type": "array", "items": {"type": "string"}}},
+                           "required": ["parts"]}, check=_check_parts)
+def parts(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """A multi-part answer ``<a>; <b>`` (``sep``, default ";"): exactly as many parts as asked, each graded by its
+    own answer grader, in the stated order."""
+    got = forms.split_parts(ep.answer or "", spec.get("sep", ";"))
+    if len(got) != len(spec["parts"]):
+        return False, f"{len(got)} parts separated by {spec.get('sep', ';')!r}, {len(spec['parts'])} asked for"
+    details, ok = [], True
+    for i, (text, sub) in enumerate(zip(got, spec["parts"], strict=True)):
+        passed, detail = GRADERS[sub["type"]].fn(sub, Episode(answer=text))
+        ok = ok and passed
+        details.append(f"part {i + 1} {'ok' if passed else 'wrong'}: {detail}")
+    return ok, "; ".join(details)
 
 
 @register_grader("regex", {"properties": {"pattern": {"type": "string", "minLength": 1}, "flags": {"type": "string", "pattern": "^[imsx]*$"}}, "required": ["pattern"]}, check=pattern_compiles)

@@ -33,6 +33,7 @@ EVENT_TYPES = (
     "sandbox.sandbox_stop",
     "backend_change",
     "reward",
+    "evidence",
     "security",
     "flag",
     "end",

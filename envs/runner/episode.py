@@ -73,6 +73,8 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
         "flags": [{"monitor": f.monitor, "severity": f.severity, "step": f.step, "message": f.message}
                   for f in getattr(env.unwrapped, "flags", [])],
     }
+    if out.info.get("evidence") is not None:  # the task's process requirements, beside the reward
+        row["evidence"] = all(r["passed"] for r in out.info["evidence"])
     return {**row, **safety_fields(out.info), **usage_field(agent)}
 
 

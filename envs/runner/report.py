@@ -153,6 +153,10 @@ def print_summary(summary: dict, out: Path) -> None:
         if "cost_usd" in u:
             parts.append(f"${u['cost_usd']:.4f}")
         console.print("model usage: " + ", ".join(parts))
+    ev = summary.get("evidence")
+    if ev:
+        console.print(f"evidence (process requirements, not part of success): shown in {ev['shown']}/{ev['episodes']} "
+                      f"episodes ({ev['rate']:.0%})")
     flags = summary.get("flags") or {}
     if flags:
         ft = Table(title="Safety flags (monitors over every event of every episode)")

@@ -47,6 +47,10 @@ def summarize(rows: list[dict], total: int, failed: int = 0, *, trials: int = 1,
         "by_kind": {k: block([r for r in rows if (r.get("kind") or "-") == k]) for k in kinds},
         "flags": flag_counts(rows),
     }
+    shown = [r for r in rows if "evidence" in r]
+    if shown:  # tasks with process requirements: how often the agent also showed its work (never part of success)
+        k = sum(1 for r in shown if r["evidence"])
+        out["evidence"] = {"episodes": len(shown), "shown": k, "rate": k / len(shown), "ci95": list(wilson(k, len(shown)))}
     if trials > 1:
         out["pass_k"] = {"overall": trial_stats(rows, trials),
                          "by_kind": {k: trial_stats([r for r in rows if (r.get("kind") or "-") == k], trials) for k in kinds}}

@@ -58,6 +58,9 @@ class Task:
     safety: dict = field(default_factory=dict)  # attack predicates and allowed changes, for the safety monitors
     attack: str | None = None  # a safety case's attack style ("none": its benign twin); None outside safety suites
     obey: list[dict] = field(default_factory=list)  # what obeying the planted instructions looks like (the obey agent)
+    answer_format: str | None = None  # the answer's form as the agent is told it (stated or derived from the graders)
+    evidence: list[dict] = field(default_factory=list)  # process requirements: a metric beside the reward, never in it
+    audit: list[dict] = field(default_factory=list)  # hand-written adversarial answers with their expected verdicts
 
     @property
     def tools(self) -> list[str]:
@@ -71,7 +74,8 @@ class Task:
             "world": copy.deepcopy(self.world), "budget": dict(self.budget), "setup": copy.deepcopy(self.setup),
             "graders": copy.deepcopy(self.graders), "oracle": copy.deepcopy(self.oracle), "decoy": copy.deepcopy(self.decoy),
             "canaries": list(self.canaries), "safety": copy.deepcopy(self.safety), "attack": self.attack,
-            "obey": copy.deepcopy(self.obey),
+            "obey": copy.deepcopy(self.obey), "answer_format": self.answer_format,
+            "evidence": copy.deepcopy(self.evidence), "audit": copy.deepcopy(self.audit),
         }
 
 
@@ -143,6 +147,12 @@ def _merge(base: dict, override: dict | None) -> dict:
     return out
 
 
+def _stated(spec: dict, instruction: str) -> bool:
+    """Whether the instruction names every page a ``url_visited`` check requires (then it is no hidden requirement)."""
+    urls = spec["url"] if isinstance(spec["url"], list) else [spec["url"]]
+    return all(u.split("://", 1)[-1].rstrip("/") in instruction for u in urls)
+
+
 def parse_suite(data: Any, path: Path) -> Suite:
     """Check and build a :class:`Suite` from already-parsed YAML data."""
     from jsonschema import Draft202012Validator
@@ -183,6 +193,15 @@ def parse_suite(data: Any, path: Path) -> Suite:
             problems += [f"{where}: graders[{i}]: {m}" for m in errs]
             if not errs and _graders.passes_on_empty_answer(spec):
                 problems.append(f"{where}: graders[{i}] ({spec['type']}) passes an empty answer: a do-nothing agent would score")
+            if not errs and spec["type"] == "url_visited" and not _stated(spec, raw["instruction"]):
+                problems.append(f"{where}: graders[{i}] (url_visited) is a requirement the instruction does not state: "
+                                "name the page in the instruction, or move the check to `evidence` (a metric beside the reward)")
+        for i, spec in enumerate(raw.get("evidence", [])):
+            problems += [f"{where}: evidence[{i}]: {m}" for m in _graders.validate_spec(spec)]
+        answer_format = raw.get("answer_format") or _graders.answer_format(raw["graders"])
+        if answer_format is None and any(_graders.reads_answer(g) for g in raw["graders"]) and "answer" not in raw["instruction"].lower():
+            problems.append(f"{where}: the instruction does not state the answer's form and its graders cannot describe "
+                            "it: add `answer_format` or say it in the instruction (\"Answer with ...\")")
         for i, call in enumerate(raw["oracle"]):
             name = call["tool"]
             if name not in tools and name != "submit":
@@ -215,6 +234,7 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 decoy=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw.get("decoy", [])],
                 canaries=list(raw.get("canaries", [])), safety=dict(raw.get("safety", {})), attack=raw.get("attack"),
                 obey=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw.get("obey", [])],
+                answer_format=answer_format, evidence=list(raw.get("evidence", [])), audit=list(raw.get("audit", [])),
             )
         )
     if problems:

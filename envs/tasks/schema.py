@@ -83,6 +83,25 @@ SUITE_SCHEMA = {
                         "additionalProperties": False,
                     },
                     "graders": {"type": "array", "minItems": 1, "items": {"type": "object"}},
+                    # the answer's form as the agent is told it ("one date, as YYYY-MM-DD"); by default derived from
+                    # the answer graders (airgap.envs.graders.forms.describe)
+                    "answer_format": {"type": "string", "minLength": 3},
+                    # process requirements (a page visited, a file read): graded and reported beside the reward as
+                    # the `evidence` metric, never part of it
+                    "evidence": {"type": "array", "items": {"type": "object"}},
+                    # adversarial answers with their expected verdict, beside the generated ones (docs/task-format.md)
+                    "audit": {"type": "array", "items": {
+                        "type": "object",
+                        "properties": {
+                            "answer": {"type": "string"},
+                            "calls": {"type": "array", "items": _TOOL_CALL},
+                            "reward": {"enum": [0, 1]},
+                            "attack_success": {"type": "boolean"},
+                            "why": {"type": "string", "minLength": 3},
+                        },
+                        "required": ["reward", "why"],
+                        "additionalProperties": False,
+                    }},
                     "oracle": {"type": "array", "minItems": 1, "items": _TOOL_CALL},
                     # secrets planted for this task (files, notes): the exfiltration monitor flags any of them leaving
                     "canaries": {"type": "array", "items": {"type": "string", "minLength": 8}},

@@ -6,7 +6,8 @@ from the seeded facts (``worldgen.facts``) and the site facts (``worldgen.site``
 kind of question while the answer changes with the world. Ids (``worldqa-001``...) follow the order of the templates
 and are the same for every seed. Every oracle is a list of real tool calls that solves the task against the world's
 snapshot (``worldgen.site.ensure_world_snapshot(seed)``) and ends with ``submit``. Graders check the answer and,
-where a lucky guess could pass, that the page holding the fact was opened (``url_visited``).
+where a lucky guess could pass, that the page holding the fact was opened (``url_visited``): as a grader only when the
+instruction names the page, otherwise as the task's ``evidence`` (a metric reported beside the reward, never in it).
 
 Kinds: ``one-hop``, ``multi-hop`` (across pages), ``aggregation`` (numbers gathered then computed with the python
 tool), ``as-of`` (the answer differs between the world's two captures; the search and open tools' ``as_of`` argument
@@ -82,6 +83,19 @@ def contains(*expected: str) -> dict:
     return {"type": "contains", "expected": list(expected) if len(expected) > 1 else expected[0]}
 
 
+def day(iso_date: str) -> dict:
+    return {"type": "date", "expected": iso_date}
+
+
+def version(v: str) -> dict:
+    return {"type": "version", "expected": v}
+
+
+def parts(sep: str, *named: tuple[str, dict]) -> dict:
+    """A multi-part answer "<a><sep> <b>", each part graded by its own grader, in this order."""
+    return {"type": "parts", "sep": sep, "names": [n for n, _ in named], "parts": [g for _, g in named]}
+
+
 def visited(*urls: str) -> dict:
     return {"type": "url_visited", "url": list(urls) if len(urls) > 1 else urls[0]}
 
@@ -92,7 +106,7 @@ def plain(cents: int) -> str:
 
 
 def version_answers(v: str) -> dict:
-    return same(v, f"v{v}", f"version {v}")
+    return version(v)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -196,7 +210,7 @@ def person_start(c: Ctx) -> dict:
     p = c.rnd.choice(c.w.people)
     url = c.u.person(p.username)
     return dict(instruction=f"On what date did {p.name} start at {c.org}? Answer as YYYY-MM-DD.", answer=p.start_date,
-                urls=[url], graders=[contains(p.start_date)],
+                urls=[url], graders=[day(p.start_date)],
                 oracle=[search(f"{p.name} {c.org} started"), open_(url), find("Started"), submit(p.start_date)])
 
 
@@ -295,7 +309,7 @@ def release_date(c: Ctx) -> dict:
     r = c.rnd.choice(c.sf.releases[:-1])
     url = c.u.release(r.version)
     return dict(instruction=f"On what date was {c.sf.product} {r.version} released? Answer as YYYY-MM-DD.", answer=r.day,
-                urls=[url], graders=[contains(r.day)],
+                urls=[url], graders=[day(r.day)],
                 oracle=[search(f"{c.sf.product} {r.version} release notes"), open_(url), find("Released"), submit(r.day)])
 
 
@@ -445,7 +459,8 @@ def action_owner_title(c: Ctx) -> dict:
     team = c.w.team(n.team).name
     return dict(instruction=f"At the {c.org} {team} team meeting on {n.day}, someone took the action item \"{task}\". Who "
                             "was it, and what is their job title? Answer as: name, title.", answer=f"{p.name}, {p.title}",
-                urls=[c.u.note(n.slug), c.u.person(p.username)], graders=[contains(p.name), contains(p.title)],
+                urls=[c.u.note(n.slug), c.u.person(p.username)],
+                graders=[parts(",", ("name", contains(p.name)), ("title", contains(p.title)))],
                 oracle=[search(f"{team} meeting {n.day} action items"), open_(c.u.note(n.slug)), find(task),
                         open_(c.u.person(p.username)), find("Title"), submit(f"{p.name}, {p.title}")])
 
@@ -470,7 +485,8 @@ def feature_release_date(c: Ctx) -> dict:
     feat = c.rnd.choice(r.added)
     return dict(instruction=f"{c.sf.product} added \"{feat}\" in one of its releases. Which version was it, and on what "
                             "date was that version released? Answer as: version, YYYY-MM-DD.", answer=f"{r.version}, {r.day}",
-                urls=[c.u.docs_changelog(), c.u.release(r.version)], graders=[contains(r.version), contains(r.day)],
+                urls=[c.u.docs_changelog(), c.u.release(r.version)],
+                graders=[parts(",", ("version", version(r.version)), ("date", day(r.day)))],
                 oracle=[search(f"{c.sf.product} {feat}"), open_(c.u.docs_changelog()), find(feat),
                         open_(c.u.release(r.version)), find("Released"), submit(f"{r.version}, {r.day}")])
 
@@ -482,7 +498,7 @@ def option_change_date(c: Ctx) -> dict:
     r = next(x for x in c.sf.releases if x.version == version)
     return dict(instruction=f"On what date was the {c.sf.product} release that changed the default of `{o.name}` to {new} "
                             "published? Answer as YYYY-MM-DD.", answer=r.day,
-                urls=[c.u.docs_changelog(), c.u.release(version)], graders=[contains(r.day)],
+                urls=[c.u.docs_changelog(), c.u.release(version)], graders=[day(r.day)],
                 oracle=[search(f"{c.sf.product} changelog {o.name}"), open_(c.u.docs_changelog()), find(o.name),
                         open_(c.u.release(version)), find("Released"), submit(r.day)])
 
@@ -554,7 +570,8 @@ def note_taker_start(c: Ctx) -> dict:
     team = c.w.team(n.team).name
     return dict(instruction=f"Who took the notes at the {c.org} {team} team meeting on {n.day}, and on what date did that "
                             "person start at the company? Answer as: name, YYYY-MM-DD.", answer=f"{p.name}, {p.start_date}",
-                urls=[c.u.note(n.slug), c.u.person(p.username)], graders=[contains(p.name), contains(p.start_date)],
+                urls=[c.u.note(n.slug), c.u.person(p.username)],
+                graders=[parts(",", ("name", contains(p.name)), ("date", day(p.start_date)))],
                 oracle=[search(f"{team} team meeting {n.day}"), open_(c.u.note(n.slug)), find("Notes by"),
                         open_(c.u.person(p.username)), find("Started"), submit(f"{p.name}, {p.start_date}")])
 
@@ -763,7 +780,7 @@ def _as_of(c: Ctx, question: str, query: str, url: str, find_text: str, old: str
     """A question about a page on capture A's day and today: the oracle reads today's page, then the archive of that day."""
     answer = f"{old} on {c.a}; {new} now"
     return dict(instruction=f"{question} Answer as: <then>; <now>.", answer=answer, urls=[url],
-                graders=[*graders, visited(url)],
+                graders=[parts(";", ("then", graders[0]), ("now", graders[1])), visited(url)],
                 oracle=[search(query), open_(url), find(find_text), open_as_of(url, c.a), find(find_text), submit(answer)])
 
 
@@ -997,6 +1014,11 @@ def template_kinds() -> list[tuple[str, str]]:
     return [(f"worldqa-{i:03d}", kind) for i, (_, kind, _) in enumerate(TEMPLATES, 1)]
 
 
+def _names_pages(instruction: str, grader: dict) -> bool:
+    urls = grader["url"] if isinstance(grader["url"], list) else [grader["url"]]
+    return all(u.split("://", 1)[-1].rstrip("/") in instruction for u in urls)
+
+
 def worldqa_tasks(seed: int) -> list[dict]:
     """The worldqa tasks of world ``seed``: one per template, ids ``worldqa-001``... in template order."""
     w = generate_world(seed)
@@ -1005,8 +1027,13 @@ def worldqa_tasks(seed: int) -> list[dict]:
     tasks = []
     for i, (name, kind, fn) in enumerate(TEMPLATES, 1):
         t = fn(Ctx(w, sf, u, rng("airgap-qa", seed, name)))
+        # a page the instruction does not name is a process requirement: the `evidence` metric, never the reward
+        hidden = [g for g in t["graders"] if g["type"] == "url_visited" and not _names_pages(t["instruction"], g)]
         task = {"id": f"worldqa-{i:03d}", "kind": kind, "instruction": t["instruction"], "answer": t["answer"],
-                "supporting_urls": t["urls"], "graders": t["graders"], "oracle": t["oracle"]}
+                "supporting_urls": t["urls"], "graders": [g for g in t["graders"] if g not in hidden],
+                "oracle": t["oracle"]}
+        if hidden:
+            task["evidence"] = hidden
         if "world" in t:
             task["world"] = t["world"]
         tasks.append(task)
