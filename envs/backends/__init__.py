@@ -7,13 +7,25 @@ docs/backends.md.
 """
 from __future__ import annotations
 
-# Importing the packages registers the built-in backends, in this order (the order of service_names()).
-from airgap.envs.backends import mail, calendar, shop, bank, tracker, chat  # noqa: E402,F401,I001
+import importlib
+
 from airgap.envs.backends.base import (
-    BACKENDS, Backend, ChangeEvent, DiffRow, account_services, make_backends, register_backend, service_names,
+    BACKENDS,
+    Backend,
+    ChangeEvent,
+    DiffRow,
+    account_services,
+    make_backends,
+    register_backend,
+    service_names,
     service_notes,
 )
 from airgap.envs.backends.sqlstore import SqliteBackend
 
-__all__ = ["BACKENDS", "Backend", "ChangeEvent", "DiffRow", "SqliteBackend", "account_services", "make_backends",
+#: The built-in backends, registered in this order (the order of service_names(), hence of every world's services).
+BUILTIN = ("mail", "calendar", "shop", "bank", "tracker", "chat")
+for _name in BUILTIN:
+    importlib.import_module(f"airgap.envs.backends.{_name}")
+
+__all__ = ["BACKENDS", "BUILTIN", "Backend", "ChangeEvent", "DiffRow", "SqliteBackend", "account_services", "make_backends",
            "register_backend", "service_names", "service_notes"]

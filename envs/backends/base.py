@@ -42,6 +42,12 @@ class Backend(ABC):
         self.on_change = None
 
     @classmethod
+    def make_token(cls, derive: Callable[..., str]) -> str:
+        """A user's bearer token for this service, from ``derive(n, alphabet=...)``: n characters that are stable
+        per world, service and user. Default: ``<name>_`` and 32 letters or digits."""
+        return f"{cls.name}_{derive(32)}"
+
+    @classmethod
     @abstractmethod
     def hosts_for(cls, facts: WorldFacts) -> list[str]:
         """The hostnames this service has in the world ``facts`` (the first is its canonical one)."""

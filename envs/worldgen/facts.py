@@ -557,14 +557,14 @@ def _derived(seed: int, *parts: str, n: int = 32, alphabet: str = _B62) -> str:
 
 
 def service_token(seed: int, service: str, username: str) -> str:
-    """Tokens look like the real services' (GitHub ``ghp_``, Slack ``xoxp-``); the others carry a service prefix."""
-    if service == "tracker":
-        return "ghp_" + _derived(seed, service, username, n=36)
-    if service == "chat":
-        d = _derived(seed, service, username, n=40, alphabet="0123456789abcdef")
-        return f"xoxp-{int(d[:10], 16) % 10**12}-{int(d[10:20], 16) % 10**12}-{d[20:]}"
-    prefix = {"mail": "mlt_", "calendar": "cal_", "shop": "shp_", "bank": "bk_live_"}[service]
-    return prefix + _derived(seed, service, username, n=32)
+    """``username``'s bearer token for ``service`` in world ``seed``: spelled as that backend spells its tokens
+    (``Backend.make_token``: GitHub's ``ghp_...``, Slack's ``xoxp-...``, a service prefix for the others)."""
+    from airgap.envs.backends import BACKENDS
+
+    def derive(n: int, alphabet: str = _B62) -> str:
+        return _derived(seed, service, username, n=n, alphabet=alphabet)
+
+    return BACKENDS[service].make_token(derive)
 
 
 class _Gen:

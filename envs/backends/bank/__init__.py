@@ -1,7 +1,7 @@
 """The bank backend: accounts, payees, statements, and transfers with a per-transfer limit and a confirmation step."""
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import APIRouter
 
@@ -23,6 +23,10 @@ class BankBackend(SqliteBackend):
     schema = read_schema(__file__)
     api_description = ("Online banking. A transfer is created pending (POST /api/transfers) and only moves money once "
                        "confirmed (POST /api/transfers/{id}/confirm); the per-transfer limit applies to every transfer.")
+
+    @classmethod
+    def make_token(cls, derive: Callable[..., str]) -> str:
+        return "bk_live_" + derive(32)
 
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:

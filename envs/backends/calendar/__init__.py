@@ -2,7 +2,7 @@
 import sqlite3
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter
@@ -46,6 +46,10 @@ class CalendarBackend(SqliteBackend):
     schema = read_schema(__file__)
     api_description = ("Calendars of the organisation's people. Times are UTC in `start`/`end`; `*_local` fields are in "
                        "?tz= (default: your zone). Invitations are answered with POST /api/events/{id}/respond.")
+
+    @classmethod
+    def make_token(cls, derive: Callable[..., str]) -> str:
+        return "cal_" + derive(32)
 
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:

@@ -2,7 +2,7 @@
 import base64
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import APIRouter
 
@@ -45,6 +45,12 @@ class ChatBackend(SqliteBackend):
     style = SLACK
     api_description = ("Team chat with Slack Web API shapes: read methods are GET /api/<method>?..., write methods POST "
                        "JSON. Every answer has ok: true|false; failures carry a Slack error code and an HTTP 4xx status.")
+
+    @classmethod
+    def make_token(cls, derive: Callable[..., str]) -> str:
+        """A Slack user token: ``xoxp-<number>-<number>-<hex>``."""
+        d = derive(40, alphabet="0123456789abcdef")
+        return f"xoxp-{int(d[:10], 16) % 10**12}-{int(d[10:20], 16) % 10**12}-{d[20:]}"
 
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:

@@ -12,7 +12,7 @@ import json
 import re
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import APIRouter, Response
 
@@ -36,6 +36,10 @@ class MailBackend(SqliteBackend):
     schema = read_schema(__file__)
     api_description = ("Webmail of the organisation. JSON API under /api (bearer token), HTML pages at / "
                        "(basic auth or ?token=). Shared mailboxes (support@, accounts@) are visible to their members.")
+
+    @classmethod
+    def make_token(cls, derive: Callable[..., str]) -> str:
+        return "mlt_" + derive(32)
 
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:

@@ -2,7 +2,7 @@
 import base64
 import sqlite3
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from fastapi import APIRouter, Request
 
@@ -54,6 +54,11 @@ class TrackerBackend(SqliteBackend):
     style = GITHUB
     api_description = ("A subset of GitHub's REST API v3 (issues, comments, labels, milestones, assignees) for the "
                        "organisation's repositories. Authenticate with 'Authorization: Bearer <token>' or 'token <token>'.")
+
+    @classmethod
+    def make_token(cls, derive: Callable[..., str]) -> str:
+        """A classic GitHub personal access token: ``ghp_`` and 36 characters."""
+        return "ghp_" + derive(36)
 
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:
