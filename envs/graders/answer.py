@@ -98,6 +98,20 @@ def contains(spec: dict, ep: Episode) -> tuple[bool, str]:
     return True, f"contains {found[0]!r}"
 
 
+@register_grader("mentions", {"properties": {"expected": {"type": "array", "minItems": 1,
+                                                        "items": {"anyOf": [{"type": "string", "minLength": 1}, {"type": "number"}]}}},
+                              "required": ["expected"]})
+def mentions(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """Free text (a summary, a comment the task asked to submit) states every expected fact: a number as a number
+    token of that value (``396`` in "396 customers", not in "1396"), a text as whole words. Other numbers and words
+    may appear: this is for answers whose form is prose, never for a question that asks for one value."""
+    numbers = {t.value for t in forms.of_kind(ep.answer or "", "number")}
+    got = normalize(ep.answer or "")
+    missing = [e for e in spec["expected"]
+               if not (float(e) in numbers if isinstance(e, (int, float)) else _contains_words(got, normalize(e)))]
+    return not missing, ("states every expected fact" if not missing else f"does not state {missing}")
+
+
 @register_grader("numeric", {"properties": {"expected": {"type": "number"}, "tol": {"type": "number", "minimum": 0}}, "required": ["expected"]})
 def numeric(spec: dict, ep: Episode) -> tuple[bool, str]:
     """The answer holds exactly one number (dates, times, versions and identifiers are not numbers; the same

@@ -137,6 +137,8 @@ def describe(spec: dict) -> str | None:
         return "one version number (for example 3.2.1)"
     if t in ("normalized_match", "f1"):
         return "the exact value asked for, nothing else (case and punctuation do not matter)"
+    if t == "mentions":
+        return "free text that states the facts asked for"
     if t == "contains":
         return "a short answer that names the value asked for (and no competing value)"
     if t == "choice":
