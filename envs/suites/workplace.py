@@ -7,18 +7,11 @@ from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from airgap.envs.backends import make_backends
+from airgap.envs.backends import make_backends, service_notes
 from airgap.envs.common import parse_iso, rng
 from airgap.envs.worldgen.facts import SERVICES, WorldFacts, generate
 
-SERVICE_NOTES = {
-    "mail": "webmail, JSON API under /api",
-    "calendar": "calendars, JSON API under /api",
-    "shop": "the web shop, JSON API under /api; the support team's tokens see every order and issue refunds",
-    "bank": "online banking, JSON API under /api",
-    "tracker": "GitHub REST API v3",
-    "chat": "team chat, Slack Web API shapes under /api",
-}
+SERVICE_NOTES = service_notes()  # one line per service, declared by each backend (its `note`)
 # A small Python helper that oracle programs start with: one authenticated JSON request.
 PY_API = '''import json, re, urllib.parse, urllib.request
 def api(method, url, token, body=None):

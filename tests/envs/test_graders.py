@@ -79,9 +79,9 @@ def test_backend_state_without_backends_fails_with_a_reason():
 
 def test_reward_is_one_iff_all_pass_and_every_verdict_is_reported():
     specs = [{"type": "contains", "expected": "b"}, {"type": "numeric", "expected": 1}]
-    r = grade(specs, Episode(answer="abc 1"))
+    r = grade(specs, Episode(answer="a b c 1"))
     assert r.reward == 1.0 and [x["passed"] for x in r.results] == [True, True]
-    r = grade(specs, Episode(answer="abc"))
+    r = grade(specs, Episode(answer="a b c"))
     assert r.reward == 0.0 and [x["passed"] for x in r.results] == [True, False]
     assert grade([], Episode(answer="x")).reward == 0.0
 
