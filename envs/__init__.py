@@ -16,16 +16,12 @@ episode log header).
 """
 from __future__ import annotations
 
-import gymnasium as gym
-
 from . import suites as _suites  # noqa: F401 - each bundled suite's folder registers it (envs/suites/<name>/)
-from .tasks import SUITES, load_plugins
+from .tasks import GENERIC_ENV_ID, SUITES, load_plugins, register_generic_env
 
-#: Serves any suite file: gym.make("airgap/Suite-v0", suite="my_tasks.yaml"). Its step budget is the suite's own.
-GENERIC_ENV_ID = "airgap/Suite-v0"
-if GENERIC_ENV_ID not in gym.registry:
-    gym.register(id=GENERIC_ENV_ID, entry_point="airgap.envs.env:AirgapEnv",
-                 vector_entry_point="airgap.envs.env:make_vec_env")
+__all__ = ["GENERIC_ENV_ID", "PLUGINS", "SUITES", "env_ids"]
+
+register_generic_env()  # airgap/Suite-v0: any suite file, gym.make("airgap/Suite-v0", suite="my_tasks.yaml")
 
 #: Modules of $AIRGAP_PLUGINS and the `airgap.plugins` entry points (suites, backends, monitors of your own).
 PLUGINS = load_plugins()

@@ -14,26 +14,25 @@ ENVS = ROOT / "envs"
 #: Lowest first. A module may import from its own sub-package and from any sub-package of a LOWER layer; two
 #: sub-packages in one layer may not import each other. Keep this list and docs/ARCHITECTURE.md's table in step.
 LAYERS: list[set[str]] = [
-    {"common", "spaces", "templates"},              # neutral helpers, the text space, the one Jinja environment
-    {"logs"},                                       # episode log: canonical JSON, writer, reader, signing
-    {"tools", "backends", "attacks"},               # tool declarations; simulated services; attack styles
+    {"common", "spaces", "templates", "stream"},    # neutral helpers, the text space, the one Jinja environment, the event stream
+    {"tools"},                                      # tool declarations (with their effects), the one tool-call parser
+    {"logs", "backends"},                           # the episode log; the simulated services
     {"worldgen"},                                   # the world model: an organisation's facts and web sites
-    {"graders"},                                    # answer, state and security graders
-    {"tasks"},                                      # Task/Suite, the suite file format, the suite registry
+    {"attacks"},                                    # attack styles and the safety web (on the world's site model)
+    {"graders"},                                    # answer, state and security graders, and the rules monitors share
+    {"tasks"},                                      # Task/Suite, the suite file format, the suite registry, the audit
     {"world"},                                      # what an episode runs in: snapshot + backends + sandbox
     {"monitors"},                                   # safety flags over the event stream
     {"suites"},                                     # the bundled suites' generators and files
-    {"env"},                                        # the gymnasium contract
-    {"agents"},                                     # Model providers and agents
-    {"runner"},                                     # the one agent loop, executors, evaluate, stats, report
-    {"replay", "export"},                           # what people do with finished logs
+    {"env", "agents"},                              # the gymnasium contract; Model providers and agents (no edge between)
+    {"runner"},                                     # the one agent loop, executors, evaluate, stats, report, audit runs
+    {"replay"},                                     # show, render, re-run and fork finished episodes
+    {"export"},                                     # other formats of finished episodes
     {"cli", "__init__", "__main__"},                # the `airgap` command and the package's front door
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
-# Edges inside one layer that are allowed, with why.
-SAME_LAYER_OK = {
-    ("export", "replay"),  # an export renders episodes with replay's transcript builder
-}
+# Edges inside one layer that are allowed, with why (none today).
+SAME_LAYER_OK: set[tuple[str, str]] = set()
 
 
 def _sub(path: Path) -> str:
@@ -84,7 +83,11 @@ def test_envs_imports_point_down_the_layers():
             if parts[1] != "envs" or len(parts) < 3:
                 continue
             there = parts[2]
-            if there == here or there not in RANK:  # own sub-package, or a name imported from the package root
+            if there == here:
+                continue
+            if there not in RANK:  # a name from the package root (airgap.envs.X): the top layer, never below it
+                if here not in LAYERS[-1]:
+                    bad.append(f"{path.relative_to(ROOT)}:{line}: {here} imports {module} from the package root")
                 continue
             if RANK[there] > RANK[here] or (RANK[there] == RANK[here] and (here, there) not in SAME_LAYER_OK):
                 bad.append(f"{path.relative_to(ROOT)}:{line}: {here} (layer {RANK[here]}) imports {module} (layer {RANK[there]})")

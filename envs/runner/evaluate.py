@@ -71,8 +71,7 @@ class EvalConfig:
 def env_for_suite(suite: str) -> tuple[str, dict]:
     """(env id, extra make kwargs) for a suite: the gym id its ``register_suite`` call gave a registered suite
     (bundled or plugin), or the generic ``airgap/Suite-v0`` with ``suite=<absolute path>`` for a suite file."""
-    from airgap.envs import GENERIC_ENV_ID
-    from airgap.envs.tasks import load_suite, suite_spec
+    from airgap.envs.tasks import GENERIC_ENV_ID, load_suite, suite_spec
 
     spec = suite_spec(suite)
     if spec is not None:

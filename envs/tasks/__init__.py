@@ -27,11 +27,11 @@ from typing import Any
 
 import yaml
 
-from .registry import SUITES, SuiteSpec, load_plugins, register_suite, suite_spec
+from .registry import GENERIC_ENV_ID, SUITES, SuiteSpec, load_plugins, register_generic_env, register_suite, suite_spec
 from .schema import DEFAULT_BUDGET, DEFAULT_WORLD, SUITE_SCHEMA
 
-__all__ = ["SUITES", "Suite", "SuiteSpec", "Task", "TaskFileError", "available_suites", "dump_yaml", "is_generated", "load_plugins",
-           "load_suite", "parse_suite", "peek_max_steps", "register_suite", "suite_path", "suite_spec"]
+__all__ = ["GENERIC_ENV_ID", "SUITES", "Suite", "SuiteSpec", "Task", "TaskFileError", "available_suites", "dump_yaml", "is_generated", "load_plugins",
+           "load_suite", "parse_suite", "peek_max_steps", "register_generic_env", "register_suite", "suite_path", "suite_spec"]
 
 class TaskFileError(ValueError):
     """A suite file that cannot be used; the message lists every problem with where it is."""

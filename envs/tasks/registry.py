@@ -33,7 +33,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
-#: env id -> entry point kwargs for gymnasium (see register_suite)
+#: Serves any suite file: gym.make("airgap/Suite-v0", suite="my_tasks.yaml"). Its step budget is the suite's own.
+GENERIC_ENV_ID = "airgap/Suite-v0"
+#: what gymnasium builds for every registered id (see register_suite)
 ENTRY_POINT = "airgap.envs.env:AirgapEnv"
 VECTOR_ENTRY_POINT = "airgap.envs.env:make_vec_env"
 
@@ -101,6 +103,14 @@ def register_suite(name: str, *, env_id: str, max_steps: int, generate: str | Ca
         kwargs={"suite": name},
     )
     return spec
+
+
+def register_generic_env() -> None:
+    """Register ``airgap/Suite-v0``, which serves any suite file given as ``suite=`` (once per process)."""
+    import gymnasium as gym
+
+    if GENERIC_ENV_ID not in gym.registry:
+        gym.register(id=GENERIC_ENV_ID, entry_point=ENTRY_POINT, vector_entry_point=VECTOR_ENTRY_POINT)
 
 
 def suite_spec(name: str) -> SuiteSpec | None:
