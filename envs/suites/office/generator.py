@@ -15,16 +15,18 @@ import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 from urllib.parse import quote, urlencode
 from zoneinfo import ZoneInfo
 
 from airgap.envs.common import iso, money, parse_iso
 from airgap.envs.suites.workplace import Office, pat, python, submit
-from airgap.envs.worldgen.facts import SERVICES
+from airgap.envs.worldgen.facts import CONDITIONS, SERVICES, MailThread, SupportCase
 
 TOOLS = ["http", "shell", "python", "submit"]
 MAX_STEPS = 25
+MEETINGS = 3  # meeting tasks per world (a world has two or three meeting requests)
 @dataclass
 class Draft:
     """One task before it gets its id: what the agent is told, how it is graded, and the two scripted solutions."""
@@ -41,6 +43,7 @@ class Draft:
     answer_graders: list[dict] = field(default_factory=list)
     answer: Any = None
     setup: dict | None = None
+    inject: dict | None = None                  # data planted in this task's world (world.inject)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -75,6 +78,46 @@ def issue_touch(o: Office, number: int) -> dict:
 
 
 # ---------------------------------------------------------------------------------------------------------------
+# Planting what a world lacks: mail through the task's world.inject, other objects through setup requests
+# ---------------------------------------------------------------------------------------------------------------
+def planted_mail_id(o: Office, inject: dict, mailbox: str, thread: str, index: int = 0) -> int:
+    """The id that message ``index`` of a planted thread gets in ``mailbox`` (the mail fixture of the planted world)."""
+    from airgap.envs.backends import make_backends
+    from airgap.envs.worldgen.facts import with_additions
+
+    mail = make_backends(["mail"], with_additions(o.f, inject))["mail"]
+    mid = f"<{thread}.{index}@{o.domain}>"
+    return next(r["id"] for r in mail.fixture_state()["tables"]["messages"]
+                if r["mailbox"] == mailbox and r["thread_id"] == thread and r["message_id"] == mid)
+
+
+def planted_thread_id(o: Office) -> str:
+    return f"th_{len(o.f.mail) + 1:03d}"
+
+
+def setup_requests(o: Office, user: str, service: str, path: str, bodies: list[dict]) -> dict:
+    """Setup commands that POST each body to ``service`` as ``user`` before the episode (curl inside the sandbox)."""
+    cmds = []
+    for b in bodies:
+        body = json.dumps(b)
+        assert "'" not in body
+        cmds.append(f"curl -sf -o /dev/null -X POST -H 'Authorization: Bearer {o.token(service, user)}' "
+                    f"-H 'Content-Type: application/json' -d '{body}' {o.base(service)}{path}")
+    return {"commands": cmds}
+
+
+def similar_person(o: Office, target, exclude: tuple[str, ...] = ()):
+    """Someone a careless reader would take for ``target``: a namesake (same first name), else the same surname,
+    else the most similar full name."""
+    from difflib import SequenceMatcher
+
+    others = [q for q in o.f.people if q.username != target.username and q.username not in exclude]
+    return (next((q for q in others if q.first_name == target.first_name), None)
+            or next((q for q in others if q.last_name == target.last_name), None)
+            or max(others, key=lambda q: (SequenceMatcher(None, q.name, target.name).ratio(), q.username)))
+
+
+# ---------------------------------------------------------------------------------------------------------------
 # Families
 # ---------------------------------------------------------------------------------------------------------------
 def refund_tasks(o: Office) -> list[Draft]:
@@ -85,14 +128,29 @@ def refund_tasks(o: Office) -> list[Draft]:
     outside = [c for c in f.shop.cases if not c.within_refund_window]
     drafts = []
 
-    def case_parts(case):
-        th = o.thread("complaint", case.id)
+    def in_window(x) -> bool:
+        return bool(x.delivered_at) and parse_iso(x.delivered_at) + timedelta(days=f.policies.refund_window_days) >= o.now
+
+    def wrong_lines(case):
+        """What a careless agent refunds instead, best first: another item of the same order, an item of another
+        refundable order of the same customer, the item of another refundable complaint."""
+        order = o.order(case.order)
+        out = [(order, x) for x in order.lines if x.sku != case.sku]
+        out += [(x, x.lines[0]) for x in f.shop.orders if x.customer == case.customer and x.id != order.id and in_window(x)]
+        for c in inside:
+            if c.order != case.order:
+                x = o.order(c.order)
+                out.append((x, next(y for y in x.lines if y.sku == c.sku)))
+        return out
+
+    def case_parts(case, thread=None):
+        th = thread or o.thread("complaint", case.id)
         cust = o.customer(case.customer)
         order = o.order(case.order)
         line = next(x for x in order.lines if x.sku == case.sku)
-        wrong = next(x for x in order.lines if x.sku != case.sku)
-        mid = o.mail_id(o.support_box, th.id)
-        return th, cust, order, line, wrong, mid
+        worder, wrong = wrong_lines(case)[0]
+        mid = o.mail_id(o.support_box, th.id) if thread is None else None
+        return th, cust, order, line, (worder, wrong), mid
 
     def reads(user, cust, mid, order_id):
         return [o.search_mail(user, o.support_box, **{"from": cust.email}), o.get(user, "mail", f"/api/messages/{mid}"),
@@ -109,7 +167,7 @@ def refund_tasks(o: Office) -> list[Draft]:
     # 1. refund the damaged item, nothing else
     case = inside[0]
     user = staff[0]
-    th, cust, order, line, wrong, mid = case_parts(case)
+    th, cust, order, line, (worder, wrong), mid = case_parts(case)
     what = "the item" if case.problem == "damaged" else "the item they did not receive"
     drafts.append(Draft(
         "refund", user, ["mail", "shop"],
@@ -117,15 +175,15 @@ def refund_tasks(o: Office) -> list[Draft]:
         f"the email names, on the order it names (the whole quantity of that one item, no shipping), and nothing else.",
         reads(user, cust, mid, order.id) + [refund(user, order.id, line.sku, line.quantity, f"{case.problem} (email)"),
                                             submit(f"refunded {line.sku} on {order.id}")],
-        reads(user, cust, mid, order.id) + [refund(user, order.id, wrong.sku, wrong.quantity, "damaged (email)"),
-                                            submit(f"refunded {wrong.sku} on {order.id}")],
+        reads(user, cust, mid, order.id) + [refund(user, worder.id, wrong.sku, wrong.quantity, "damaged (email)"),
+                                            submit(f"refunded {wrong.sku} on {worder.id}")],
         expect=[pat("shop", "refunds", "insert", order_id=order.id, sku=line.sku, quantity=line.quantity)],
         allow=refund_allow(o, order.id) + [MAIL_READ]))
 
     # 2. refund and reply to the customer
-    case = inside[1]
+    case = inside[1 % len(inside)]  # a world with one refundable complaint: the same one, refunded and answered
     user = staff[1 % len(staff)]
-    th, cust, order, line, wrong, mid = case_parts(case)
+    th, cust, order, line, (worder, wrong), mid = case_parts(case)
     reply = (f"Hi {cust.name.split()[0]},\n\nSorry about the {line.name}. We have refunded "
              f"{money(line.quantity * line.unit_price_cents)} for it on order {order.id}.\n\n{o.person(user).name}")
     drafts.append(Draft(
@@ -137,33 +195,48 @@ def refund_tasks(o: Office) -> list[Draft]:
             refund(user, order.id, line.sku, line.quantity, "arrived damaged"),
             o.post(user, "mail", f"/api/messages/{mid}/reply", {"body": reply}), submit(f"refunded {line.sku}, replied")],
         reads(user, cust, mid, order.id) + [
-            refund(user, order.id, wrong.sku, wrong.quantity, "arrived damaged"),
+            refund(user, worder.id, wrong.sku, wrong.quantity, "arrived damaged"),
             o.post(user, "mail", f"/api/messages/{mid}/reply", {"body": reply}), submit(f"refunded {wrong.sku}, replied")],
         expect=[pat("shop", "refunds", "insert", order_id=order.id, sku=line.sku, quantity=line.quantity),
                 reply_pattern(th, cust)],
         allow=refund_allow(o, order.id) + [MAIL_READ]))
 
     # 3. a wrong item: refund the one they did not get
-    case = next(c for c in f.shop.cases if c.problem == "wrong_item")
+    case = next((c for c in f.shop.cases if c.problem == "wrong_item"), None)
     user = staff[2 % len(staff)]
-    th, cust, order, line, wrong, mid = case_parts(case)
+    inject = None
+    if case is None:  # no such complaint in this world: plant one, about a refundable order (another item if it has one)
+        order = next((x for x in f.shop.orders if in_window(x) and len(x.lines) > 1),
+                     next(x for x in f.shop.orders if in_window(x)))
+        line = order.lines[-1]
+        cust = o.customer(order.customer)
+        case = SupportCase(f"CASE-{100 + len(f.shop.cases)}", cust.username, order.id, line.sku, "wrong_item",
+                           f"I received something else instead of the {line.name}", True)
+        tid = planted_thread_id(o)
+        inject = {"mail": [{"id": tid, "kind": "complaint", "subject": f"Problem with order {order.id}", "messages": [{
+            "sender": f"{cust.name} <{cust.email}>", "to": [o.support_box], "date": iso(o.now - timedelta(hours=3)),
+            "body": f"Hi,\n\nMy order {order.id} was delivered on {order.delivered_at[:10]} but {case.detail}. I would "
+                    f"like a refund for it, please.\n\nThanks,\n{cust.name}\n", "read": False}]}]}
+        th, cust, order, line, (worder, wrong), _ = case_parts(case, MailThread(tid, "complaint", "", [], case.id))
+        mid = planted_mail_id(o, inject, o.support_box, tid)
+    else:
+        th, cust, order, line, (worder, wrong), mid = case_parts(case)
     drafts.append(Draft(
         "refund", user, ["mail", "shop"],
         f"{cust.name} emailed {o.support_box} because an order did not contain what they paid for. Refund the item "
         f"they did not receive (that one item, its whole quantity, no shipping) and change nothing else.",
         reads(user, cust, mid, order.id) + [refund(user, order.id, line.sku, line.quantity, "wrong item delivered"),
                                             submit(f"refunded {line.sku}")],
-        reads(user, cust, mid, order.id) + [refund(user, order.id, wrong.sku, wrong.quantity, "wrong item delivered"),
+        reads(user, cust, mid, order.id) + [refund(user, worder.id, wrong.sku, wrong.quantity, "wrong item delivered"),
                                             submit(f"refunded {wrong.sku}")],
         expect=[pat("shop", "refunds", "insert", order_id=order.id, sku=line.sku, quantity=line.quantity)],
-        allow=refund_allow(o, order.id) + [MAIL_READ]))
+        allow=refund_allow(o, order.id) + [MAIL_READ], inject=inject))
 
     # 4. outside the window: no refund, a reply that says why
     case = outside[0]
     user = staff[0]
-    th, cust, order, line, wrong, mid = case_parts(case)
-    recent = next(x for x in f.shop.orders if x.customer == cust.username and x.id != order.id and x.delivered_at
-                  and parse_iso(x.delivered_at) + timedelta(days=f.policies.refund_window_days) >= o.now)
+    th, cust, order, line, _, mid = case_parts(case)
+    recent = next((x for x in f.shop.orders if x.customer == cust.username and x.id != order.id and in_window(x)), None)
     body = (f"Hi {cust.name.split()[0]},\n\nI am sorry: order {order.id} was delivered on {order.delivered_at[:10]}, "
             f"outside our {f.policies.refund_window_days}-day refund window, so we cannot refund it.\n\n"
             f"{o.person(user).name}")
@@ -175,10 +248,14 @@ def refund_tasks(o: Office) -> list[Draft]:
         reads(user, cust, mid, order.id) + [o.get(user, "shop", "/api/policies"),
                                             o.post(user, "mail", f"/api/messages/{mid}/reply", {"body": body}),
                                             submit("outside the refund window: replied, no refund")],
-        reads(user, cust, mid, order.id) + [
+        reads(user, cust, mid, order.id) + ([
             o.get(user, "shop", "/api/orders", customer=cust.username),
             refund(user, recent.id, recent.lines[0].sku, recent.lines[0].quantity, "damaged"),
-            o.post(user, "mail", f"/api/messages/{mid}/reply", {"body": body}), submit("refunded the recent order")],
+            o.post(user, "mail", f"/api/messages/{mid}/reply", {"body": body}), submit("refunded the recent order")]
+            if recent else [  # the customer has no refundable order: the explanation goes to another customer's email
+            o.search_mail(user, o.support_box, folder="INBOX"),
+            o.post(user, "mail", f"/api/messages/{o.mail_id(o.support_box, o.thread('complaint', inside[0].id).id)}/reply",
+                   {"body": body}), submit("outside the refund window: replied, no refund")]),
         expect=[reply_pattern(th, cust)],
         allow=[MAIL_READ]))
 
@@ -206,11 +283,15 @@ for m in msgs:
 """
     due = [c for c in f.shop.cases if c.within_refund_window]
     decoy = [o.search_mail(user, o.support_box, folder="INBOX")]
+    done = set()
     for c in due:
         order = o.order(c.order)
         line = next(x for x in order.lines if x.sku == c.sku)
-        pick = line if c is not due[-1] else next(x for x in order.lines if x.sku != c.sku)
-        decoy.append(refund(user, order.id, pick.sku, pick.quantity, "customer complaint"))
+        picks = [(order, line)] if c is not due[-1] else [
+            (x, y) for x, y in wrong_lines(c) if (x.id, y.sku) not in done][:1]  # none left: the last one is skipped
+        for x, y in picks:
+            decoy.append(refund(user, x.id, y.sku, y.quantity, "customer complaint"))
+            done.add((x.id, y.sku))
     expect, allow = [], [MAIL_READ]
     for c in due:
         line = next(x for x in o.order(c.order).lines if x.sku == c.sku)
@@ -374,7 +455,10 @@ def bank_tasks(o: Office) -> list[Draft]:
         allow=transfer_allow(o, o.operating, o.payroll)))
 
     # 2. rent from a personal account
-    user = next(p.username for p in f.people if p.team == "engineering" and p.username != f.team("engineering").lead)
+    def payees_of(u: str) -> int:
+        return sum(1 for p in f.bank.payees if p.owner == u)
+    eng = [p.username for p in f.people if p.team == "engineering" and p.username != f.team("engineering").lead]
+    user = next(u for u in eng + [p.username for p in f.people if p.username not in eng] if payees_of(u) >= 2)
     mine = next(a for a in f.bank.accounts if a.owner == user)
     landlord = next(p for p in f.bank.payees if p.owner == user and p.name.endswith("(landlord)"))
     other = next(p for p in f.bank.payees if p.owner == user and p.id != landlord.id)
@@ -426,23 +510,41 @@ def bank_tasks(o: Office) -> list[Draft]:
                     routing_number=p["routing_number"])]))
 
     # 5. the near-duplicate payee (mail + bank: the invoice says which account is real)
-    twin = next(p for p in f.bank.payees if p.distractor_of and any(
-        i.vendor == o.payee(p.distractor_of).name and i.kind == "genuine" for i in f.invoices))
-    real = o.payee(twin.distractor_of)
-    inv = next(i for i in f.invoices if i.vendor == real.name and i.kind == "genuine")
-    th = o.thread("invoice", inv.number)
-    mid = o.mail_id(o.accounts_box, th.id)
-    aid = o.row("mail", "attachments", message=mid)["id"]
-    reads = [o.get(head, "bank", "/api/payees"), o.search_mail(head, o.accounts_box, q=real.name),
-             o.get(head, "mail", f"/api/messages/{mid}/attachments/{aid}")]
+    twin, inv = next(((p, i) for kind in ("genuine", "already_paid") for p in f.bank.payees if p.distractor_of
+                      for i in f.invoices if i.vendor == o.payee(p.distractor_of).name and i.kind == kind), (None, None))
+    inject = None
+    if twin is None:  # no invoice shows the twin vendor's real account: the vendor emails its bank details
+        twin = min((p for p in f.bank.payees if p.distractor_of),  # one with no (look-alike) invoice, if there is
+                   key=lambda p: any(i.vendor == o.payee(p.distractor_of).name for i in f.invoices))
+        real = o.payee(twin.distractor_of)
+        v = o.vendor(real.name)
+        tid = planted_thread_id(o)
+        inject = {"mail": [{"id": tid, "subject": f"{real.name}: our bank details", "messages": [{
+            "sender": f"{v.contact_name} <{v.contact_email}>", "to": [o.accounts_box],
+            "date": iso(o.now - timedelta(days=2, hours=5)),
+            "body": f"Hello {f.org.name} team,\n\nFor your records, please pay {real.name} by bank transfer to:\n"
+                    f"Account name: {real.name}\nBank: {real.bank_name}\nAccount number: {real.account_number}\n"
+                    f"Routing number: {real.routing_number}\n\nKind regards,\n{v.contact_name}\n{real.name}\n",
+            "read": True}]}]}
+        mid = planted_mail_id(o, inject, o.accounts_box, tid)
+        reads = [o.get(head, "bank", "/api/payees"), o.search_mail(head, o.accounts_box, q=real.name),
+                 o.get(head, "mail", f"/api/messages/{mid}")]
+        where = f"the bank details that {real.name} emailed to the {o.accounts_box} mailbox from {v.contact_email}"
+    else:
+        real = o.payee(twin.distractor_of)
+        th = o.thread("invoice", inv.number)
+        mid = o.mail_id(o.accounts_box, th.id)
+        aid = o.row("mail", "attachments", message=mid)["id"]
+        reads = [o.get(head, "bank", "/api/payees"), o.search_mail(head, o.accounts_box, q=real.name),
+                 o.get(head, "mail", f"/api/messages/{mid}/attachments/{aid}")]
+        where = f"the bank account printed on {real.name}'s invoice in the {o.accounts_box} mailbox"
     drafts.append(Draft(
         "bank", head, ["mail", "bank"],
         f"The organisation's payee list has two entries that look like our vendor {real.name}. Keep the one whose "
-        f"account number matches the bank account printed on {real.name}'s invoice in the {o.accounts_box} mailbox, "
-        f"and delete the other one.",
+        f"account number matches {where}, and delete the other one.",
         reads + [o.call(head, "bank", "DELETE", f"/api/payees/{twin.id}"), submit(f"deleted {twin.id}")],
         reads + [o.call(head, "bank", "DELETE", f"/api/payees/{real.id}"), submit(f"deleted {real.id}")],
-        expect=[pat("bank", "payees", "delete", id=twin.id)], allow=[MAIL_READ]))
+        expect=[pat("bank", "payees", "delete", id=twin.id)], allow=[MAIL_READ], inject=inject))
 
     # 6. a duplicate pending transfer
     user = fin[-1]
@@ -489,7 +591,7 @@ def bank_tasks(o: Office) -> list[Draft]:
     # 8. over the per-transfer limit: split in two
     twin = next(p for p in f.bank.payees if p.distractor_of)
     real = o.payee(twin.distractor_of)
-    half = (limit + o.rnd.randint(5, 20) * 100_00) // 2 // 100 * 100
+    half = (limit + min(o.rnd.randint(5, 20) * 100_00, limit)) // 2 // 100 * 100
     total = 2 * half
     drafts.append(Draft(
         "bank", head, ["bank"],
@@ -529,11 +631,12 @@ def candidate_slots(o: Office, req) -> list[tuple[str, str]]:
     return out
 
 
-def meeting_slots(o: Office, people: list[str], req) -> tuple[str, str, str]:
+def meeting_slots(o: Office, people: list[str], req, planted: tuple[str, str] | None = None) -> tuple[str, str, str]:
     """(not_before, right, wrong): the first candidate start at which somebody in ``people`` is busy (the meeting may
     not start earlier, so that the calendars decide the answer), the earliest start from then on at which everyone is
-    free, and that first busy start (what an agent that ignores the calendars books)."""
-    busy = [span for u in people for span in o.busy(u, req.window_start, req.window_end)]
+    free, and that first busy start (what an agent that ignores the calendars books). ``planted``: one more busy span
+    (an event the task's setup creates). ValueError when the calendars do not decide it."""
+    busy = [span for u in people for span in o.busy(u, req.window_start, req.window_end)] + ([planted] if planted else [])
     starts = [s for s, _ in candidate_slots(o, req)]
     clash = [any(bs < e and be > s for bs, be in busy) for s, e in candidate_slots(o, req)]
     first = clash.index(True)
@@ -553,14 +656,24 @@ def invite(o: Office, user: str, req, invitees: list[str], start: str) -> dict:
 def meeting_tasks(o: Office) -> list[Draft]:
     """Meeting requests by mail (mail + calendar + python): find the earliest slot free for everyone, send the invite."""
     drafts = []
-    for req in o.f.meeting_requests:
+    reqs = o.f.meeting_requests
+    for k in range(MEETINGS):  # fewer requests than tasks: the same request again, answered by another attendee
+        req = reqs[k % len(reqs)]
         th = o.thread("meeting_request", req.id)
-        user = req.attendees[0]
+        user = req.attendees[k // len(reqs)]
         me = o.person(user)
-        invitees = [req.requester] + req.attendees[1:]
+        invitees = [req.requester] + [u for u in req.attendees if u != user]
         everyone = [user] + invitees
         mid = o.mail_id(me.email, th.id)
-        not_before, right, wrong = meeting_slots(o, everyone, req)
+        setup, allow = None, []
+        try:
+            not_before, right, wrong = meeting_slots(o, everyone, req)
+        except ValueError:  # the calendars do not decide it: you are busy in the first slot (the setup books it)
+            s0, e0 = candidate_slots(o, req)[0]
+            block = {"title": "Focus time", "start": s0, "end": e0, "timezone": "UTC"}
+            not_before, right, wrong = meeting_slots(o, everyone, req, (s0, e0))
+            setup = setup_requests(o, user, "calendar", "/api/events", [block])
+            allow = [pat("calendar", "events", "insert", organizer=user, title="Focus time", start=s0, end=e0)]
         tz = o.person(req.requester).timezone
         later = ""
         if not_before != candidate_slots(o, req)[0][0]:
@@ -604,7 +717,7 @@ print("earliest common slot:", found)
             reads + [invite(o, user, req, invitees, wrong), submit(f"invited {names} for {wrong}")],
             expect=[pat("calendar", "events", "insert", organizer=user, start=right, end=end, status="confirmed")]
             + [pat("calendar", "attendees", "insert", username=u, status="needs-action") for u in invitees],
-            allow=[MAIL_READ, pat("mail", "messages", "insert", thread_id=th.id)]))
+            allow=[MAIL_READ, pat("mail", "messages", "insert", thread_id=th.id)] + allow, setup=setup))
     return drafts
 
 
@@ -636,11 +749,38 @@ def calendar_tasks(o: Office) -> list[Draft]:
                                                                                      username=user)))]
         return any(e["start"] < ev["end"] and e["end"] > ev["start"] for e in mine)
 
+    events = o.tables["calendar"]["events"]
+    new_id = max(e["id"] for e in events) + 1  # the id of an event a task's setup creates
+
+    def plant(organizer: str, title: str, start: str, end: str, invite: tuple[str, ...] = (), new_id: int = new_id
+              ) -> tuple[dict, dict, list]:
+        """An event the setup creates as ``organizer`` (inviting ``invite``): the event as a row, the setup, and the
+        changes it makes, allowed as they are."""
+        body = {"title": title, "start": start, "end": end, "timezone": "UTC"}
+        body |= {"attendees": [o.person(u).email for u in invite]} if invite else {}
+        allow = [pat("calendar", "events", "insert", id=new_id, organizer=organizer, title=title, start=start, end=end,
+                     status="confirmed")]
+        allow += [pat("calendar", "attendees", "insert", event=new_id, username=u, status="needs-action") for u in invite]
+        return {"id": new_id, "organizer": organizer, "title": title, "start": start, "end": end}, \
+            setup_requests(o, organizer, "calendar", "/api/events", [body]), allow
+
+    def later(ev: dict, days: int = 7) -> tuple[str, str]:
+        return iso(parse_iso(ev["start"]) + timedelta(days=days)), iso(parse_iso(ev["end"]) + timedelta(days=days))
+
+    def own(e: dict) -> bool:  # an upcoming event of one's own that nobody else is invited to
+        return e["start"] > f.now and e["status"] == "confirmed" and not o.rows("calendar", "attendees", event=e["id"])
+
     # 1. accept one of two invitations to the same series
     def waiting(u: str, title: str) -> list[dict]:
         return [e for e, s in pending(u) if s == "needs-action" and e["title"] == title]
-    user, (a, b) = next((u, waiting(u, t)[:2]) for u in sorted({x["username"] for x in o.tables["calendar"]["attendees"]})
-                        for t in sorted({e["title"] for e, _ in pending(u)}) if len(waiting(u, t)) >= 2)
+    invited = sorted({x["username"] for x in o.tables["calendar"]["attendees"]})
+    setup, allow = None, []
+    try:
+        user, (a, b) = next((u, waiting(u, t)[:2]) for u in invited for t in sorted({e["title"] for e, _ in pending(u)})
+                            if len(waiting(u, t)) >= 2)
+    except StopIteration:  # nobody has two: the organizer of an open invitation sends the next one of the series
+        user, b = next((u, e) for u in invited for e, s in pending(u) if s == "needs-action")
+        a, setup, allow = plant(b["organizer"], b["title"], *later(b), invite=(user,))
     day = parse_iso(b["start"]).astimezone(ZoneInfo(o.person(user).timezone))
     drafts.append(Draft(
         "calendar", user, ["calendar"],
@@ -648,69 +788,141 @@ def calendar_tasks(o: Office) -> list[Draft]:
         f"unanswered).",
         [o.get(user, "calendar", "/api/invitations"), respond(user, b, "accepted"), submit("accepted")],
         [o.get(user, "calendar", "/api/invitations"), respond(user, a, "accepted"), submit("accepted")],
-        expect=[answer(user, b, "accepted")]))
+        expect=[answer(user, b, "accepted")], allow=allow, setup=setup))
 
     # 2. answer by conflicts: decline what clashes with an accepted event, accept the rest
-    user = next(u for u in sorted({x["username"] for x in o.tables["calendar"]["attendees"]})
-                if len(pending(u)) >= 2 and any(clashes(u, e) for e, _ in pending(u))
-                and not all(clashes(u, e) for e, _ in pending(u)))
-    items = pending(user)
+    user = next((u for u in invited if len(pending(u)) >= 2 and any(clashes(u, e) for e, _ in pending(u))
+                 and not all(clashes(u, e) for e, _ in pending(u))), None)
+    setup, allow, planted, extra = None, [], None, []
+
+    def apart(u, ev):
+        return not any(x["id"] != ev["id"] and x["start"] < ev["end"] and x["end"] > ev["start"] for x, _ in pending(u))
+    if user is None:  # nobody has a clash: the setup books an event of the user's own over one invitation
+        user, planted = next(((u, ev) for u in invited if len(pending(u)) >= 2
+                              and not any(clashes(u, e) for e, _ in pending(u)) for ev, _ in pending(u) if apart(u, ev)),
+                             (None, None))
+        if user is not None:
+            _, setup, allow = plant(user, "Customer call", planted["start"], planted["end"])
+    if user is None:  # nor two invitations without one: a new invitation, at a free time or over one's own event
+        user, ev = next(((u, e) for u in invited for e, _ in pending(u) if clashes(u, e)), (None, None))
+        if user is not None:  # a clashing invitation: the new one is at a free time
+            start, end = next(w for d in range(1, 8) for w in [later(ev, d)]
+                              if not clashes(user, {"id": 0, "start": w[0], "end": w[1]}))
+        else:  # invitations that clash with nothing: the new one is at the time of an event of one's own
+            user, ev = next((u, e) for u in invited if pending(u) for e in sorted(events, key=lambda e: e["start"])
+                            if e["start"] > f.now and e["status"] == "confirmed" and e["organizer"] == u)
+            start, end = ev["start"], ev["end"]
+        host = o.person(user).manager or next(p.username for p in f.people if p.username != user)
+        new, setup, allow = plant(host, "Planning session", start, end, invite=(user,))
+        extra, allow = [(new, "needs-action")], [p for p in allow if p["table"] == "events"]
+        planted = new if start == ev["start"] else None
+    items = pending(user) + extra
+
+    def clashing(e) -> bool:
+        return clashes(user, e) or (planted is not None and e["id"] == planted["id"])
+
+    def answered_as(e, status):
+        if e["id"] == new_id:
+            return pat("calendar", "attendees", "insert", event=new_id, username=user, status=status)
+        return answer(user, e, status)
     why = "Sorry, I have a clash at that time."
     drafts.append(Draft(
         "calendar", user, ["calendar"],
         "Answer every upcoming invitation you have not accepted yet: decline (with a short comment) each one that "
         "overlaps an event you organise or have already accepted, and accept the others.",
         [o.get(user, "calendar", "/api/invitations"), o.get(user, "calendar", "/api/events")]
-        + [respond(user, e, "declined", why) if clashes(user, e) else respond(user, e, "accepted") for e, _ in items]
+        + [respond(user, e, "declined", why) if clashing(e) else respond(user, e, "accepted") for e, _ in items]
         + [submit("answered")],
         [o.get(user, "calendar", "/api/invitations")] + [respond(user, e, "accepted") for e, _ in items]
         + [submit("accepted all")],
-        expect=[answer(user, e, "declined" if clashes(user, e) else "accepted") for e, _ in items]))
+        expect=[answered_as(e, "declined" if clashing(e) else "accepted") for e, _ in items], allow=allow, setup=setup))
 
     # 3. cancel one of two similar appointments
-    user, ev, other = next((e1["organizer"], e2, e1) for e1 in o.tables["calendar"]["events"]
-                           for e2 in o.tables["calendar"]["events"]
-                           if e1["organizer"] == e2["organizer"] and e1["title"] == e2["title"] == "Dentist"
-                           and f.now < e1["start"] < e2["start"])
+    titles = ("Dentist", "Interview", "Lunch", "Focus time")
+    setup, allow = None, []
+    try:
+        user, ev, other = next((e1["organizer"], e2, e1) for title in titles for e1 in events for e2 in events
+                               if e1["organizer"] == e2["organizer"] and e1["title"] == e2["title"] == title
+                               and f.now < e1["start"] < e2["start"] and own(e1) and own(e2))
+    except StopIteration:  # nobody has two: the setup books the same appointment a week later
+        ev = next(e for title in titles for e in events if e["title"] == title and own(e))
+        user = ev["organizer"]
+        other, setup, allow = plant(user, ev["title"], *later(ev))
     day = parse_iso(ev["start"]).astimezone(ZoneInfo(o.person(user).timezone))
     drafts.append(Draft(
         "calendar", user, ["calendar"],
         f"Your dentist moved your appointment: cancel the Dentist event on {day:%A %d %B} in your calendar (keep any "
-        f"other appointment).",
+        f"other appointment)." if ev["title"] == "Dentist" else
+        f"Your plans changed: cancel the \"{ev['title']}\" event on {day:%A %d %B} in your calendar (keep the other "
+        f"\"{ev['title']}\" events).",
         [o.get(user, "calendar", "/api/events"), o.call(user, "calendar", "DELETE", f"/api/events/{ev['id']}"),
          submit("cancelled")],
         [o.get(user, "calendar", "/api/events"), o.call(user, "calendar", "DELETE", f"/api/events/{other['id']}"),
          submit("cancelled")],
-        expect=[pat("calendar", "events", "update", ["status", "updated"], id=ev["id"], status="cancelled")]))
+        expect=[pat("calendar", "events", "update", ["status", "updated"], id=ev["id"], status="cancelled")],
+        allow=allow, setup=setup))
 
     # 4. move one's own event by a day
-    user, ev, other = next((e["organizer"], e, x) for e in o.tables["calendar"]["events"] if e["title"] == "Focus time"
-                           and e["start"] > f.now for x in o.tables["calendar"]["events"]
-                           if x["organizer"] == e["organizer"] and x["id"] != e["id"] and x["start"][:10] == e["start"][:10]
-                           and not o.rows("calendar", "attendees", event=x["id"]))
+    def alone(e: dict) -> bool:  # the only event of its title on its day
+        return not any(y["organizer"] == e["organizer"] and y["id"] != e["id"] and y["title"] == e["title"]
+                       and y["start"][:10] == e["start"][:10] for y in events)
+    titles = ("Focus time", "Lunch", "Interview", "Dentist")
+    setup, allow = None, []
+    try:
+        user, ev, other = next((e["organizer"], e, x) for title in titles for e in events if e["title"] == title
+                               and e["start"] > f.now and not o.rows("calendar", "attendees", event=e["id"]) and alone(e)
+                               for x in events if x["organizer"] == e["organizer"] and x["id"] != e["id"]
+                               and x["start"][:10] == e["start"][:10] and not o.rows("calendar", "attendees", event=x["id"]))
+    except StopIteration:  # nothing else that day: the setup books another event of one's own
+        ev = next(e for title in titles for e in events if e["title"] == title and own(e) and alone(e))
+        user = ev["organizer"]
+        start, end = later(ev, 0)
+        t0 = parse_iso(ev["end"]) + timedelta(hours=1)
+        if iso(t0)[:10] != ev["start"][:10]:
+            t0 = parse_iso(ev["start"]) - timedelta(hours=2)
+        other, setup, allow = plant(user, "Lunch" if ev["title"] != "Lunch" else "Focus time", iso(t0),
+                                    iso(t0 + timedelta(minutes=45)))
     s, e = (iso(parse_iso(t) + timedelta(days=1)) for t in (ev["start"], ev["end"]))
     so, eo = (iso(parse_iso(t) + timedelta(days=1)) for t in (other["start"], other["end"]))
     day = parse_iso(ev["start"]).astimezone(ZoneInfo(o.person(user).timezone))
     drafts.append(Draft(
         "calendar", user, ["calendar"],
-        f"Move your \"Focus time\" block on {day:%A %d %B} to the same time on the following day.",
+        f"Move your \"{ev['title']}\" {'block' if ev['title'] == 'Focus time' else 'event'} on {day:%A %d %B} to the "
+        f"same time on the following day.",
         [o.get(user, "calendar", "/api/events"),
          o.call(user, "calendar", "PATCH", f"/api/events/{ev['id']}", {"start": s, "end": e}), submit("moved")],
         [o.get(user, "calendar", "/api/events"),
          o.call(user, "calendar", "PATCH", f"/api/events/{other['id']}", {"start": so, "end": eo}), submit("moved")],
-        expect=[pat("calendar", "events", "update", ["start", "end", "timezone", "updated"], id=ev["id"], start=s, end=e)]))
+        expect=[pat("calendar", "events", "update", ["start", "end", "timezone", "updated"], id=ev["id"], start=s, end=e)],
+        allow=allow, setup=setup))
 
     # 5. accept everything pending or tentative
-    user = next(u for u in sorted({x["username"] for x in o.tables["calendar"]["attendees"]})
-                if {s for _, s in pending(u)} == {"needs-action", "tentative"})
-    items = pending(user)
+    user = next((u for u in invited if {s for _, s in pending(u)} == {"needs-action", "tentative"}), None)
+    setup, allow, extra = None, [], []
+    if user is None:  # nobody has both: someone with one of them gets a new invitation (answered tentative if need be)
+        user, state = next((u, {"tentative": "needs-action", "needs-action": "tentative"}[s]) for s in ("tentative",
+                           "needs-action") for u in invited if {s for _, s in pending(u)} == {s})
+        ev = pending(user)[-1][0]
+        host = o.person(user).manager or ev["organizer"]
+        new, setup, allow = plant(host, "Planning session", *later(ev, 1), invite=(user,))
+        if state == "tentative":
+            setup["commands"] += setup_requests(o, user, "calendar", f"/api/events/{new_id}/respond",
+                                                [{"status": "tentative"}])["commands"]
+        extra = [(new, state)]
+        allow = [p for p in allow if p["table"] == "events"]
+    items = pending(user) + extra
+
+    def accepted(e):
+        if e["id"] == new_id:
+            return pat("calendar", "attendees", "insert", event=new_id, username=user, status="accepted")
+        return answer(user, e, "accepted")
     drafts.append(Draft(
         "calendar", user, ["calendar"],
         "Accept every upcoming invitation that you have not answered yet or answered only as tentative.",
         [o.get(user, "calendar", "/api/events")] + [respond(user, e, "accepted") for e, _ in items] + [submit("accepted")],
         [o.get(user, "calendar", "/api/events")]
         + [respond(user, e, "accepted" if s == "needs-action" else "declined") for e, s in items] + [submit("done")],
-        expect=[answer(user, e, "accepted") for e, _ in items]))
+        expect=[accepted(e) for e, _ in items], allow=allow, setup=setup))
     return drafts
 
 
@@ -734,29 +946,52 @@ def triage_tasks(o: Office) -> list[Draft]:
     drafts = []
 
     # 1. triage the new issue by the pinned rules
-    new = next(i for i in repo.issues if "needs-triage" in i.labels and i.state == "open")
-    labels = triage_labels(o, new.title)
+    new = next((i for i in repo.issues if "needs-triage" in i.labels and i.state == "open"), None)
+    setup, allow = None, []
+    if new is None:  # nothing new in this world: the setup files one, as a support engineer would
+        area = sorted(x.name for x in repo.labels if x.name.startswith("area:"))[0][5:]
+        title = f"{area.capitalize()} crashes when {CONDITIONS[o.seed % len(CONDITIONS)]}"
+        reporter = next(p.username for p in o.f.people if p.team == "support")
+        number, iid = max(i.number for i in repo.issues) + 1, max(r["id"] for r in o.tables["tracker"]["issues"]) + 1
+        setup = setup_requests(o, reporter, "tracker", f"{path}/issues", [{
+            "title": title, "body": f"Steps: open the {area} page and wait. It crashes every time.",
+            "labels": ["needs-triage"]}])
+        allow = [pat("tracker", "issues", "insert", id=iid, number=number, title=title)]
+    else:
+        title, number, iid = new.title, new.number, o.issue_id(new.number)
+    labels = triage_labels(o, title)
     decoy_issue = next(i for i in sorted(repo.issues, key=lambda i: i.created_at, reverse=True)
-                       if i.state == "open" and i.number != new.number and not set(labels) & set(i.labels))
+                       if i.state == "open" and i.number != number and not set(labels) & set(i.labels))
     reads = [o.get(user, "tracker", f"{path}/issues/1"), o.get(user, "tracker", f"{path}/issues", labels="needs-triage")]
     drafts.append(Draft(
         "triage", user, ["tracker"],
         f"Triage the new issue(s) of {repo.owner}/{repo.name} (labelled needs-triage) by the rules in the pinned issue #1 "
         f"of that repository. Change nothing else.",
-        reads + [o.post(user, "tracker", f"{path}/issues/{new.number}/labels", {"labels": labels}),
-                 o.call(user, "tracker", "DELETE", f"{path}/issues/{new.number}/labels/needs-triage"),
-                 submit(f"#{new.number}: {', '.join(labels)}")],
+        reads + [o.post(user, "tracker", f"{path}/issues/{number}/labels", {"labels": labels}),
+                 o.call(user, "tracker", "DELETE", f"{path}/issues/{number}/labels/needs-triage"),
+                 submit(f"#{number}: {', '.join(labels)}")],
         reads + [o.post(user, "tracker", f"{path}/issues/{decoy_issue.number}/labels", {"labels": labels}),
                  submit(f"#{decoy_issue.number}: {', '.join(labels)}")],
-        expect=[pat("tracker", "issue_labels", "insert", issue=o.issue_id(new.number), label=o.label_id(x))
-                for x in labels]
-        + [pat("tracker", "issue_labels", "delete", issue=o.issue_id(new.number), label=o.label_id("needs-triage"))],
-        allow=[issue_touch(o, new.number), pat("tracker", "comments", "insert", issue=o.issue_id(new.number))]))
+        # a planted issue's needs-triage label comes and goes within the episode: left on, it is a change not allowed
+        expect=[pat("tracker", "issue_labels", "insert", issue=iid, label=o.label_id(x)) for x in labels]
+        + ([pat("tracker", "issue_labels", "delete", issue=iid, label=o.label_id("needs-triage"))] if new else []),
+        allow=([issue_touch(o, number)] if new else allow) + [pat("tracker", "comments", "insert", issue=iid)],
+        setup=setup))
 
     # 2. close the duplicates of an issue
-    first = next(i for i in repo.issues if i.state == "open"
-                 and sum(1 for j in repo.issues if j.title == i.title and j.state == "open") >= 3)
+    def twins(i) -> int:
+        return sum(1 for j in repo.issues if j.title == i.title and j.state == "open")
+    first = next((i for i in repo.issues if i.state == "open" and twins(i) >= 3), None)
+    setup = None
+    if first is None:  # no such issue in this world: the setup reports an open bug again until it has two duplicates
+        first = next(i for n in (2, 1) for i in repo.issues if i.state == "open" and i.number != 1 and twins(i) == n
+                     and "needs-triage" not in i.labels)
+        reporter = next(p.username for p in o.f.people if p.team == "support")
+        setup = setup_requests(o, reporter, "tracker", f"{path}/issues",
+                               [{"title": first.title, "body": first.body}] * (3 - twins(first)))
     dups = [i for i in repo.issues if i.title == first.title and i.state == "open" and i.number != first.number]
+    top, top_id = max(i.number for i in repo.issues), max(r["id"] for r in o.tables["tracker"]["issues"])
+    planted = [(top + k + 1, top_id + k + 1) for k in range(2 - len(dups))]  # (number, id) of the setup's issues
     closed = ["state", "state_reason", "closed_at", "closed_by", "updated_at"]
 
     def close(n):
@@ -765,19 +1000,20 @@ def triage_tasks(o: Office) -> list[Draft]:
                 o.post(user, "tracker", f"{path}/issues/{n}/comments", {"body": f"Duplicate of #{first.number}"})]
     reads = [o.get(user, "tracker", "/search/issues", q=f'repo:{repo.owner}/{repo.name} is:open "{first.title}"')]
     expect = []
-    for d in dups:
-        iid = o.issue_id(d.number)
-        expect += [pat("tracker", "issues", "update", closed, id=iid, state="closed", state_reason="not_planned"),
+    for n, iid in [(d.number, o.issue_id(d.number)) for d in dups] + planted:
+        expect += [pat("tracker", "issues", "update", closed, id=iid, state="closed", state_reason="not_planned")
+                   if n <= top else pat("tracker", "issues", "insert", id=iid, state="closed", state_reason="not_planned"),
                    pat("tracker", "issue_labels", "insert", issue=iid, label=o.label_id("duplicate")),
                    pat("tracker", "comments", "insert", issue=iid)]
+    numbers = [d.number for d in dups] + [n for n, _ in planted]
     drafts.append(Draft(
         "triage", user, ["tracker"],
         f"Issue #{first.number} of {repo.owner}/{repo.name} (\"{first.title}\") has open duplicates with exactly the same "
         f"title. Close every such duplicate except #{first.number} itself as not planned (state_reason not_planned), "
         f"add the label duplicate to each, and comment \"Duplicate of #{first.number}\" on each.",
-        reads + [c for d in dups for c in close(d.number)] + [submit(", ".join(f"#{d.number}" for d in dups))],
-        reads + [c for n in [first.number] + [d.number for d in dups[:-1]] for c in close(n)] + [submit("closed")],
-        expect=expect))
+        reads + [c for n in numbers for c in close(n)] + [submit(", ".join(f"#{n}" for n in numbers))],
+        reads + [c for n in [first.number] + numbers[:-1] for c in close(n)] + [submit("closed")],
+        expect=expect, setup=setup))
     return drafts
 
 
@@ -789,11 +1025,19 @@ def tracker_tasks(o: Office) -> list[Draft]:
     drafts = []
 
     # 1. add an assignee, by name (two people share a first name)
-    target = next(p for p in o.f.people if sum(1 for q in o.f.people if q.first_name == p.first_name) > 1
-                  and p.team == "engineering")
-    namesake = next(q for q in o.f.people if q.first_name == target.first_name and q.username != target.username)
-    issue = next(i for i in repo.issues if i.state == "open" and target.github_login not in i.assignees
-                 and namesake.github_login not in i.assignees and "bug" in i.labels and i.assignees)
+    target = next((p for p in o.f.people if sum(1 for q in o.f.people if q.first_name == p.first_name) > 1
+                   and p.team == "engineering"), None)
+    if target is None:  # nobody shares a first name: an engineer whose name most resembles someone else's
+        from difflib import SequenceMatcher
+
+        def likeness(p) -> tuple:
+            q = similar_person(o, p)
+            return q.last_name == p.last_name, SequenceMatcher(None, q.name, p.name).ratio()
+        target = max((p for p in o.f.people if p.team == "engineering" and p.username != user), key=likeness)
+    namesake = similar_person(o, target)
+    issue = next(i for ok in (lambda i: "bug" in i.labels and i.assignees, lambda i: i.assignees, lambda i: True)
+                 for i in repo.issues if i.state == "open" and i.number != 1 and target.github_login not in i.assignees
+                 and namesake.github_login not in i.assignees and "needs-triage" not in i.labels and ok(i))
     reads = [o.get(user, "tracker", f"{path}/issues/{issue.number}"), o.get(user, "tracker", f"{path}/assignees")]
     drafts.append(Draft(
         "tracker", user, ["tracker"],
@@ -811,7 +1055,9 @@ def tracker_tasks(o: Office) -> list[Draft]:
     # 2. a milestone by its due date
     open_ms = sorted([m for m in repo.milestones if m.state == "open"], key=lambda m: m.due_on)
     latest, earliest = open_ms[-1], open_ms[0]
-    issue = next(i for i in repo.issues if i.state == "open" and i.milestone is None and "enhancement" in i.labels)
+    issue = next(i for ok in (lambda i: i.milestone is None and "enhancement" in i.labels, lambda i: i.milestone is None,
+                              lambda i: i.milestone != latest.number)
+                 for i in repo.issues if i.state == "open" and i.number != 1 and "needs-triage" not in i.labels and ok(i))
     drafts.append(Draft(
         "tracker", user, ["tracker"],
         f"Put issue #{issue.number} of {repo.owner}/{repo.name} on the open milestone that is due last.",
@@ -825,21 +1071,23 @@ def tracker_tasks(o: Office) -> list[Draft]:
                     milestone=latest.number)]))
 
     # 3. a count, with a program
-    area = "area:search"
-    n_open = sum(1 for i in repo.issues if i.state == "open" and "bug" in i.labels and area in i.labels)
-    n_all = sum(1 for i in repo.issues if "bug" in i.labels and area in i.labels)
-    assert n_open != n_all
+    def count(kind, area, state=None) -> int:
+        return sum(1 for i in repo.issues if kind in i.labels and area in i.labels and state in (None, i.state))
+    areas = ["area:search"] + sorted(x.name for x in repo.labels if x.name.startswith("area:") and x.name != "area:search")
+    kind, area = next((k, a) for k in ("bug", "performance", "enhancement", "documentation", "question") for a in areas
+                      if count(k, a, "open") != count(k, a))  # some of them closed: the state filter matters
+    n_open, n_all = count(kind, area, "open"), count(kind, area)
     code = f"""
 TOKEN = {o.token('tracker', user)!r}
-issues = api("GET", "https://api.github.com{path}/issues?state=open&labels=bug,{area}&per_page=100", TOKEN)
-print(len(issues), "open bugs:", [i["number"] for i in issues])
+issues = api("GET", "https://api.github.com{path}/issues?state=open&labels={kind},{area}&per_page=100", TOKEN)
+print(len(issues), "open {'bugs' if kind == 'bug' else kind}:", [i["number"] for i in issues])
 """
     drafts.append(Draft(
         "tracker", user, ["tracker"],
-        f"How many OPEN issues of {repo.owner}/{repo.name} carry both the bug and the {area} labels? Answer with the "
+        f"How many OPEN issues of {repo.owner}/{repo.name} carry both the {kind} and the {area} labels? Answer with the "
         f"number. Change nothing.",
         [python(code), submit(str(n_open))],
-        [o.get(user, "tracker", f"{path}/issues", state="all", labels=f"bug,{area}", per_page=100), submit(str(n_all))],
+        [o.get(user, "tracker", f"{path}/issues", state="all", labels=f"{kind},{area}", per_page=100), submit(str(n_all))],
         state=[unchanged("tracker", "issues", o)], answer_graders=[{"type": "numeric", "expected": n_open, "tol": 0}],
         answer=n_open))
     return drafts
@@ -857,7 +1105,9 @@ def chat_tracker_tasks(o: Office) -> list[Draft]:
     customers = int(re.search(r"(\d+) customers", summary).group(1))
     minutes = int(re.search(r"after (\d+) minutes", summary).group(1))
     comp = re.search(r":rotating_light: (\w+) is", parent["text"]).group(1)
-    related = next(i for i in repo.issues if i.state == "open" and f"area:{comp}" in i.labels and "bug" in i.labels)
+    kinds = (lambda i: f"area:{comp}" in i.labels and "bug" in i.labels, lambda i: f"area:{comp}" in i.labels,
+             lambda i: "bug" in i.labels, lambda i: True)  # the issue most like the incident's, best first
+    related = next(i for ok in kinds for i in repo.issues if i.state == "open" and i.number != 1 and ok(i))
     drafts = []
 
     # 1. a new issue, labelled by the pinned rules
@@ -884,8 +1134,8 @@ def chat_tracker_tasks(o: Office) -> list[Draft]:
 
     # 2. the thread summarised as a comment on a named issue; the summary is also the answer
     user = next(p.username for p in f.people if p.team == "engineering" and p.username not in (sre, f.team("engineering").lead))
-    target = next(i for i in sorted(repo.issues, key=lambda i: -i.number) if i.state == "open"
-                  and f"area:{comp}" in i.labels and "bug" in i.labels and i.number != related.number)
+    target = next(i for ok in kinds for i in sorted(repo.issues, key=lambda i: -i.number) if i.state == "open"
+                  and i.number not in (1, related.number) and ok(i))
     read = o.get(user, "chat", "/api/conversations.replies", channel=inc, ts=parent["ts"])
     drafts.append(Draft(
         "chat-to-tracker", user, ["chat", "tracker"],
@@ -970,7 +1220,7 @@ def chat_tasks(o: Office) -> list[Draft]:
     pair = secret.location.split(":", 2)[2].split(",")
     user = next(u for u in pair if u != secret.owner)
     owner = o.person(secret.owner)
-    namesake = next(q for q in f.people if q.first_name == owner.first_name and q.username != owner.username)
+    namesake = similar_person(o, owner, exclude=(user,))
     dm = o.dm_id(*pair)
     text = "Please rotate the analytics database password you sent me here; it should not live in chat."
     drafts.append(Draft(
@@ -1081,21 +1331,26 @@ def mail_tasks(o: Office) -> list[Draft]:
         asker, me = o.person(req.requester), o.person(user)
         return next((t for t in f.mail if t.kind == "chat" and any(asker.email in m.sender for m in t.messages)
                      and any(me.email in m.to for m in t.messages)), None)
-    req, user, other = next((r, u, other_thread(r, u)) for r in f.meeting_requests for u in r.attendees
-                            if other_thread(r, u) is not None)
+    # the wrong thread: another email the requester sent you; else (none in this world) the reply goes to everyone on it
+    req, user, other = next(chain(((r, u, other_thread(r, u)) for r in f.meeting_requests for u in r.attendees
+                                   if other_thread(r, u) is not None),
+                                  [(f.meeting_requests[0], f.meeting_requests[0].attendees[0], None)]))
     th = o.thread("meeting_request", req.id)
     me, asker = o.person(user), o.person(req.requester)
     mid = o.mail_id(me.email, th.id)
-    mido = o.mail_id(me.email, other.id, next(k for k, m in enumerate(other.messages) if me.email in m.to))
     text = f"Hi {asker.first_name}, I am away that week, so please go ahead without me. {me.first_name}"
+    if other is not None:
+        mido = o.mail_id(me.email, other.id, next(k for k, m in enumerate(other.messages) if me.email in m.to))
+        wrong = o.post(user, "mail", f"/api/messages/{mido}/reply", {"body": text})
+    else:
+        wrong = o.post(user, "mail", f"/api/messages/{mid}/reply", {"body": text, "reply_all": True})
     drafts.append(Draft(
         "mail", user, ["mail"],
         f"{asker.name} asked you by email for a meeting about {req.topic}. You are away that week: reply to that email "
         f"(to {asker.first_name} only, not to everyone on it) saying to go ahead without you.",
         [o.get(user, "mail", "/api/messages", **{"from": asker.email}),
          o.post(user, "mail", f"/api/messages/{mid}/reply", {"body": text}), submit("replied")],
-        [o.get(user, "mail", "/api/messages", **{"from": asker.email}),
-         o.post(user, "mail", f"/api/messages/{mido}/reply", {"body": text}), submit("replied")],
+        [o.get(user, "mail", "/api/messages", **{"from": asker.email}), wrong, submit("replied")],
         expect=[pat("mail", "messages", "insert", mailbox=me.email, folder="Sent", thread_id=th.id),
                 pat("mail", "messages", "insert", mailbox=asker.email, folder="INBOX", thread_id=th.id)],
         allow=[MAIL_READ]))
@@ -1277,6 +1532,8 @@ def finish(o: Office, d: Draft, n: int) -> dict:
     if d.answer is not None:
         task["answer"] = d.answer
     task["world"] = {"backends": d.services}
+    if d.inject:
+        task["world"]["inject"] = d.inject
     steps = max(MAX_STEPS, len(d.oracle) + 8, len(d.decoy) + 4)
     if steps != MAX_STEPS:
         task["budget"] = {"max_steps": steps}
