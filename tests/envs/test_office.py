@@ -1,41 +1,72 @@
-"""The office suite: the file is exactly what scripts/make_office_suite.py generates, and in the real env every task's
-oracle scores 1 while doing nothing and its decoy (the obvious thing done to the wrong object) both score 0."""
+"""The office suite, generated per world seed: world 0's suite is exactly the golden file, every world gives the same 48
+tasks (ids and kinds), another world is another suite (tokens, invoices), and in the real env every task's oracle scores
+1 while doing nothing and its decoy (the obvious thing done to the wrong object) both score 0, in world 0, in world 5
+and in world 41 (a world that lacks several things the tasks pick, so that they are planted or varied)."""
 from __future__ import annotations
 
+import json
 import os
 import re
-import runpy
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from airgap.envs.tasks import TASKS_DIR, load_suite
+import pytest
+import yaml
 
-ROOT = Path(__file__).resolve().parents[2]
-SCRIPT = ROOT / "scripts" / "make_office_suite.py"
-SUITE = TASKS_DIR / "office.yaml"
+from airgap.envs.suites.office import generator
+from airgap.envs.tasks import load_suite
+
+GOLDEN = Path(generator.__file__).with_name("seed-0.yaml")
+# The worlds played in the real env: 0 (the golden one), 5 (the issue's) and 41, which has one refundable complaint and
+# no wrong-item one, no two people sharing a first name, no new issue to triage and no open duplicates, among others.
+PLAYED = (0, 5, 41)
+SEEDS = range(100)
 
 
-def _generator() -> dict:
-    """The generator script's namespace (scripts/ is not a package)."""
-    return runpy.run_path(str(SCRIPT), run_name="make_office_suite")
+@pytest.fixture(scope="module")
+def golden() -> dict:
+    return yaml.safe_load(GOLDEN.read_text(encoding="utf-8"))
 
 
-def test_the_suite_file_is_what_the_generator_writes():
-    gen = _generator()
-    text = gen["dump"](gen["build_suite"](0))
-    assert text == SUITE.read_text(encoding="utf-8"), "envs/tasks/office.yaml is stale: run scripts/make_office_suite.py"
-    # another process with another hash seed (set and dict orders) writes the same bytes
-    code = (f"import runpy, sys; g = runpy.run_path({str(SCRIPT)!r}, run_name='make_office_suite'); "
-            "sys.stdout.write(g['dump'](g['build_suite'](0)))")
+def test_world_0_is_the_golden_file(golden):
+    assert generator.generate(0) == golden, f"{GOLDEN.name} is stale: airgap tasks dump office --seed 0 -o {GOLDEN}"
+    # another process with another hash seed (set and dict orders) generates the same suite
+    code = ("import json, sys; from airgap.envs.suites.office.generator import generate; "
+            "sys.stdout.write(json.dumps(generate(0)))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={**os.environ, "PYTHONHASHSEED": "12345"}).stdout
-    assert out == text
+    assert json.loads(out) == golden
 
 
-def test_the_suite_has_the_promised_shape():
-    suite = load_suite(SUITE)
-    assert suite.name == "office" and len(suite) >= 40
+def test_every_world_gives_the_same_48_tasks(golden):
+    want = [(t["id"], t["kind"]) for t in golden["tasks"]]
+    assert len(want) == 48
+    for seed in SEEDS:
+        data = generator.generate(seed)
+        assert data["world"]["world_seed"] == seed
+        assert [(t["id"], t["kind"]) for t in data["tasks"]] == want, f"world {seed}"
+
+
+def test_another_world_is_another_suite():
+    def tokens(suite) -> set[str]:
+        return {m for t in suite.tasks for m in re.findall(r"token (\S+)$", t.instruction, re.M)}
+
+    def invoices(suite) -> set[str]:
+        return {m for t in suite.tasks for m in re.findall(r"\bINV-\d+", t.instruction + json.dumps(t.oracle))}
+
+    zero, five = load_suite("office", world_seed=0), load_suite("office", world_seed=5)
+    assert tokens(zero) and tokens(five) and not tokens(zero) & tokens(five)
+    assert invoices(zero) and invoices(five) and invoices(zero) != invoices(five)
+    assert [t.id for t in zero.tasks] == [t.id for t in five.tasks]
+    assert [t.instruction for t in zero.tasks] != [t.instruction for t in five.tasks]
+
+
+@pytest.mark.parametrize("seed", PLAYED)
+def test_the_suite_has_the_promised_shape(seed):
+    suite = load_suite("office", world_seed=seed)
+    assert suite.name == "office" and len(suite) == 48
     multi = [t for t in suite.tasks if len(t.world["backends"]) >= 2]
     programs = [t for t in suite.tasks if any(c["tool"] in ("python", "shell") for c in t.oracle)]
     assert len(multi) >= 15 and len(programs) >= 10, (len(multi), len(programs))
@@ -46,7 +77,7 @@ def test_the_suite_has_the_promised_shape():
         assert len(state) == 1 and state[0]["strict"], t.id
         assert all(p["backend"] in t.world["backends"] for key in ("expect", "allow", "state")
                    for p in state[0].get(key, [])), t.id
-        assert t.world["world_seed"] == 0 and t.world["snapshot"] == "none", t.id
+        assert t.world["world_seed"] == seed and t.world["snapshot"] == "none", t.id
         for name in t.world["backends"]:  # the agent is told where each service is and how to authenticate
             assert re.search(rf"^- {name} \(.*token \S+$", t.instruction, re.M), (t.id, name)
 
@@ -80,11 +111,12 @@ def _play(env, agent_spec: str, task_id: str) -> tuple[float, list[str], list[di
     return out.reward, problems, out.info.get("grades") or []
 
 
-def test_oracle_scores_1_noop_0_and_decoy_0_on_every_task(sandbox_image):
+def _play_world(seed: int) -> list[str]:
+    """Every task of world ``seed`` with the oracle (1), noop (0) and decoy (0) agents, in one env of its own."""
     from airgap.envs.env import AirgapEnv
 
-    suite = load_suite(SUITE)
-    env = AirgapEnv(suite="office", sandbox="pool", pool_size=1)
+    suite = load_suite("office", world_seed=seed)
+    env = AirgapEnv(suite="office", world_seed=seed, sandbox="pool", pool_size=1)
     failures = []
     try:
         for t in suite.tasks:
@@ -94,7 +126,25 @@ def test_oracle_scores_1_noop_0_and_decoy_0_on_every_task(sandbox_image):
                 if spec == "decoy" and len(t.graders) == 1 and state_ok:  # no answer grader: the state must catch it
                     problems.append(f"backend_state passed the decoy: {grades}")
                 if reward != want or problems:
-                    failures.append(f"{t.id} ({t.kind}) {spec}: reward {reward}, want {want}; " + "; ".join(problems))
+                    failures.append(f"world {seed} {t.id} ({t.kind}) {spec}: reward {reward}, want {want}; "
+                                    + "; ".join(problems))
     finally:
         env.close()
+    return failures
+
+
+@pytest.fixture(scope="module")
+def played_worlds(request, sandbox_image):
+    """The worlds' episodes, started together (one env and sandbox each, in threads) when the first test asks."""
+    wanted = sorted({item.callspec.params["seed"] for item in request.session.items
+                     if item.originalname == "test_oracle_scores_1_noop_0_and_decoy_0_on_every_task"})
+    pool = ThreadPoolExecutor(max_workers=len(wanted) or 1)
+    runs = {seed: pool.submit(_play_world, seed) for seed in wanted}
+    yield runs
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("seed", PLAYED)
+def test_oracle_scores_1_noop_0_and_decoy_0_on_every_task(seed, played_worlds):
+    failures = played_worlds[seed].result()
     assert not failures, f"{len(failures)} failure(s):\n" + "\n".join(failures)
