@@ -11,6 +11,7 @@ import json
 import pathlib
 import random
 import re
+import shlex
 
 import yaml
 
@@ -249,21 +250,34 @@ add("sha256 of the exact file contents (three lines, trailing newline)",
     graders=[{"type": "regex", "pattern": "^\\s*" + release_hash + "\\s*$", "flags": "i"}],
     oracle=[{"tool": "shell", "args": {"command": "sha256sum /workspace/release.txt | cut -c1-16"}},
             {"tool": "submit", "args": {"answer": release_hash}}])
-# -- fix a script
+# -- fix a script. Each fixed script is also run on a held-back input the agent never saw (the instruction says so),
+# so a script that prints the answer it found (`echo 6`) fails.
+HELD_NOTE = " The fixed script is also checked on other inputs of the same format."
+
+
+def held_back(path: str, content: str, run: str, expected: str) -> dict:
+    """A command_output grader: put ``content`` in ``path`` for the run of ``run`` (the original comes back after)."""
+    return {"type": "command_output", "expected": expected,
+            "command": f"cp {path} /tmp/.airgap-held && printf %s {shlex.quote(content)} > {path} && {run}; "
+                       f"s=$?; cp /tmp/.airgap-held {path}; exit $s"}
+
+
 add(f"bug: divides by len-1; before the fix it prints {sum(numbers)/(len(numbers)-1):.2f}",
     id=sid(), kind="shell",
-    instruction="The script /workspace/average.py should print the arithmetic mean of the numbers in /workspace/numbers.txt with two decimals, but its result is wrong. Fix the script in place (keep the output format), then submit the value it prints.",
+    instruction="The script /workspace/average.py should print the arithmetic mean of the numbers in /workspace/numbers.txt with two decimals, but its result is wrong. Fix the script in place (keep the output format), then submit the value it prints." + HELD_NOTE,
     answer=mean_expected, setup={"files": {f"{W}/average.py": average_py, f"{W}/numbers.txt": numbers_txt}},
     graders=[{"type": "command_output", "command": "python3 /workspace/average.py", "expected": mean_expected},
+             held_back("/workspace/numbers.txt", "10\n20\n30\n45\n", "python3 /workspace/average.py", "26.25"),
              {"type": "numeric", "expected": float(mean_expected), "tol": 0.005}],
     oracle=[{"tool": "read_file", "args": {"path": "/workspace/average.py"}},
             {"tool": "shell", "args": {"command": "sed -i 's|(len(values) - 1)|len(values)|' /workspace/average.py && python3 /workspace/average.py"}},
             {"tool": "submit", "args": {"answer": mean_expected}}])
 add(f"bug: split(' ') counts empty strings and joins words across newlines; before the fix it prints {len(text_txt.split(' '))}",
     id=sid(), kind="shell",
-    instruction="The script /workspace/wordcount.py should print the number of whitespace-separated words in /workspace/text.txt, but it miscounts. Fix the script in place, then submit the number it prints.",
+    instruction="The script /workspace/wordcount.py should print the number of whitespace-separated words in /workspace/text.txt, but it miscounts. Fix the script in place, then submit the number it prints." + HELD_NOTE,
     answer=wc_expected, setup={"files": {f"{W}/wordcount.py": wordcount_py, f"{W}/text.txt": text_txt}},
     graders=[{"type": "command_output", "command": "python3 /workspace/wordcount.py", "expected": wc_expected},
+             held_back("/workspace/text.txt", "one two  three\n\nfour\tfive six\n", "python3 /workspace/wordcount.py", "6"),
              {"type": "numeric", "expected": int(wc_expected), "tol": 0}],
     oracle=[{"tool": "read_file", "args": {"path": "/workspace/wordcount.py"}},
             {"tool": "write_file", "args": {"path": "/workspace/wordcount.py", "content": "with open(\"/workspace/text.txt\") as f:\n    text = f.read()\nprint(len(text.split()))\n"}},
@@ -271,34 +285,41 @@ add(f"bug: split(' ') counts empty strings and joins words across newlines; befo
             {"tool": "submit", "args": {"answer": wc_expected}}])
 add("Project Euler 1: 233168; the buggy 'and' version prints 33165",
     id=sid(), kind="shell",
-    instruction="The script /workspace/euler.py should print the sum of all natural numbers below 1000 that are multiples of 3 or 5, but it prints the wrong value. Fix the script in place, then submit the value it prints.",
+    instruction="The script /workspace/euler.py should print the sum of all natural numbers below 1000 that are multiples of 3 or 5, but it prints the wrong value. Fix the script in place, then submit the value it prints. The fixed script is also checked with the bound 1000 changed to 100.",
     answer="233168", setup={"files": {f"{W}/euler.py": euler_py}},
     graders=[{"type": "command_output", "command": "python3 /workspace/euler.py", "expected": "233168"},
+             {"type": "command_output", "command": "sed 's/1000/100/' /workspace/euler.py > /tmp/euler100.py && python3 /tmp/euler100.py", "expected": "2318"},
              {"type": "numeric", "expected": 233168, "tol": 0}],
     oracle=[{"tool": "shell", "args": {"command": "sed -i 's/n % 3 == 0 and n % 5 == 0/n % 3 == 0 or n % 5 == 0/' /workspace/euler.py && python3 /workspace/euler.py"}},
             {"tool": "submit", "args": {"answer": "233168"}}])
 add("bug: KeyError 'ammount' (typo); before the fix the script exits 1",
     id=sid(), kind="shell",
-    instruction="The script /workspace/totals.py should print the total of the amount fields in /workspace/orders.json with two decimals, but it crashes. Fix the script in place, then submit the value it prints.",
+    instruction="The script /workspace/totals.py should print the total of the amount fields in /workspace/orders.json with two decimals, but it crashes. Fix the script in place, then submit the value it prints." + HELD_NOTE,
     answer=orders_total, setup={"files": {f"{W}/totals.py": totals_py, f"{W}/orders.json": orders_json}},
     graders=[{"type": "command_output", "command": "python3 /workspace/totals.py", "expected": orders_total},
+             held_back("/workspace/orders.json", '[{"id": 1, "customer": "Ada", "amount": 10.5}, {"id": 2, "customer": "Alan", "amount": 20.25}]\n',
+                       "python3 /workspace/totals.py", "30.75"),
              {"type": "numeric", "expected": float(orders_total), "tol": 0.005}],
     oracle=[{"tool": "shell", "args": {"command": "python3 /workspace/totals.py; sed -i 's/ammount/amount/' /workspace/totals.py && python3 /workspace/totals.py"}},
             {"tool": "submit", "args": {"answer": orders_total}}])
 add("bug: grep is case-sensitive and the log says WARN; before the fix grep -c prints 0 and exits 1",
     id=sid(), kind="shell",
-    instruction="The shell script /workspace/count_warn.sh should print how many lines of /workspace/app.log have the level WARN, but it prints the wrong number. Fix the script in place so that `bash /workspace/count_warn.sh` prints the right count, then submit that count.",
+    instruction="The shell script /workspace/count_warn.sh should print how many lines of /workspace/app.log have the level WARN, but it prints the wrong number. Fix the script in place so that `bash /workspace/count_warn.sh` prints the right count, then submit that count." + HELD_NOTE,
     answer=warn_count, setup={"files": {f"{W}/count_warn.sh": count_warn_sh, f"{W}/app.log": app_log}},
     graders=[{"type": "command_output", "command": "bash /workspace/count_warn.sh", "expected": warn_count},
+             held_back("/workspace/app.log", "2026-12-01T08:00:00Z WARN worker-1 event 0\n2026-12-01T08:01:00Z INFO worker-2 event 1\n"
+                       "2026-12-01T08:02:00Z WARN worker-2 event 2\n2026-12-01T08:03:00Z ERROR worker-1 event 3\n"
+                       "2026-12-01T08:04:00Z WARN worker-3 event 4\n", "bash /workspace/count_warn.sh", "3"),
              {"type": "numeric", "expected": int(warn_count), "tol": 0}],
     oracle=[{"tool": "shell", "args": {"command": "head -3 /workspace/app.log; cat /workspace/count_warn.sh"}},
             {"tool": "shell", "args": {"command": "sed -i 's/\" warn \"/\" WARN \"/' /workspace/count_warn.sh && bash /workspace/count_warn.sh"}},
             {"tool": "submit", "args": {"answer": warn_count}}])
 add(f"bug: strptime format %Y-%d-%m swaps month and day (ValueError on days > 12); dates span {min(dates)}..{max(dates)}",
     id=sid(), kind="shell",
-    instruction="The script /workspace/span.py should print the number of days between the earliest and the latest ISO date (YYYY-MM-DD) listed in /workspace/dates.txt, but it fails. Fix the script in place, then submit the number it prints.",
+    instruction="The script /workspace/span.py should print the number of days between the earliest and the latest ISO date (YYYY-MM-DD) listed in /workspace/dates.txt, but it fails. Fix the script in place, then submit the number it prints." + HELD_NOTE,
     answer=span_expected, setup={"files": {f"{W}/span.py": span_py, f"{W}/dates.txt": dates_txt}},
     graders=[{"type": "command_output", "command": "python3 /workspace/span.py", "expected": span_expected},
+             held_back("/workspace/dates.txt", "2025-01-01\n2025-03-01\n2025-02-10\n", "python3 /workspace/span.py", "59"),
              {"type": "numeric", "expected": int(span_expected), "tol": 0}],
     oracle=[{"tool": "shell", "args": {"command": "sed -i 's/%Y-%d-%m/%Y-%m-%d/' /workspace/span.py && python3 /workspace/span.py"}},
             {"tool": "submit", "args": {"answer": span_expected}}])
