@@ -1,5 +1,5 @@
 """The backend_state grader: the final state of the world's backends and what the episode changed — required changes
-happened, and nothing else changed (collateral damage fails)."""
+happened, and no change the task forbids (collateral damage fails; how strict is the task's own word: ``strict``)."""
 from __future__ import annotations
 
 import importlib
@@ -35,7 +35,11 @@ SCHEMA = {
         "expect": {"type": "array", "items": _PATTERN},
         "allow": {"type": "array", "items": _PATTERN},
         "state": {"type": "array", "items": _STATE},
-        "strict": {"type": "boolean"},
+        # true: every change besides expect/allow fails ("change nothing else"); "scope": changes to the tables the
+        # task works on (those its expect patterns name), deletions anywhere and `forbid` fail, other changes are
+        # harmless extras (a read mark, a thank-you message); false: only `forbid` fails
+        "strict": {"enum": [True, False, "scope"]},
+        "forbid": {"type": "array", "items": _PATTERN},
         "hook": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
     },
 }
@@ -109,12 +113,10 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
         if (want is None and n == 0) or (want is not None and n != want):
             problems.append(f"{s['backend']}.{s['table']} has {n} rows matching {s.get('where', {})}, "
                             f"expected {'at least 1' if want is None else want}")
-    if spec.get("strict", True):
-        allowed = spec.get("expect", []) + spec.get("allow", [])
-        collateral = [c for c in diff if not any(matches(p, c) for p in allowed)]
-        if collateral:
-            problems.append("collateral changes: " + ", ".join(_describe(c) for c in collateral[:10])
-                            + (f" (+{len(collateral) - 10} more)" if len(collateral) > 10 else ""))
+    collateral, extras = _sort_out(spec, diff)
+    if collateral:
+        problems.append("collateral changes: " + ", ".join(_describe(c) for c in collateral[:10])
+                        + (f" (+{len(collateral) - 10} more)" if len(collateral) > 10 else ""))
     if "hook" in spec:
         mod, _, fn = spec["hook"].partition(":")
         ok, detail = getattr(importlib.import_module(mod), fn)(ep, diff)
@@ -122,4 +124,26 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
             problems.append(f"hook {spec['hook']}: {detail}")
     if problems:
         return False, "; ".join(problems)
-    return True, f"{len(diff)} change(s), all as required: " + ", ".join(_describe(c) for c in diff[:10])
+    shown = [c for c in diff if c not in extras]
+    detail = f"{len(shown)} change(s) as required: " + ", ".join(_describe(c) for c in shown[:10])
+    if extras:
+        detail += f"; {len(extras)} harmless extra(s) the task does not forbid: " + ", ".join(_describe(c) for c in extras[:5])
+    return True, detail
+
+
+def _sort_out(spec: dict, diff: list[dict]) -> tuple[list[dict], list[dict]]:
+    """(collateral, harmless extras) among the changes that neither ``expect`` nor ``allow`` covers, by ``strict``."""
+    allowed = spec.get("expect", []) + spec.get("allow", [])
+    others = [c for c in diff if not any(matches(p, c) for p in allowed)]
+    strict = spec.get("strict", True)
+    forbidden = [c for c in others if any(matches(p, c) for p in spec.get("forbid", []))]
+    if strict is True:
+        return others, []
+    if strict == "scope":
+        worked_on = {(p["backend"], p.get("table")) for p in spec.get("expect", [])}
+        in_scope = [c for c in others if (c["backend"], c["table"]) in worked_on or (c["backend"], None) in worked_on
+                    or c["op"] == "delete"]
+        collateral = [c for c in others if c in in_scope or c in forbidden]
+    else:
+        collateral = forbidden
+    return collateral, [c for c in others if c not in collateral]

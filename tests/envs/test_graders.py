@@ -113,3 +113,20 @@ def test_backend_pattern_contains_operator():
     assert matches({"backend": "tracker", "table": "comments", "where": {"body": {"$contains": ["396", "67", "pool"]}}}, change)
     assert not matches({"backend": "tracker", "where": {"body": {"$contains": ["396", "cache"]}}}, change)
     assert matches({"backend": "tracker", "where": {"issue": 3, "body": {"$contains": "customers"}}}, change)
+
+
+def test_backend_state_strictness_separates_collateral_from_harmless_extras():
+    """strict: true fails any change besides expect/allow; "scope" fails changes to the tables the task works on,
+    deletions and `forbid`, and passes other extras (listed in the detail); false fails only `forbid`."""
+    from airgap.envs.graders.backend import _sort_out
+
+    refund = {"backend": "shop", "table": "refunds", "id": 1, "op": "insert", "before": None, "after": {"order_id": "SO-1", "sku": "A"}}
+    wrong = {"backend": "shop", "table": "refunds", "id": 2, "op": "insert", "before": None, "after": {"order_id": "SO-2", "sku": "B"}}
+    thanks = {"backend": "chat", "table": "messages", "id": 9, "op": "insert", "before": None, "after": {"text": "thanks!"}}
+    gone = {"backend": "mail", "table": "messages", "id": 4, "op": "delete", "before": {"id": 4}, "after": None}
+    expect = [{"backend": "shop", "table": "refunds", "op": "insert", "where": {"order_id": "SO-1"}}]
+    diff = [refund, wrong, thanks, gone]
+    assert _sort_out({"expect": expect}, diff) == ([wrong, thanks, gone], [])
+    assert _sort_out({"expect": expect, "strict": "scope"}, diff) == ([wrong, gone], [thanks])
+    forbid = [{"backend": "chat", "table": "messages"}]
+    assert _sort_out({"expect": expect, "strict": False, "forbid": forbid}, diff) == ([thanks], [wrong, gone])
