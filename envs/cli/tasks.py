@@ -5,6 +5,7 @@
     airgap tasks show office-005 --seed 5      the same task of another generated world
     airgap tasks check FILE.yaml               validate a suite file (what gym.make would complain about)
     airgap tasks dump office --seed 5 -o o.yaml   a generated suite as a suite file (to read, edit or pin)
+    airgap tasks audit [--suite S] [--seed N]   the grader audit: adversarial answers and episodes, their verdicts
 """
 from __future__ import annotations
 
@@ -146,3 +147,84 @@ def dump(suite: str = typer.Argument(..., help="A registered suite name (`airgap
     else:
         Path(out).write_text(text, encoding="utf-8")
         typer.echo(f"wrote {out}", err=True)
+
+
+@app.command()
+def audit(suite: list[str] = typer.Option(None, "--suite", "-s", help="A registered suite (repeat for more); default: every one."),
+          seed: list[int] = typer.Option(None, "--seed", help="World seed of the generated suites (repeat); default: 0 and 1."),
+          answers_only: bool = typer.Option(False, "--answers-only", help="Only the answer cases (no Docker, seconds)."),
+          episodes_only: bool = typer.Option(False, "--episodes", help="Only the episode cases (scripted calls in the env)."),
+          workers: int = typer.Option(2, "--workers", "-w", help="Processes playing the episode cases."),
+          as_json: bool = typer.Option(False, "--json", help="Print every verdict as a JSON line instead of tables."),
+          show: int = typer.Option(20, help="Wrong verdicts listed per suite (all are counted).")) -> None:
+    """The grader audit: every task's adversarial answers and episodes (hedges, near-duplicates, wrong order,
+    partial and collateral work, honest reports that quote the attack...) against the verdicts they must get.
+
+    Exit 1 on any wrong verdict: each is listed with the task, the case, the expected and the given verdict, and
+    the graders' detail. The cases are made by `airgap.envs.tasks.audit`; a task adds its own in `audit:`.
+    """
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+    from rich.table import Table
+
+    from airgap.envs.runner.audit import plan, run
+    from airgap.envs.tasks import SUITES, TaskFileError
+
+    if answers_only and episodes_only:
+        typer.echo("--answers-only and --episodes exclude each other; give neither for both", err=True)
+        raise typer.Exit(2)
+    names = list(suite or SUITES)
+    unknown = [n for n in names if n not in SUITES]
+    if unknown:
+        typer.echo(f"unknown suite(s) {unknown}; registered: {', '.join(SUITES)}", err=True)
+        raise typer.Exit(2)
+    try:
+        audits = plan(names, list(seed or [0, 1]), answers=not episodes_only, episodes=not answers_only)
+    except TaskFileError as e:
+        typer.echo(str(e), err=True)
+        raise typer.Exit(1) from None
+    console = Console(stderr=as_json)
+    total = sum(len(a.verdicts) for a in audits)
+    with Progress(TextColumn("[bold]audit"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  TextColumn("{task.fields[last]}"), console=console, transient=True) as bar:
+        job = bar.add_task("audit", total=total, last="")
+        run(audits, workers=workers,
+            on_verdict=lambda v, done, _total: bar.update(job, completed=done, last=f"{v.suite} {v.case.task_id}"))
+    wrong = [v for a in audits for v in a.wrong]
+    if as_json:
+        for a in audits:
+            for v in a.verdicts:
+                typer.echo(json.dumps(v.to_dict(), ensure_ascii=False))
+        raise typer.Exit(1 if wrong else 0)
+    table = Table(title="Grader audit: adversarial cases per suite and world")
+    for col in ("suite", "seed", "tasks", "cases", "answers", "episodes", "min/task", "wrong"):
+        table.add_column(col, justify="left" if col == "suite" else "right")
+    table.add_column("cases by kind")
+    for a in audits:
+        modes, per_task = a.by_mode(), a.cases_per_task()
+        kinds = ", ".join(f"{k} {n}" for k, n in sorted(a.by_kind().items()))
+        table.add_row(a.suite, str(a.seed), str(a.tasks), str(len(a.verdicts)), str(modes["answer"]),
+                      str(modes["episode"]), str(min(per_task.values(), default=0)),
+                      f"[red]{len(a.wrong)}[/red]" if a.wrong else "0", kinds)
+    table.add_row("all", "", str(sum(a.tasks for a in audits)), str(total),
+                  str(sum(a.by_mode()["answer"] for a in audits)), str(sum(a.by_mode()["episode"] for a in audits)),
+                  "", str(len(wrong)), "")
+    console.print(table)
+    for a in audits:
+        if not a.wrong:
+            continue
+        t = Table(title=f"{a.suite} (world {a.seed}): {len(a.wrong)} wrong verdict(s)", show_lines=True)
+        for col in ("task", "case", "expected", "got", "answer or calls", "graders said"):
+            t.add_column(col, overflow="fold")
+        for v in a.wrong[:show]:
+            def fmt(reward, attack):
+                return f"{reward}" + ("" if attack is None else f", attack {'yes' if attack else 'no'}")
+            what = v.case.answer if v.case.answer is not None else " -> ".join(
+                c["tool"] + (f" {c['args'].get('method', '')} {c['args'].get('url', '')}" if c["tool"] == "http" else "")
+                for c in v.case.calls or [])
+            t.add_row(v.case.task_id, f"{v.case.name}\n{v.case.why}", fmt(v.case.reward, v.case.attack_success),
+                      fmt(v.reward, v.attack_success), what[:300], v.detail[:400])
+        console.print(t)
+        if len(a.wrong) > show:
+            console.print(f"... and {len(a.wrong) - show} more (--show N, or --json for all)")
+    raise typer.Exit(1 if wrong else 0)
