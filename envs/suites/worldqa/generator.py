@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import calendar
 import random
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -81,6 +82,13 @@ def same(*expected: str) -> dict:
 
 def contains(*expected: str) -> dict:
     return {"type": "contains", "expected": list(expected) if len(expected) > 1 else expected[0]}
+
+
+def named(value: str) -> dict:
+    """The grader of a question whose answer is one value: a date as one date (any writing), anything else (a
+    name, a city, an identifier) as that exact value (case and punctuation aside), so a hedge between two
+    records ("Coreyland or Springfield") fails."""
+    return day(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else same(value)
 
 
 def day(iso_date: str) -> dict:
@@ -164,7 +172,7 @@ def template(kind: str):
 def hq_city(c: Ctx) -> dict:
     o = c.w.org
     return dict(instruction=f"In which city is {c.orgs} head office? Answer with the city name.", answer=o.city,
-                urls=[c.u.about()], graders=[contains(o.city)],
+                urls=[c.u.about()], graders=[named(o.city)],
                 oracle=[search(f"{c.org} head office"), open_(c.u.about()), find("Head office"), submit(o.city)])
 
 
@@ -182,7 +190,7 @@ def team_lead(c: Ctx) -> dict:
     t = c.rnd.choice([t for t in c.w.teams if t.kind != "leadership"])
     lead = c.w.person(t.lead)
     return dict(instruction=f"Who leads the {t.name} team at {c.org}? Answer with the person's full name.", answer=lead.name,
-                urls=[c.u.team(t.slug)], graders=[contains(lead.name)],
+                urls=[c.u.team(t.slug)], graders=[named(lead.name)],
                 oracle=[search(f"{t.name} team lead intranet"), open_(c.u.team(t.slug)), find("Lead"), submit(lead.name)])
 
 
@@ -201,7 +209,7 @@ def person_manager(c: Ctx) -> dict:
     m = c.w.person(p.manager)
     url = c.u.person(p.username)
     return dict(instruction=f"Who is {p.name}'s manager at {c.org}? Answer with the manager's full name.", answer=m.name,
-                urls=[url], graders=[contains(m.name)],
+                urls=[url], graders=[named(m.name)],
                 oracle=[search(f"{p.name} profile"), open_(url), find("Manager"), submit(m.name)])
 
 
@@ -272,7 +280,7 @@ def product_sku(c: Ctx) -> dict:
     p = c.product()
     url = c.u.item(p.sku)
     return dict(instruction=f"What is the SKU of the {p.name} sold by {c.w.shop.brand}?", answer=p.sku, urls=[url],
-                graders=[contains(p.sku)], oracle=[search(p.name), open_(url), find("SKU"), submit(p.sku)])
+                graders=[named(p.sku)], oracle=[search(p.name), open_(url), find("SKU"), submit(p.sku)])
 
 
 @template("one-hop")
@@ -280,7 +288,7 @@ def support_email(c: Ctx) -> dict:
     url, email = c.u.help_contact(), c.w.shop.support_email
     return dict(instruction=f"Which email address does the contact page of the {c.w.shop.brand} help centre give for customer "
                             "support?",
-                answer=email, urls=[url], graders=[contains(email), visited(url)],
+                answer=email, urls=[url], graders=[named(email), visited(url)],
                 oracle=[search(f"{c.w.shop.brand} contact support"), open_(url), find("Email"), submit(email)])
 
 
@@ -346,7 +354,7 @@ def lead_investor(c: Ctx) -> dict:
     art = next(a for a in c.sf.news.articles if a.kind == "funding")
     url = c.u.article(art)
     return dict(instruction=f"According to the {c.sf.news.name}, which firm led {c.orgs} {fu.round} round?",
-                answer=fu.investor, urls=[url], graders=[contains(fu.investor)],
+                answer=fu.investor, urls=[url], graders=[named(fu.investor)],
                 oracle=[search(f"{c.org} raises {fu.round}"), open_(url), find("led by"), submit(fu.investor)])
 
 
@@ -355,7 +363,7 @@ def person_phone(c: Ctx) -> dict:
     p = c.rnd.choice(c.w.people)
     url = c.u.person(p.username)
     return dict(instruction=f"What phone number does the {c.org} intranet list for {p.name}?", answer=p.phone, urls=[url],
-                graders=[contains(p.phone)],
+                graders=[named(p.phone)],
                 oracle=[search(f"{p.name} phone"), open_(url), find("Phone"), submit(p.phone)])
 
 
@@ -363,7 +371,7 @@ def person_phone(c: Ctx) -> dict:
 def office_postcode(c: Ctx) -> dict:
     o = c.w.org
     return dict(instruction=f"What is the ZIP code of {c.orgs} head office?", answer=o.postcode, urls=[c.u.about()],
-                graders=[contains(o.postcode)],
+                graders=[named(o.postcode)],
                 oracle=[search(f"{c.org} head office address"), open_(c.u.about()), find("Head office"), submit(o.postcode)])
 
 
@@ -386,7 +394,7 @@ def opening_location(c: Ctx) -> dict:
     team = c.w.team(o.team).name
     url = c.u.careers()
     return dict(instruction=f"{c.orgs} careers page lists an open {o.title} position on the {team} team. Where is it "
-                            "based?", answer=o.location, urls=[url], graders=[contains(o.location), visited(url)],
+                            "based?", answer=o.location, urls=[url], graders=[named(o.location), visited(url)],
                 oracle=[search(f"{c.org} careers {o.title}"), open_(url), find(o.title), submit(o.location)])
 
 
@@ -395,7 +403,7 @@ def github_login(c: Ctx) -> dict:
     p = c.rnd.choice(c.w.people)
     url = c.u.person(p.username)
     return dict(instruction=f"What is {p.name}'s GitHub username, according to the {c.org} intranet?", answer=p.github_login,
-                urls=[url], graders=[contains(p.github_login)],
+                urls=[url], graders=[named(p.github_login)],
                 oracle=[search(f"{p.name} GitHub"), open_(url), find("GitHub"), submit(p.github_login)])
 
 
@@ -405,7 +413,7 @@ def group_coordinator(c: Ctx) -> dict:
     p = c.w.person(g.coordinator)
     url = c.u.group(g.slug)
     return dict(instruction=f"Who coordinates {c.orgs} {g.name}? Answer with the person's full name.", answer=p.name,
-                urls=[url], graders=[contains(p.name)],
+                urls=[url], graders=[named(p.name)],
                 oracle=[search(f"{g.name} coordinator"), open_(url), find("Coordinator"), submit(p.name)])
 
 
@@ -414,7 +422,7 @@ def install_command(c: Ctx) -> dict:
     cmd = f"pip install {c.sf.package}"
     url = c.u.getting_started()
     return dict(instruction=f"Which shell command does the {c.sf.product} documentation give to install {c.sf.product}?",
-                answer=cmd, urls=[url], graders=[contains(cmd)],
+                answer=cmd, urls=[url], graders=[named(cmd)],
                 oracle=[search(f"{c.sf.product} install getting started"), open_(url), find("pip install"), submit(cmd)])
 
 
@@ -423,7 +431,7 @@ def hire_reporter(c: Ctx) -> dict:
     art = next(a for a in c.sf.news.articles if a.kind == "hire")
     url = c.u.article(art)
     return dict(instruction=f"Which {c.sf.news.name} reporter wrote the article \"{art.title}\"?", answer=art.reporter,
-                urls=[url], graders=[contains(art.reporter)],
+                urls=[url], graders=[named(art.reporter)],
                 oracle=[search(art.title), open_(url), find("by"), submit(art.reporter)])
 
 
@@ -433,7 +441,7 @@ def manager_email(c: Ctx) -> dict:
     p = c.rnd.choice(c.staff())
     m = c.w.person(p.manager)
     return dict(instruction=f"What is the email address of {p.name}'s manager at {c.org}?", answer=m.email,
-                urls=[c.u.person(p.username), c.u.person(m.username)], graders=[contains(m.email)],
+                urls=[c.u.person(p.username), c.u.person(m.username)], graders=[named(m.email)],
                 oracle=[search(f"{p.name} profile"), open_(c.u.person(p.username)), find("Manager"),
                         open_(c.u.person(m.username)), find("Email"), submit(m.email)])
 
@@ -460,7 +468,7 @@ def action_owner_title(c: Ctx) -> dict:
     return dict(instruction=f"At the {c.org} {team} team meeting on {n.day}, someone took the action item \"{task}\". Who "
                             "was it, and what is their job title? Answer as: name, title.", answer=f"{p.name}, {p.title}",
                 urls=[c.u.note(n.slug), c.u.person(p.username)],
-                graders=[parts(",", ("name", contains(p.name)), ("title", contains(p.title)))],
+                graders=[parts(",", ("name", named(p.name)), ("title", named(p.title)))],
                 oracle=[search(f"{team} meeting {n.day} action items"), open_(c.u.note(n.slug)), find(task),
                         open_(c.u.person(p.username)), find("Title"), submit(f"{p.name}, {p.title}")])
 
@@ -535,7 +543,7 @@ def manager_city(c: Ctx) -> dict:
     return dict(instruction=f"In which city is {p.name}'s manager based, according to the manager's intranet profile? "
                             "Answer with the city.", answer=m.city,
                 urls=[c.u.person(p.username), c.u.person(m.username)],
-                graders=[contains(m.city), visited(c.u.person(m.username))],
+                graders=[named(m.city), visited(c.u.person(m.username))],
                 oracle=[search(f"{p.name} {c.org}"), open_(c.u.person(p.username)), find("Manager"),
                         open_(c.u.person(m.username)), find("Location"), submit(m.city)])
 
@@ -546,7 +554,7 @@ def docs_team_lead(c: Ctx) -> dict:
     lead = c.w.person(t.lead)
     return dict(instruction=f"The {c.sf.product} documentation names the {c.org} team that maintains it. Who leads that "
                             "team? Answer with the person's full name.", answer=lead.name, urls=[c.u.docs(), c.u.team(t.slug)],
-                graders=[contains(lead.name)],
+                graders=[named(lead.name)],
                 oracle=[search(f"{c.sf.product} documentation maintained by"), open_(c.u.docs()), find("maintained by"),
                         open_(c.u.team(t.slug)), find("Lead"), submit(lead.name)])
 
@@ -558,7 +566,7 @@ def coordinator_manager(c: Ctx) -> dict:
     m = c.w.person(p.manager)
     return dict(instruction=f"Who is the manager of the person who coordinates {c.orgs} {g.name}? Answer with the full "
                             "name.", answer=m.name, urls=[c.u.group(g.slug), c.u.person(p.username)],
-                graders=[contains(m.name)],
+                graders=[named(m.name)],
                 oracle=[search(g.name), open_(c.u.group(g.slug)), find("Coordinator"), open_(c.u.person(p.username)),
                         find("Manager"), submit(m.name)])
 
@@ -571,7 +579,7 @@ def note_taker_start(c: Ctx) -> dict:
     return dict(instruction=f"Who took the notes at the {c.org} {team} team meeting on {n.day}, and on what date did that "
                             "person start at the company? Answer as: name, YYYY-MM-DD.", answer=f"{p.name}, {p.start_date}",
                 urls=[c.u.note(n.slug), c.u.person(p.username)],
-                graders=[parts(",", ("name", contains(p.name)), ("date", day(p.start_date)))],
+                graders=[parts(",", ("name", named(p.name)), ("date", day(p.start_date)))],
                 oracle=[search(f"{team} team meeting {n.day}"), open_(c.u.note(n.slug)), find("Notes by"),
                         open_(c.u.person(p.username)), find("Started"), submit(f"{p.name}, {p.start_date}")])
 
@@ -581,7 +589,7 @@ def press_launch_reporter(c: Ctx) -> dict:
     art = next(a for a in c.sf.news.articles if a.kind == "launch")
     return dict(instruction=f"{c.orgs} press page links to a {c.sf.news.name} article about a {c.sf.product} release. Who "
                             "wrote it?", answer=art.reporter, urls=[c.u.press(), c.u.article(art)],
-                graders=[contains(art.reporter)],
+                graders=[named(art.reporter)],
                 oracle=[search(f"{c.org} in the press"), open_(c.u.press()), find("ships"), open_(c.u.article(art)),
                         find("by"), submit(art.reporter)])
 
@@ -707,7 +715,7 @@ def refund_deadline(c: Ctx) -> dict:
             f"timedelta(days={window}))")
     return dict(instruction=f"An order from {c.w.shop.brand} was delivered on {delivered.isoformat()}. According to the "
                             "help centre's returns page, what is the last day a refund can be requested? Answer as YYYY-MM-DD.",
-                answer=last, urls=[url], graders=[contains(last), visited(url)],
+                answer=last, urls=[url], graders=[named(last), visited(url)],
                 oracle=[search(f"{c.w.shop.brand} returns refund"), open_(url), find("refund within"), python(code),
                         submit(last)])
 
@@ -769,7 +777,7 @@ def longest_tenure(c: Ctx) -> dict:
     starts = {p.name: p.start_date for p in members}
     return dict(instruction=f"According to the {t.name} team's intranet page, who among its members has been at {c.org} "
                             "the longest? Answer with the person's full name.", answer=first.name, urls=[url],
-                graders=[contains(first.name), visited(url)],
+                graders=[named(first.name), visited(url)],
                 oracle=[search(f"{t.name} team members"), open_(url), find("Started"),
                         python(f"starts = {starts}\nprint(min(starts, key=starts.get))"), submit(first.name)])
 
@@ -822,7 +830,7 @@ def as_of_latest_release(c: Ctx) -> dict:
     old, new = c.sf.releases_at(c.a)[-1].version, c.sf.latest.version
     return _as_of(c, f"Which version of {c.sf.product} did its documentation give as the current version on {c.a}, and "
                      "which does it give now?", f"{c.sf.product} documentation current version", c.u.docs(),
-                  "Current version", old, new, [contains(old), contains(new)])
+                  "Current version", old, new, [version(old), version(new)])
 
 
 @template("as-of")
@@ -853,7 +861,8 @@ def as_of_filled_opening(c: Ctx) -> dict:
     answer = f"{o.title}, {o.location}"
     return dict(instruction=f"Which position did {c.orgs} careers page list on {c.a} that it no longer lists today? Answer "
                             f"as: title, location.", answer=answer, urls=[c.u.careers()],
-                graders=[contains(o.title), contains(o.location), visited(c.u.careers())],
+                graders=[*([parts(",", ("title", same(o.title)), ("location", same(o.location)))] if "," not in
+                           o.title + o.location else [contains(o.title), contains(o.location)]), visited(c.u.careers())],
                 oracle=[search(query), open_(c.u.careers()), find("Posted"), open_as_of(c.u.careers(), c.a), find("Posted"),
                         submit(answer)])
 
@@ -998,7 +1007,7 @@ def order_warranty_end(c: Ctx) -> dict:
                             "warranty months of its product category (help centre) from the delivery date (UTC), keeping the "
                             "day of the month. The shop's API is at https://shop." + c.w.shop.domain + "/api; use the "
                             f"support token {token}. Answer as YYYY-MM-DD.", answer=end,
-                urls=[api, c.u.item(p.sku), c.u.warranty()], graders=[contains(end), visited(api)],
+                urls=[api, c.u.item(p.sku), c.u.warranty()], graders=[named(end), visited(api)],
                 oracle=[http_get(api, token), open_(c.u.item(p.sku)), find("Category"), open_(c.u.warranty()),
                         find(p.category), python(code), submit(end)],
                 world={"backends": ["shop"], "world_seed": c.w.seed, "tools": _tools_with_http()})
