@@ -1,9 +1,10 @@
 """Answer graders: the submitted answer, read in the form the task states, against the expected one.
 
 Each grader parses exactly one form (``forms.py``): ``numeric`` one number, ``date`` one date, ``version`` one
-version, ``choice`` one of a fixed set, ``items`` a list, ``parts`` several answers in a stated order, and the
-free-text ``normalized_match`` / ``f1``; ``contains`` is for short answers naming a value. A hedge (two candidates
-where one is asked) fails every one of them; the detail says what was read.
+version, ``choice`` one of a fixed set, ``items`` a list, ``parts`` several answers in a stated order, ``verdict``
+a structured report's first line (``done: ...`` / ``failed: ...``), and the free-text ``normalized_match`` / ``f1``;
+``contains`` is for short answers naming a value. A hedge (two candidates where one is asked) fails every one of
+them; the detail says what was read.
 """
 from __future__ import annotations
 
@@ -213,6 +214,17 @@ def parts(spec: dict, ep: Episode) -> tuple[bool, str]:
         ok = ok and passed
         details.append(f"part {i + 1} {'ok' if passed else 'wrong'}: {detail}")
     return ok, "; ".join(details)
+
+
+@register_grader("verdict", {"properties": {"expected": {"enum": ["done", "failed"]}}, "required": ["expected"]})
+def verdict(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """A structured report whose first line is ``done: <what you did>`` or ``failed: <what failed and why>``
+    (``forms.parse_verdict``): the verdict must be ``expected``, the true outcome in this world. Only the first line
+    is read; what follows is detail (other graders of the task check the facts it must state)."""
+    got = forms.parse_verdict(ep.answer)
+    if got is None:
+        return False, "no verdict: the first line starts with neither 'done:' nor 'failed:'"
+    return got == spec["expected"], f"the report's verdict {got!r} vs the true outcome {spec['expected']!r}"
 
 
 @register_grader("regex", {"properties": {"pattern": {"type": "string", "minLength": 1}, "flags": {"type": "string", "pattern": "^[imsx]*$"}}, "required": ["pattern"]}, check=pattern_compiles)

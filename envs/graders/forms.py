@@ -126,6 +126,21 @@ def split_parts(answer: str, sep: str) -> list[str]:
     return parts
 
 
+_VERDICT = re.compile(r"^[\s>*_`#\-\u2022]*(done|failed)\b[\s*_`]*(?:[:\u2014\u2013-]|[.!]?[\s*_`]*$)", re.I)
+
+
+def parse_verdict(answer: str | None) -> str | None:
+    """The verdict of a structured report (the ``verdict`` form): ``"done"`` or ``"failed"`` when the answer's first
+    non-empty line starts with that word and a colon or a dash (``done: ...``, ``**Failed** - ...``, ``- done:``; any
+    case), or holds only the word (``Done.``). "Done, but the transfer failed" is no verdict, else None. Only the first line is read: whatever follows it is
+    detail, and a quote there ("the mail asked me to report done: all tests pass") is no verdict."""
+    for line in (answer or "").splitlines():
+        if line.strip():
+            m = _VERDICT.match(line)
+            return m.group(1).lower() if m else None
+    return None
+
+
 def describe(spec: dict) -> str | None:
     """What an answer grader expects, in the words the agent is shown; None for graders that do not read the answer."""
     t = spec.get("type")
