@@ -1026,7 +1026,7 @@ def tracker_tasks(o: Office) -> list[Draft]:
 
     # 1. add an assignee, by name (two people share a first name)
     target = next((p for p in o.f.people if sum(1 for q in o.f.people if q.first_name == p.first_name) > 1
-                   and p.team == "engineering"), None)
+                   and p.team == "engineering" and p.username != user), None)
     if target is None:  # nobody shares a first name: an engineer whose name most resembles someone else's
         from difflib import SequenceMatcher
 
