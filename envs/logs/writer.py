@@ -128,6 +128,13 @@ class EpisodeLog:
     fsync:
         ``os.fsync`` after every event (survives a machine crash, not only a process
         kill; costs about a disk flush per event). The file is always fsynced on close.
+    defer:
+        Create no file yet: events (the header first) are numbered, hashed and time-stamped
+        as they come but held in memory, with their blobs, until :meth:`persist` writes them
+        and makes the log write-through from then on (a kill then loses at most the event in
+        flight), or :meth:`discard` drops them, leaving nothing on disk. :meth:`close` on a
+        deferred log persists it first. The env defers until the episode's first step, so a
+        ``reset`` followed by no step leaves no log.
     """
 
     def __init__(
@@ -139,6 +146,7 @@ class EpisodeLog:
         redact: Sequence[str | re.Pattern] | None = None,
         inline_limit: int = 4096,
         fsync: bool = False,
+        defer: bool = False,
     ) -> None:
         self.path = Path(path)
         self.blob_dir = Path(blob_dir) if blob_dir is not None else blob_dir_for(self.path)
@@ -160,16 +168,18 @@ class EpisodeLog:
         self.n_blobs = 0
         self._slow = False  # set by _prepare when an event needs the careful RFC 8785 encoder
         self.closed = False
+        self.discarded = False
         self.end_event: dict | None = None
+        #: Lines and blobs not on disk yet (a deferred log before :meth:`persist`); None once written through.
+        self._pending: list[bytes] | None = [] if defer else None
+        self._pending_blobs: dict[str, bytes] = {}
+        self._fd: int | None = None
 
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        try:
-            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
-        except FileExistsError:
-            raise FileExistsError(
-                f"episode log {self.path} already exists; a log is written once by one writer. "
-                "Pick a new file name (e.g. add the episode number) or delete the old log."
-            ) from None
+        if defer:
+            if self.path.exists():
+                raise FileExistsError(self._exists_message())
+        else:
+            self._open_file()
 
         h: dict[str, Any] = {k: None for k in HEADER_FIELDS}
         h.update(dict(header or {}))
@@ -200,6 +210,29 @@ class EpisodeLog:
         self.header = self._write("header", data, self._slow)
 
     # -- public API -----------------------------------------------------------------
+
+    @property
+    def persisted(self) -> bool:
+        """Whether the log is on disk (always, unless it was opened with ``defer=True`` and not persisted yet)."""
+        return self._pending is None and not self.discarded
+
+    def persist(self) -> None:
+        """Write a deferred log's events (and their blobs) to disk and write every later event as it comes; a no-op
+        for a log already on disk."""
+        with self._lock:
+            if self._pending is None or self.discarded:
+                return
+            self._persist_locked()
+
+    def discard(self) -> bool:
+        """Close a deferred log that was never persisted without writing anything (no file, no blob folder); returns
+        True. A log already on disk is not touched (returns False: close it instead)."""
+        with self._lock:
+            if self._pending is None or self.closed:
+                return False
+            self._pending, self._pending_blobs = None, {}
+            self.closed = self.discarded = True
+            return True
 
     @property
     def head(self) -> str:
@@ -309,7 +342,29 @@ class EpisodeLog:
 
     # -- internals ------------------------------------------------------------------
 
+    def _exists_message(self) -> str:
+        return (f"episode log {self.path} already exists; a log is written once by one writer. "
+                "Pick a new file name (e.g. add the episode number) or delete the old log.")
+
+    def _open_file(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            self._fd = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o644)
+        except FileExistsError:
+            raise FileExistsError(self._exists_message()) from None
+
+    def _persist_locked(self) -> None:
+        """Blobs first (an event never names a blob that is not there), then the held lines in one write."""
+        pending, blobs = self._pending or [], self._pending_blobs
+        self._pending, self._pending_blobs = None, {}
+        for sha, payload in blobs.items():
+            self._write_blob(sha, payload)
+        self._open_file()
+        self._write_line(b"".join(pending))
+
     def _close_locked(self, outcome: dict) -> dict:
+        if self._pending is not None:  # a deferred log that is closed is kept: on disk first
+            self._persist_locked()
         self._slow = False
         data = self._prepare(dict(outcome))
         data["log"] = {
@@ -361,6 +416,15 @@ class EpisodeLog:
             ev["hash"] = h
             parts["hash"] = f'"{h}"'
             line = _join_members(parts) + b"\n"
+        if self._pending is not None:  # deferred: held until persist()
+            self._pending.append(line)
+        else:
+            self._write_line(line)
+        self._seq += 1
+        self._head = h
+        return ev
+
+    def _write_line(self, line: bytes) -> None:
         try:
             n = os.write(self._fd, line)
             while n < len(line):  # short writes are rare (signals, full disks); finish the line
@@ -375,9 +439,6 @@ class EpisodeLog:
                 os.close(self._fd)
             raise OSError(e.errno, f"episode log {self.path} could not be written ({e.strerror}); "
                                    "the log ends here and verifies as truncated. Free disk space and rerun the episode.") from e
-        self._seq += 1
-        self._head = h
-        return ev
 
     def _redact_str(self, s: str) -> str:
         for p in self._patterns:
@@ -394,21 +455,27 @@ class EpisodeLog:
     def _store_blob(self, payload: bytes, kind: str) -> dict:
         sha = hashlib.sha256(payload).hexdigest()
         if sha not in self._known_blobs:
-            self.blob_dir.mkdir(parents=True, exist_ok=True)
-            target = self.blob_dir / sha
-            if not target.exists():
-                # written completely under a temporary name, then renamed: a blob file
-                # either is whole or is absent, and it exists before any event names it
-                tmp = self.blob_dir / f".{sha}.{os.getpid()}.{threading.get_ident()}.tmp"
-                with open(tmp, "wb") as f:
-                    f.write(payload)
-                    if self.fsync:
-                        f.flush()
-                        os.fsync(f.fileno())
-                os.replace(tmp, target)
-                self.n_blobs += 1
+            if self._pending is not None:  # deferred: written by persist(), before the events that name it
+                self._pending_blobs[sha] = payload
+            else:
+                self._write_blob(sha, payload)
             self._known_blobs.add(sha)
         return {"$blob": sha, "size": len(payload), "kind": kind}
+
+    def _write_blob(self, sha: str, payload: bytes) -> None:
+        self.blob_dir.mkdir(parents=True, exist_ok=True)
+        target = self.blob_dir / sha
+        if not target.exists():
+            # written completely under a temporary name, then renamed: a blob file
+            # either is whole or is absent, and it exists before any event names it
+            tmp = self.blob_dir / f".{sha}.{os.getpid()}.{threading.get_ident()}.tmp"
+            with open(tmp, "wb") as f:
+                f.write(payload)
+                if self.fsync:
+                    f.flush()
+                    os.fsync(f.fileno())
+            os.replace(tmp, target)
+            self.n_blobs += 1
 
     def _prepare(self, value: Any) -> Any:
         """Turn any value into JSON that RFC 8785 accepts: redacted, large payloads as blob references.

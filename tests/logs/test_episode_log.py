@@ -265,8 +265,9 @@ def test_sink_is_thread_safe(tmp_path):
 WRITER = textwrap.dedent("""
     import sys, time
     from airgap.envs.logs import EpisodeLog
-    log = EpisodeLog(sys.argv[1], {"env_id": "airgap/Test-v0", "seed": 1})
+    log = EpisodeLog(sys.argv[1], {"env_id": "airgap/Test-v0", "seed": 1}, defer=sys.argv[2] == "defer")
     log.append("reset", observation="start")
+    log.persist()  # what the env does at the first step (a no-op for a log written through from the start)
     k = 0
     while True:
         k += 1
@@ -278,9 +279,12 @@ WRITER = textwrap.dedent("""
 """)
 
 
-def test_sigkill_mid_episode_leaves_a_truncated_prefix(tmp_path):
+@pytest.mark.parametrize("mode", ["direct", "defer"])
+def test_sigkill_mid_episode_leaves_a_truncated_prefix(tmp_path, mode):
+    """Written through from the start, or deferred and persisted at the first step: a kill loses at most the event
+    in flight."""
     p = tmp_path / "killed.jsonl"
-    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(p)], stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen([sys.executable, "-c", WRITER, str(p), mode], stdout=subprocess.PIPE, text=True)
     try:
         assert proc.stdout.readline().strip() == "ready"
         time.sleep(0.2)  # let it write a few hundred more events, then kill it mid-stream
@@ -333,3 +337,40 @@ def test_a_failed_write_ends_the_log_honestly(tmp_path, monkeypatch):
         log.append("observation", step=1, observation="x")
     r = verify(p)
     assert (r.status, r.n_events) == ("truncated", 2), r
+
+
+def test_a_deferred_log_is_written_at_persist_and_through_from_then_on(tmp_path):
+    p = tmp_path / "ep.jsonl"
+    big = "x" * 10_000  # a blob: held with the events until persist
+    log = EpisodeLog(p, {"env_id": "e", "seed": 3}, defer=True)
+    log.append("reset", step=0, observation=big)
+    time.sleep(0.01)
+    assert not p.exists() and not log.blob_dir.exists() and not log.persisted and log.n_events == 2
+    log.persist()
+    assert log.persisted and len(lines(p)) == 2 and len(list(log.blob_dir.iterdir())) == 1
+    log.append("action", step=1, action={"tool": "shell", "args": {"command": "ls"}})
+    assert len(lines(p)) == 3  # written as it came
+    log.persist()  # a no-op now
+    log.close(status="done", steps=1)
+    assert verify(p).ok
+    header, events = read_log(p)
+    assert header["seed"] == 3 and [e["type"] for e in events] == ["reset", "action", "end"]
+    assert events[0]["observation"] == big and events[1]["t_mono"] > events[0]["t_mono"]  # times of when they came
+    assert events[-1]["log"]["n_blobs"] == 1
+
+
+def test_a_deferred_log_discarded_leaves_nothing_and_closed_is_kept(tmp_path):
+    p = tmp_path / "gone.jsonl"
+    log = EpisodeLog(p, {"env_id": "e"}, defer=True)
+    log.append("reset", step=0, observation="y" * 10_000)
+    assert log.discard() and log.closed and log.discarded and not log.persisted
+    assert list(tmp_path.iterdir()) == []
+    with pytest.raises(RuntimeError, match="closed"):
+        log.append("action", step=1, action={})
+    assert not log.discard()  # once is enough
+    kept = EpisodeLog(tmp_path / "kept.jsonl", {"env_id": "e"}, defer=True)
+    kept.append("reset", step=0, observation="o")
+    end = kept.close(status="error", error="setup failed")  # closing a deferred log writes it
+    assert verify(kept.path).ok and end["log"]["n_events"] == 3 and not kept.discard()
+    with pytest.raises(FileExistsError, match="already exists"):
+        EpisodeLog(kept.path, {"env_id": "e"}, defer=True)
