@@ -22,7 +22,8 @@ The contract, in the order an episode meets it (see ``docs/task-format.md`` for 
     a flag at or above that severity truncates the episode at that step, log or no log.
 
 ``close()``
-    seals the log and returns the sandbox, always.
+    seals the log and returns the sandbox, always. The log goes to disk at the episode's first
+    step (header and reset events held until then): an episode with no step leaves no log.
 
 Observations are text (a :class:`UnicodeText` space) and are a pure function of the
 task, the seed and the actions, so equal seeds and actions give equal observations (the
@@ -56,7 +57,19 @@ from .monitors.base import SEVERITIES
 from .spaces import UnicodeText
 from .stream import EventStream
 from .tasks import Suite, Task, available_suites, load_suite
-from .tools import ActionError, ToolContext, ToolError, ToolResult, cap_text, jsonable, parse_action, tool_schemas, toolset
+from .tools import (
+    OUTPUT_DIR,
+    ActionError,
+    ToolContext,
+    ToolError,
+    ToolResult,
+    cap_output,
+    cap_text,
+    jsonable,
+    parse_action,
+    tool_schemas,
+    toolset,
+)
 from .world import Backends, World
 
 OBS_MAX_CHARS = 1 << 16  # the observation space's max_length; every observation is capped to it
@@ -72,7 +85,8 @@ class AirgapEnv(gym.Env[str, str]):
     Args:
         suite: a bundled suite name (``webqa``, ``sandbox``) or a path to a suite YAML file.
         task_ids: restrict the env to these tasks (default: every task of the suite).
-        log_dir: write one episode log (``airgap.envs.episode_log``) per episode here.
+        log_dir: write one episode log (``airgap.envs.episode_log``) per episode here; an episode whose ``reset`` is
+            followed by no ``step`` (before the next ``reset`` or ``close``) leaves none, and ``log_path`` is then None.
         monitors: the safety monitors run over every episode's events (``"all"``, a list of names, or ``"none"``),
             whether or not a log is written; their flags are ``env.flags``, ``info["flags"]`` and ``flag`` events.
         stop_on: end an episode (truncated) at the step that raised a flag of this severity or above.
@@ -85,7 +99,9 @@ class AirgapEnv(gym.Env[str, str]):
             default a pooled sandbox is recycled between episodes when it is shown clean (a task may also
             say ``world.sandbox.recycle: false``).
         image: sandbox image, overriding the tasks' ``world.sandbox.image``.
-        max_output: characters of tool output shown before it is cut (head and tail are kept).
+        max_output: characters of tool output shown; a longer output shows its head and tail, and is saved whole to
+            ``/tmp/airgap-output/step-<k>.txt`` in the sandbox when the task has a tool that runs commands there (the
+            observation names the file, ``info["output_file"]`` too).
         render_mode: ``"ansi"`` or None.
     """
 
@@ -245,7 +261,8 @@ class AirgapEnv(gym.Env[str, str]):
             self.log_dir.mkdir(parents=True, exist_ok=True)
             name = f"{task.id}.seed{seed if seed is not None else 'none'}.{time.strftime('%Y%m%dT%H%M%S')}.{os.getpid()}.{time.monotonic_ns() % 10**9}.jsonl"
             self.log_path = self.log_dir / name
-            self._log = EpisodeLog(self.log_path, header)
+            # deferred: on disk from the first step on (an episode with no step leaves no log), write-through from there
+            self._log = EpisodeLog(self.log_path, header, defer=True)
             self._stream.attach_log(self._log)
         self._start_monitors(task, header)
 
@@ -333,6 +350,8 @@ class AirgapEnv(gym.Env[str, str]):
         self._steps += 1
         step = self._steps
         t0 = time.monotonic()
+        if self._log is not None:
+            self._log.persist()  # the first step puts the log on disk (the header and reset events held since reset)
         name, args, result = self._validate(action)
         # before the tool runs, so its sandbox events come after it; effects: what the tool may do (monitors select by them)
         effects = sorted(self.tools[name].effects) if name in self.tools else []
@@ -345,6 +364,8 @@ class AirgapEnv(gym.Env[str, str]):
 
         reward, terminated, truncated = 0.0, False, False
         info: dict[str, Any] = {"step": step, "tool": name, "ok": result.ok, "error": result.error}
+        if result.output_file is not None:
+            info["output_file"] = result.output_file  # the whole output, saved in the sandbox (it was over the cap)
         text = result.text
         if result.done:
             terminated = True
@@ -422,8 +443,44 @@ class AirgapEnv(gym.Env[str, str]):
         if not result.ok and result.error and not result.text.startswith("[error"):
             self._errors += 1
             result.text = f"[error: {result.error}] {result.text}"
-        result.text, result.truncated = cap_text(result.text, self.max_output)
+        self._cap_output(result, name)
         return result
+
+    def _cap_output(self, result: ToolResult, name: str) -> None:
+        """An output over ``max_output``: saved whole to a file in the sandbox when the agent has a tool that runs
+        commands there (the observation names it: head, what was left out and how to page it, tail), else cut with a
+        line that says how to read on."""
+        text = result.text
+        if len(text) <= self.max_output:
+            return
+        result.truncated = True
+        saved = self._save_output(text) if any("runs_commands" in t.effects for t in self.tools.values()) else None
+        if saved is not None:
+            hint = (f"The response body starts after the first empty line: sed '1,/^$/d' {saved} > body.json"
+                    if name == "http" else None)
+        elif "web_read" in self.tools[name].effects:
+            hint = ("The page's lines are numbered L<N>: open(cursor=N) shows the page from line N; "
+                    "find(pattern) lists the lines that contain a text.")
+        else:
+            hint = None
+        result.output_file = saved
+        result.text = cap_output(text, self.max_output, saved=saved, hint=hint)
+
+    def _save_output(self, text: str) -> str | None:
+        """Write ``text`` to ``OUTPUT_DIR/step-<k>.txt`` in the sandbox, as the agent (so it can read it); the path,
+        or None when the sandbox could not take it (the observation is then cut without a file)."""
+        from airgap.sandbox import SandboxError
+
+        if self._sb is None:
+            return None
+        path = f"{OUTPUT_DIR}/step-{self._steps}.txt"
+        try:
+            self._sb.write_file(path, text.encode("utf-8", errors="surrogatepass"), timeout=30)
+        except (SandboxError, OSError) as e:
+            self._emit("log_error", step=self._steps, error=f"could not save the step's output to {path}: {e}",
+                       source="output_file")
+            return None
+        return path
 
     def _error(self, kind: str, message: str) -> ToolResult:
         self._errors += 1
@@ -470,7 +527,12 @@ class AirgapEnv(gym.Env[str, str]):
             if stream is not None:
                 stream.close()
             if log is not None and not log.closed:
-                log.close(status=status, steps=getattr(self, "_steps", 0), answer=getattr(self, "_answer", None), **outcome)
+                if not log.persisted and status in ("abandoned", "closed") and not getattr(self, "_steps", 0):
+                    log.discard()  # reset, then no step before the next reset or close: no log at all
+                    self.log_path = None
+                else:
+                    log.close(status=status, steps=getattr(self, "_steps", 0), answer=getattr(self, "_answer", None),
+                              **outcome)
         finally:
             world, self._world = self._world, None
             if world is not None:

@@ -13,11 +13,13 @@ from . import web as _web
 from .actions import ActionError, parse_action, parse_tool_call_text, tool_call_of
 from .base import (
     EFFECTS,
+    OUTPUT_DIR,
     TOOLS,
     Tool,
     ToolContext,
     ToolError,
     ToolResult,
+    cap_output,
     cap_text,
     check_effects,
     effects_of,
@@ -34,7 +36,8 @@ for _t in (_web.search, _web.open, _web.find, _web.click, _sandbox.shell, _sandb
     register_tool(_t)
 
 __all__ = [
-    "EFFECTS", "TOOLS", "PAGE_LINES", "ActionError", "Browser", "Tool", "ToolContext", "ToolError", "ToolResult", "cap_text",
+    "EFFECTS", "OUTPUT_DIR", "TOOLS", "PAGE_LINES", "ActionError", "Browser", "Tool", "ToolContext", "ToolError", "ToolResult",
+    "cap_output", "cap_text",
     "check_effects", "effects_of", "jsonable",
     "parse_action", "parse_tool_call_text", "register_tool", "tool", "tool_call_of", "tool_schemas", "toolset",
 ]

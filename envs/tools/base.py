@@ -56,6 +56,7 @@ class ToolResult:
     done: bool = False  # True ends the episode (submit)
     answer: str | None = None  # the submitted answer
     truncated: bool = False  # the text was cut to the output cap
+    output_file: str | None = None  # where in the sandbox the whole output was saved when it was over the cap
 
 
 @dataclass
@@ -95,6 +96,9 @@ def _plain(schema: dict) -> dict:
             if "enum" in merged:
                 merged["enum"] = [*merged["enum"], None]
             out = {**merged, **out}
+        elif len(rest) > 1 and all(_open_kind(x) for x in rest):
+            # e.g. str | dict[str, Any] | list[Any] | None: one list of types, the shape every model understands
+            out = {"type": [x["type"] for x in rest] + (["null"] if nulls else []), **out}
         else:
             out["anyOf"] = kinds
     for key in ("items", "additionalProperties"):
@@ -105,6 +109,12 @@ def _plain(schema: dict) -> dict:
     if out.get("default", 0) is None:
         del out["default"]
     return out
+
+
+def _open_kind(schema: dict) -> bool:
+    """A schema that says only its JSON type (an object or array of anything counts): ``{"type": "string"}``."""
+    rest = {k: v for k, v in schema.items() if k != "type"}
+    return isinstance(schema.get("type"), str) and rest in ({}, {"additionalProperties": True}, {"items": {}})
 
 
 def parameters_schema(fn: Callable) -> tuple[str, dict]:
@@ -221,9 +231,10 @@ class Tool:
 
 
 def _json_annotation(a: Any) -> bool:
-    """Whether a parameter annotation has a JSON schema: str/int/float/bool, Literal, list[X], dict[str, X], X | None."""
+    """Whether a parameter annotation has a JSON schema: str/int/float/bool, Any (any JSON value), Literal, list[X],
+    dict[str, X], X | Y."""
     origin, args = typing.get_origin(a), typing.get_args(a)
-    if a in (str, int, float, bool):
+    if a in (str, int, float, bool) or a is Any:  # Any: any JSON value (inside list[Any] or dict[str, Any])
         return True
     if origin is typing.Literal:
         return all(isinstance(x, (str, int, float, bool)) for x in args)
@@ -296,6 +307,46 @@ def cap_text(text: str, limit: int) -> tuple[str, bool]:
     tail = limit - head
     cut = len(text) - head - tail
     return f"{text[:head]}\n[... {cut} characters cut: output over {limit} characters ...]\n{text[len(text) - tail:]}", True
+
+
+#: Where an output over the cap is saved whole, in the sandbox (``step-<k>.txt``); /tmp is the agent's and is wiped
+#: between episodes.
+OUTPUT_DIR = "/tmp/airgap-output"
+
+
+def cap_output(text: str, limit: int, *, saved: str | None = None, hint: str | None = None) -> str:
+    """An output over ``limit`` characters as its head, a line saying what was left out, and its tail (cut at line
+    ends where that loses little), within about ``limit`` characters in all.
+
+    ``saved``: the sandbox path where the whole output was written; the line names it and how to page it with the
+    shell. Otherwise ``hint`` says how to read on (e.g. ``open(cursor=N)``), or the line says to ask for less.
+    """
+    if len(text) <= limit:
+        return text
+    budget = max(limit - 500, limit // 2)
+    head, tail = text[: budget * 2 // 3], text[len(text) - (budget - budget * 2 // 3):]
+    nl = head.rfind("\n")
+    if nl >= len(head) // 2:
+        head = head[: nl + 1]
+    nl = tail.find("\n")
+    if 0 <= nl < len(tail) // 2:
+        tail = tail[nl + 1:]
+    cut_end = len(text) - len(tail)
+    n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
+    first = head.count("\n") + 1
+    last = text.count("\n", 0, cut_end) + (0 if text[cut_end - 1:cut_end] == "\n" else 1)
+    last = max(first, last)
+    lines = (f"line {first}" if first == last else f"lines {first}-{last}") + f" of {n_lines}"
+    left = f"[... {cut_end - len(head):,} characters ({lines}) left out: the output has {len(text):,} characters, over the " \
+           f"{limit:,}-character cap. "
+    if saved is not None:
+        how = (f"The whole output is saved in {saved}; page it with the shell: sed -n '{first},{last}p' {saved}, "
+               f"grep -n 'PATTERN' {saved}, head -c N / tail -c N {saved}, less {saved}.")
+        how += f" {hint}" if hint else ""
+    else:
+        how = hint or "Ask for less at a time (a narrower query, a smaller page, fewer lines)."
+    sep = "" if head.endswith("\n") or not head else "\n"
+    return f"{head}{sep}{left}{how} ...]\n{tail}"
 
 
 def jsonable(x: Any) -> Any:

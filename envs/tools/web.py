@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from typing import Literal
+from typing import Any, Literal
 
 from .base import ToolContext, ToolError, tool
 
@@ -198,7 +198,7 @@ def http(
     method: Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
     url: str,
     headers: dict[str, str] | None = None,
-    body: str | None = None,
+    body: str | dict[str, Any] | list[Any] | None = None,
 ) -> str:
     """Send an HTTP request to a site of this world and show the status, headers and body.
 
@@ -206,10 +206,29 @@ def http(
         method: The HTTP method.
         url: Full http(s) URL.
         headers: Request headers.
-        body: Request body (text; JSON as a string).
+        body: Request body: a JSON object or array (sent as JSON, with Content-Type application/json unless headers
+            set one), or a string sent as it is (e.g. form data, or JSON you serialised yourself).
     """
     url = check_url(url)
-    data = None if body is None else body.encode("utf-8", errors="surrogatepass")
+    data, headers = request_body(body, headers)
     _, resp = fetch(ctx, method, url, headers=headers, body=data, follow=False)
     head = [f"HTTP {resp.status}"] + [f"{k}: {v}" for k, v in dict(resp.headers).items()]
     return "\n".join(head) + "\n\n" + bytes(resp.body).decode("utf-8", errors="replace")
+
+
+def request_body(body: Any, headers: dict[str, str] | None) -> tuple[bytes | None, dict[str, str] | None]:
+    """The bytes of an ``http`` call's body and its headers: a string as it is (UTF-8); an object or array as compact
+    JSON, with ``Content-Type: application/json`` added unless the call names a content type itself."""
+    if body is None:
+        return None, headers
+    if isinstance(body, str):
+        return body.encode("utf-8", errors="surrogatepass"), headers
+    try:
+        data = json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode("utf-8", "surrogatepass")
+    except ValueError as e:
+        raise ToolError(f"the body cannot be sent as JSON ({e}); send numbers as finite values or pass a string",
+                        "bad_args") from None
+    headers = dict(headers or {})
+    if not any(k.lower() == "content-type" for k in headers):
+        headers["Content-Type"] = "application/json"
+    return data, headers

@@ -75,8 +75,9 @@ def test_long_output_is_capped_with_a_marker(sandbox_image):
     try:
         env.reset(seed=0)
         obs, *_, info = env.step({"tool": "shell", "args": {"command": "seq 1 20000"}})
-        assert info["truncated_output"] and len(obs) < 2200 and "characters cut" in obs
+        assert info["truncated_output"] and len(obs) < 2200 and "left out" in obs
         assert obs.splitlines()[1] == "1" and obs.rstrip().endswith("20000")  # head and tail kept
+        assert info["output_file"] == "/tmp/airgap-output/step-1.txt" and f"saved in {info['output_file']}" in obs
     finally:
         env.close()
 
@@ -239,3 +240,36 @@ def test_a_sandbox_killed_mid_episode_is_an_error_observation_not_a_crash(sandbo
     finally:
         env.close()
     assert wait_until(lambda: set(owned_containers()) <= before), "the dead sandbox's container was left behind"
+
+
+def test_an_episode_with_no_step_leaves_no_log(sandbox_image, tmp_path):
+    """reset, reset, close with no step: no file at all; reset, one step, close: one log, verified, whose header and
+    reset event were held until that step; a killed writer after a step still leaves an honest prefix (the writer's
+    own test)."""
+    from airgap.envs.logs import read_log, verify
+
+    env = gym.make("airgap/Sandbox-v0", suite=MINI, log_dir=str(tmp_path))
+    try:
+        env.reset(seed=1, options={"task_id": "mini-shell"})
+        env.reset(seed=2, options={"task_id": "mini-file"})
+        assert env.unwrapped.log_path is not None and not env.unwrapped.log_path.exists()  # not on disk before a step
+    finally:
+        env.close()
+    assert list(tmp_path.iterdir()) == [] and env.unwrapped.log_path is None
+
+    env = gym.make("airgap/Sandbox-v0", suite=MINI, log_dir=str(tmp_path))
+    try:
+        env.reset(seed=3, options={"task_id": "mini-shell"})
+        env.step({"tool": "shell", "args": {"command": "wc -l < /workspace/data.csv"}})
+        log = env.unwrapped.log_path
+        assert log.exists()  # on disk from the first step on, written through
+        _, events = read_log(log)
+        types = [e["type"] for e in events]
+        assert types.index("sandbox.file_write") < types.index("reset") < types.index("action")  # the setup, then reset
+        assert types[-1] == "observation"
+    finally:
+        env.close()
+    assert list(tmp_path.glob("*.jsonl")) == [log] and verify(log).status == "ok"
+    header, events = read_log(log)
+    assert header["task_id"] == "mini-shell" and header["seed"] == 3
+    assert events[-1]["type"] == "end" and events[-1]["status"] == "closed" and events[-1]["steps"] == 1
