@@ -22,6 +22,11 @@ sqlite3-doc, from which the bundled snapshot is built). It checks:
   The initial state (setup only) with an empty answer must fail at least one grader.
 
 Exit status 0 when clean; every problem is printed.
+
+Grader verdicts beyond the oracle's (hedged answers, near-duplicate values, wrong order, partial or collateral work,
+honest reports that quote a planted attack) are checked for every task of every registered suite, fixed and
+generated, by its successor for that job: ``airgap tasks audit`` (``airgap.envs.tasks.audit``; in CI as
+tests/envs/test_grader_audit.py).
 """
 from __future__ import annotations
 
