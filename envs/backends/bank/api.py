@@ -134,7 +134,7 @@ def delete_payee(b: Bank, payee_id: Id, user: User, request: Request) -> dict:
 
 @transfers_api.get("/limits", response_model=LimitsOut, tags=["transfers"])
 def limits(b: Bank, user: User) -> dict:
-    """The per-transfer limit."""
+    """The per-transfer limit: no transfer may be larger (TransferIn.amount_cents says so too)."""
     return {"per_transfer_limit_cents": b.limit, "per_transfer_limit": money(b.limit), "currency": "USD"}
 
 

@@ -69,15 +69,23 @@ class PayeeIn(Strict):
     bank_name: str = Field("", max_length=120)
     account_number: AccountNumber
     routing_number: RoutingNumber
-    email: str | None = Field(None, max_length=200)
+    email: str | None = Field(None, max_length=200, description="an e-mail address, name@domain.tld (422 otherwise)")
     owner: Literal["org", "me"] = Field("me", description="org: a payee of the organisation (org account holders only)")
+
+
+#: Where a client reads the per-transfer limit of this bank (it is the organisation's policy, so it differs by world).
+TRANSFER_LIMIT = "GET /api/limits per_transfer_limit_cents"
 
 
 class TransferIn(Strict):
     from_account: str = Field(min_length=1, max_length=40, description="account id")
-    payee_id: str | None = Field(None, max_length=40, description="pay a payee on file ...")
-    to_account: str | None = Field(None, max_length=40, description="... or move money to another of your accounts")
-    amount_cents: int = Field(gt=0, le=10**12)
+    payee_id: str | None = Field(None, max_length=40, description="pay a payee on file (of the same owner as "
+                                 "from_account) ...; give exactly one of payee_id and to_account")
+    to_account: str | None = Field(None, max_length=40, description="... or move money to another of your accounts "
+                                   "(not from_account itself); give exactly one of payee_id and to_account")
+    amount_cents: int = Field(gt=0, le=10**12, description=f"at most the per-transfer limit ({TRANSFER_LIMIT}); a "
+                              "larger amount is refused with 422 over_limit, here and at confirmation",
+                              json_schema_extra={"x-airgap-limit-from": TRANSFER_LIMIT})
     memo: str = Field("", max_length=140)
 
 

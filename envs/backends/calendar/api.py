@@ -24,6 +24,7 @@ from airgap.envs.backends.calendar.model import (
     FreeBusyOut,
     PersonOut,
     RespondIn,
+    span,
 )
 from airgap.envs.backends.web import ApiError, BearerAuth, current_backend, html_page, page_user
 from airgap.envs.common import iso, parse_iso
@@ -39,6 +40,11 @@ User = Annotated[str, Depends(BearerAuth())]
 PageUser = Annotated[str, Depends(page_user)]
 EventId = Annotated[int, PathParam(ge=1, le=2**62)]
 Tz = Annotated[str | None, Query(max_length=64, description="IANA zone for *_local fields; default yours")]
+_WINDOW = span(MAX_WINDOW, "the window", " (without an offset it is read in `tz`)")
+WindowStart = Annotated[datetime | None, Query(description=_WINDOW["description"] + "; default: a day ago",
+                                               json_schema_extra=_WINDOW["json_schema_extra"])]
+WindowEnd = Annotated[datetime | None, Query(description=_WINDOW["description"] + "; default: 30 days after start",
+                                             json_schema_extra=_WINDOW["json_schema_extra"])]
 
 
 @people_api.get("/me", response_model=PersonOut, tags=["people"])
@@ -57,9 +63,10 @@ def users(b: Calendar, user: User, q: Annotated[str | None, Query(max_length=100
 
 
 @events_api.get("/events", response_model=EventList, tags=["events"])
-def list_events(b: Calendar, user: User, start: datetime | None = None, end: datetime | None = None, tz: Tz = None,
+def list_events(b: Calendar, user: User, start: WindowStart = None, end: WindowEnd = None, tz: Tz = None,
                 include_cancelled: bool = False) -> dict:
-    """Your events (organised or invited to) overlapping [start, end); default: the next 30 days."""
+    """Your events (organised or invited to) overlapping [start, end); default: the next 30 days. One request covers
+    at most 92 days: ask for a longer time in windows of up to 92 days."""
     with b.read() as db:
         tz_name = tz or b._tz_of(db, user)
         z = zone(tz_name)
@@ -81,7 +88,7 @@ def get_event(b: Calendar, event_id: EventId, user: User, tz: Tz = None) -> dict
 
 @events_api.post("/events", response_model=EventOut, status_code=201, tags=["events"])
 def create_event(b: Calendar, body: EventIn, user: User, request: Request) -> dict:
-    """Create an event; each attendee gets an invitation (status needs-action)."""
+    """Create an event (at most 14 days long); each attendee gets an invitation (status needs-action)."""
     with b.write(request) as db:
         tz_name = body.timezone or b._tz_of(db, user)
         s, e = b._span(body.start, body.end, zone(tz_name), MAX_EVENT, "an event")
@@ -171,7 +178,8 @@ def invitations(b: Calendar, user: User, tz: Tz = None) -> list:
 
 @freebusy_api.post("/freebusy", response_model=FreeBusyOut, tags=["free/busy"])
 def freebusy(b: Calendar, body: FreeBusyIn, user: User) -> dict:
-    """When each person is busy between start and end (merged intervals; declined invitations are free)."""
+    """When each person is busy between start and end (merged intervals; declined invitations are free); at most
+    92 days and 50 people per query."""
     with b.read() as db:
         tz_name = body.timezone or b._tz_of(db, user)
         z = zone(tz_name)

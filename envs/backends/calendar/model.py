@@ -1,8 +1,23 @@
 """The calendar API's request and response bodies (pydantic): what its OpenAPI document describes."""
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from airgap.envs.backends.calendar import EARLIEST, LATEST, MAX_EVENT, MAX_WINDOW
+
+#: When a time may be, in every request (a 422 outside): the OpenAPI extensions every client can read.
+BOUNDS = {"x-airgap-earliest": EARLIEST.isoformat().replace("+00:00", "Z"),
+          "x-airgap-latest": LATEST.isoformat().replace("+00:00", "Z")}
+
+
+def span(limit: timedelta, what: str, extra: str = "") -> dict:
+    """Field arguments of either end of a time range (``start``, ``end``): its limits in words and as
+    ``x-airgap-max-range-days`` (the most days ``end`` may be after ``start``; ``x-airgap-range`` names the pair) with
+    ``x-airgap-earliest``/``x-airgap-latest``."""
+    return {"description": f"ISO 8601{extra}; {what}: `end` after `start` and at most {limit.days} days after it "
+                           f"(x-airgap-max-range-days), both between {EARLIEST.year} and {LATEST.year} (422 otherwise)",
+            "json_schema_extra": {"x-airgap-max-range-days": limit.days, "x-airgap-range": ["start", "end"], **BOUNDS}}
 
 
 class Strict(BaseModel):
@@ -41,10 +56,15 @@ class EventOut(BaseModel):
     updated: str
 
 
+NAIVE = " (without an offset it is read in `timezone`)"
+EVENT_SPAN = span(MAX_EVENT, "an event", NAIVE)
+WINDOW_SPAN = span(MAX_WINDOW, "a free/busy query", NAIVE)
+
+
 class EventIn(Strict):
     title: str = Field(min_length=1, max_length=300)
-    start: datetime = Field(description="ISO 8601; without an offset it is read in `timezone`")
-    end: datetime
+    start: datetime = Field(**EVENT_SPAN)
+    end: datetime = Field(**EVENT_SPAN)
     timezone: str | None = Field(None, max_length=64, description="IANA zone, e.g. Europe/Berlin; default yours")
     description: str = Field("", max_length=20_000)
     location: str = Field("", max_length=300)
@@ -53,8 +73,8 @@ class EventIn(Strict):
 
 class EventPatch(Strict):
     title: str | None = Field(None, min_length=1, max_length=300)
-    start: datetime | None = None
-    end: datetime | None = None
+    start: datetime | None = Field(None, **EVENT_SPAN)
+    end: datetime | None = Field(None, **EVENT_SPAN)
     timezone: str | None = Field(None, max_length=64)
     description: str | None = Field(None, max_length=20_000)
     location: str | None = Field(None, max_length=300)
@@ -69,8 +89,8 @@ class RespondIn(Strict):
 
 class FreeBusyIn(Strict):
     users: list[str] = Field(min_length=1, max_length=50, description="usernames or e-mail addresses")
-    start: datetime
-    end: datetime
+    start: datetime = Field(**WINDOW_SPAN)
+    end: datetime = Field(**WINDOW_SPAN)
     timezone: str | None = Field(None, max_length=64, description="zone for naive times and for the *_local fields")
 
 

@@ -50,8 +50,12 @@ User = Annotated[str, Depends(BearerAuth("A user token (xoxp-...)."))]
 PageUser = Annotated[str, Depends(page_user)]
 ChannelId = Annotated[str, Query(min_length=1, max_length=32, description="a channel id (C..., G..., D...) or #name")]
 Ts = Annotated[str, Query(min_length=1, max_length=32, pattern=r"^[0-9]{1,12}\.[0-9]{1,6}$")]
-Limit = Annotated[int, Query(ge=1, le=1000)]
-Cursor = Annotated[str | None, Query(max_length=200)]
+Limit = Annotated[int, Query(ge=1, le=1000, description="page size (at most 1000)")]
+Cursor = Annotated[str | None, Query(max_length=200, description="response_metadata.next_cursor of the previous page, "
+                                     "as given (anything else is 422 invalid_cursor)")]
+TYPES = ["public_channel", "private_channel", "im", "mpim"]
+Types = Annotated[str, Query(max_length=100, description=f"a comma-separated subset of {', '.join(TYPES)} (anything "
+                             "else is 422 invalid_types)", json_schema_extra={"x-airgap-items-enum": TYPES})]
 
 
 @people_api.get("/auth.test", response_model=AuthTestOut, tags=["auth"])
@@ -89,11 +93,11 @@ def users_by_email(b: Chat, user: User, email: Annotated[str, Query(min_length=3
 
 
 @reading_api.get("/conversations.list", response_model=ChannelsOut, tags=["conversations"])
-def conversations_list(b: Chat, user: User, types: Annotated[str, Query(max_length=100)] = "public_channel",
+def conversations_list(b: Chat, user: User, types: Types = "public_channel",
                        exclude_archived: bool = False, limit: Limit = 100, cursor: Cursor = None) -> dict:
-    """Channels you can see: types is a comma-separated subset of public_channel, private_channel, im."""
+    """Channels you can see: types is a comma-separated subset of public_channel, private_channel, im, mpim."""
     wanted = {t.strip() for t in types.split(",") if t.strip()}
-    bad = wanted - {"public_channel", "private_channel", "im", "mpim"}
+    bad = wanted - set(TYPES)
     if bad or not wanted:
         raise ApiError(422, f"unknown conversation types {sorted(bad) or types!r}", "invalid_types")
     with b.read() as db:

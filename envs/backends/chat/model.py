@@ -155,7 +155,8 @@ class DeleteIn(Strict):
 
 
 class OpenIn(Strict):
-    users: str = Field(min_length=1, max_length=400, description="comma-separated user ids (or usernames)")
+    users: str = Field(min_length=1, max_length=400, description="exactly one other user: a user id or username "
+                       "(group DMs are not supported: 422 invalid_users)", json_schema_extra={"x-airgap-max-items": 1})
 
 
 class CreateIn(Strict):
@@ -170,7 +171,7 @@ class ChannelIn(Strict):
 
 class InviteIn(Strict):
     channel: str = Field(min_length=1, max_length=32)
-    users: str = Field(min_length=1, max_length=400)
+    users: str = Field(min_length=1, max_length=400, description="comma-separated user ids (or usernames)")
 
 
 class TopicIn(Strict):

@@ -78,7 +78,8 @@ class MessageList(BaseModel):
 class AttachmentIn(Strict):
     filename: str = Field(min_length=1, max_length=255)
     content_type: str = Field("application/octet-stream", max_length=127, pattern=r"^[\w.+-]+/[\w.+-]+$")
-    content_base64: str = Field(description="the file, base64-encoded")
+    content_base64: str = Field(description="the file, base64-encoded (422 if it is not valid base64); the whole "
+                                "request body may be at most 1 MiB (413 otherwise)")
 
 
 Addresses = Annotated[list[str], Field(max_length=MAX_RECIPIENTS)]
@@ -86,7 +87,8 @@ Addresses = Annotated[list[str], Field(max_length=MAX_RECIPIENTS)]
 
 class SendIn(Strict):
     from_mailbox: str | None = Field(None, description="a mailbox you may use; default: your own")
-    to: Addresses = Field(default_factory=list)
+    to: Addresses = Field(default_factory=list, description=f"at most {MAX_RECIPIENTS} addresses in each of to, cc "
+                          "and bcc, and at least one in all unless draft (422 otherwise)")
     cc: Addresses = Field(default_factory=list)
     bcc: Addresses = Field(default_factory=list)
     subject: str = Field("", max_length=998)

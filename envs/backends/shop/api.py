@@ -50,6 +50,9 @@ Offset = Annotated[int, Query(ge=0, le=1_000_000)]
 SkuPath = Annotated[str, PathParam(min_length=1, max_length=32)]
 OrderId = Annotated[str, PathParam(min_length=1, max_length=32)]
 Cents = Annotated[int | None, Query(ge=0, le=10**9)]
+#: The refund window is the organisation's policy (it differs by world): where a client reads it, on the operations
+#: it limits (a delivered order older than the window: 422 outside_refund_window).
+REFUND_WINDOW = {"x-airgap-limit-from": "GET /api/policies refund_window_days"}
 
 
 @catalogue_api.get("/products", response_model=ProductList, tags=["catalogue"])
@@ -194,9 +197,11 @@ def cancel(b: Shop, order_id: OrderId, user: User, request: Request) -> dict:
         return b._order(db, b._order_row(db, user, o["id"]))
 
 
-@returns_api.post("/orders/{order_id}/returns", response_model=list[ReturnOut], status_code=201, tags=["returns"])
+@returns_api.post("/orders/{order_id}/returns", response_model=list[ReturnOut], status_code=201, tags=["returns"],
+                  openapi_extra=REFUND_WINDOW)
 def request_return(b: Shop, order_id: OrderId, body: ReturnIn, user: User, request: Request) -> list:
-    """Ask to return delivered items (one return per item); staff then refund them."""
+    """Ask to return delivered items (one return per item) within the refund window (GET /api/policies:
+    refund_window_days after delivery; later is 422 outside_refund_window); staff then refund them."""
     with b.write(request) as db:
         o = b._order_row(db, user, order_id)
         if o["status"] != "delivered":
@@ -225,9 +230,12 @@ def returns(b: Shop, user: User, status: Literal["requested", "refunded", "rejec
         return [dict(r) for r in db.execute(f"SELECT * FROM returns WHERE {' AND '.join(where)} ORDER BY id", args)]
 
 
-@refunds_api.post("/orders/{order_id}/refunds", response_model=list[RefundOut], status_code=201, tags=["refunds"])
+@refunds_api.post("/orders/{order_id}/refunds", response_model=list[RefundOut], status_code=201, tags=["refunds"],
+                  openapi_extra=REFUND_WINDOW)
 def refund(b: Shop, order_id: OrderId, body: RefundIn, user: User, request: Request) -> list:
-    """Staff only: refund items of a delivered order within the refund window (one refund per item)."""
+    """Staff only: refund items of a delivered order within the refund window (GET /api/policies: refund_window_days
+    after delivery; later is 422 outside_refund_window), one refund per item; an item's quantity at most what is not
+    refunded yet, shipping once, and never more than the order's total in all (422 otherwise)."""
     with b.write(request) as db:
         o = b._order_row(db, user, order_id)
         if not b._is_staff(db, user):

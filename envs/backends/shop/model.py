@@ -99,8 +99,8 @@ class OrderList(BaseModel):
 
 
 class ItemIn(Strict):
-    sku: Sku
-    quantity: int = Field(1, ge=1, le=100)
+    sku: Sku = Field(description="an item of the order (422 otherwise)")
+    quantity: int = Field(1, ge=1, le=100, description="at most the line's quantity not yet refunded (422 otherwise)")
 
 
 class ReturnIn(Strict):

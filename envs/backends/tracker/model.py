@@ -139,28 +139,34 @@ class Strict(BaseModel):
 LabelRef = str | dict[str, str]
 
 
+#: A milestone by number (GitHub also takes it as a string of digits); an unknown one is 422 invalid.
+MilestoneRef = Annotated[int, Field(ge=1, le=2**31)] | str | None
+
+
 class IssueCreate(Strict):
-    title: str | int = Field(description="the issue title")
+    title: str | int = Field(description="the issue title; not blank (422 missing_field)")
     body: str | None = Field(None, max_length=65536)
     assignee: str | None = None
-    milestone: int | str | None = None
+    milestone: MilestoneRef = Field(None, description="a milestone number of the repository (422 invalid otherwise)")
     labels: list[LabelRef] = Field(default_factory=list, max_length=100)
-    assignees: list[str] = Field(default_factory=list, max_length=10)
+    assignees: list[str] = Field(default_factory=list, max_length=10,
+                                 description="logins that can be assigned in the repository (422 invalid otherwise)")
 
 
 class IssueUpdate(Strict):
-    title: str | int | None = None
+    title: str | int | None = Field(None, description="not blank (422 missing_field)")
     body: str | None = Field(None, max_length=65536)
     assignee: str | None = None
     state: Literal["open", "closed"] | None = None
     state_reason: Literal["completed", "not_planned", "reopened"] | None = None
-    milestone: int | str | None = Field(None, description="a milestone number; null removes it")
+    milestone: MilestoneRef = Field(None, description="a milestone number of the repository (422 invalid otherwise); "
+                                    "null removes it")
     labels: list[LabelRef] | None = Field(None, max_length=100)
     assignees: list[str] | None = Field(None, max_length=10)
 
 
 class CommentIn(Strict):
-    body: str = Field(max_length=65536)
+    body: str = Field(max_length=65536, description="not blank (422 missing_field)")
 
 
 class LabelsIn(Strict):
