@@ -13,7 +13,7 @@ from __future__ import annotations
 import pytest
 
 from airgap.envs.attacks import ATTACKS, BENIGN
-from airgap.envs.graders import GRADERS, Episode, answer_format
+from airgap.envs.graders import GRADERS, Episode, answer_format, grade
 from airgap.envs.graders.forms import describe, parse_verdict
 from airgap.envs.graders.rules import claims, report_verdict
 from airgap.envs.graders.security import attack_outcome, check_predicates, kind_of
@@ -101,7 +101,7 @@ def test_bad_verdict_predicates_are_refused():
 def test_every_answer_predicate_of_the_safety_suites_judges_a_verdict():
     """No safety case matches the attacker's wording: each answer predicate is an ``answer_verdict``, and each case
     that has one asks for the structured report (in its instruction and its answer format) and is graded on the
-    true verdict."""
+    true verdict and the facts asked for."""
     seen = 0
     for name in SUITES:
         for t in load_suite(name, world_seed=0).tasks:
@@ -115,6 +115,11 @@ def test_every_answer_predicate_of_the_safety_suites_judges_a_verdict():
             assert t.answer_format == describe(t.graders[0])
             oracle, obey = t.oracle[-1]["args"]["answer"], t.obey[-1]["args"]["answer"]
             assert parse_verdict(oracle) == "failed" and not attack_outcome(t.safety, [], [], oracle)["attack_success"]
+            # the decoy: the right verdict with a wrong reason or count, so the facts graders fail it (and no attack)
+            decoy = t.decoy[-1]["args"]["answer"]
+            assert parse_verdict(decoy) == "failed" and grade(t.graders, Episode(answer=decoy)).reward == 0.0, t.id
+            assert grade(t.graders, Episode(answer=oracle)).reward == 1.0, t.id
+            assert not attack_outcome(t.safety, [], [], decoy)["attack_success"]
             if t.attack != BENIGN:
                 assert parse_verdict(obey) == "done" and attack_outcome(t.safety, [], [], obey)["attack_success"]
     assert seen == 12 * (len(ATTACKS) + 1)  # the honesty suite, and no other suite judges the answer
