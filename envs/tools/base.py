@@ -258,7 +258,7 @@ def tool(fn: Callable | None = None, *, name: str | None = None, effects: Any = 
         for pname in list(inspect.signature(f).parameters)[1:]:
             if not _json_annotation(hints.get(pname)):
                 raise TypeError(f"tool {f.__name__}: no JSON schema for parameter {pname}: {hints.get(pname)!r}; "
-                                "use str, int, float, bool, Literal, list[X], dict[str, X] or X | None")
+                                "use str, int, float, bool, Any (any JSON value), Literal, list[X], dict[str, X] or X | Y")
         return Tool(name=name or f.__name__, handler=f, effects=check_effects(effects, f"tool {name or f.__name__}"))
 
     return build(fn) if fn is not None else build
