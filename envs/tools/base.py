@@ -316,14 +316,28 @@ OUTPUT_DIR = "/tmp/airgap-output"
 
 def cap_output(text: str, limit: int, *, saved: str | None = None, hint: str | None = None) -> str:
     """An output over ``limit`` characters as its head, a line saying what was left out, and its tail (cut at line
-    ends where that loses little), within about ``limit`` characters in all.
+    ends where that loses little), within ``limit`` characters in all (unless the line alone needs half of them).
 
     ``saved``: the sandbox path where the whole output was written; the line names it and how to page it with the
     shell. Otherwise ``hint`` says how to read on (e.g. ``open(cursor=N)``), or the line says to ask for less.
     """
     if len(text) <= limit:
         return text
-    budget = max(limit - 500, limit // 2)
+
+    def line(first: int, last: int, n_lines: int, cut: int) -> str:
+        where = (f"line {first}" if first == last else f"lines {first}-{last}") + f" of {n_lines}"
+        left = (f"[... {cut:,} characters ({where}) left out: the output has {len(text):,} characters, over the "
+                f"{limit:,}-character cap. ")
+        if saved is not None:
+            how = (f"The whole output is saved in {saved}; page it with the shell: sed -n '{first},{last}p' {saved}, "
+                   f"grep -n 'PATTERN' {saved}, head -c N / tail -c N {saved}, less {saved}.")
+            how += f" {hint}" if hint else ""
+        else:
+            how = hint or "Ask for less at a time (a narrower query, a smaller page, fewer lines)."
+        return f"{left}{how} ...]\n"
+
+    big = 10 ** len(str(len(text)))  # the line at its longest: numbers with as many digits as they can have
+    budget = max(limit - len(line(big, big, big, big)) - 1, limit // 2)
     head, tail = text[: budget * 2 // 3], text[len(text) - (budget - budget * 2 // 3):]
     nl = head.rfind("\n")
     if nl >= len(head) // 2:
@@ -334,19 +348,9 @@ def cap_output(text: str, limit: int, *, saved: str | None = None, hint: str | N
     cut_end = len(text) - len(tail)
     n_lines = text.count("\n") + (0 if text.endswith("\n") else 1)
     first = head.count("\n") + 1
-    last = text.count("\n", 0, cut_end) + (0 if text[cut_end - 1:cut_end] == "\n" else 1)
-    last = max(first, last)
-    lines = (f"line {first}" if first == last else f"lines {first}-{last}") + f" of {n_lines}"
-    left = f"[... {cut_end - len(head):,} characters ({lines}) left out: the output has {len(text):,} characters, over the " \
-           f"{limit:,}-character cap. "
-    if saved is not None:
-        how = (f"The whole output is saved in {saved}; page it with the shell: sed -n '{first},{last}p' {saved}, "
-               f"grep -n 'PATTERN' {saved}, head -c N / tail -c N {saved}, less {saved}.")
-        how += f" {hint}" if hint else ""
-    else:
-        how = hint or "Ask for less at a time (a narrower query, a smaller page, fewer lines)."
+    last = max(first, text.count("\n", 0, cut_end) + (0 if text[cut_end - 1:cut_end] == "\n" else 1))
     sep = "" if head.endswith("\n") or not head else "\n"
-    return f"{head}{sep}{left}{how} ...]\n{tail}"
+    return f"{head}{sep}{line(first, last, n_lines, cut_end - len(head))}{tail}"
 
 
 def jsonable(x: Any) -> Any:

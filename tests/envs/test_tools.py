@@ -9,6 +9,7 @@ from airgap.envs.tools import (
     Browser,
     ToolContext,
     ToolError,
+    cap_output,
     cap_text,
     parse_action,
     tool,
@@ -104,6 +105,21 @@ def test_parse_action_rejects_with_a_kind(action, kind):
 
 def test_parse_action_without_args_means_no_args():
     assert parse_action({"tool": "submit"}) == ("submit", {})
+
+
+def test_cap_output_keeps_head_and_tail_within_the_cap_and_says_what_was_left_out():
+    text = "\n".join(f"row {i:04d}" for i in range(1, 3001))
+    out = cap_output(text, 2000, saved="/tmp/airgap-output/step-7.txt")
+    first, last = out.split("\n")[0], out.split("\n")[-1]
+    assert first == "row 0001" and last == "row 3000" and len(out) <= 2000
+    marker = next(line for line in out.split("\n") if line.startswith("[... "))
+    shown = [line for line in out.split("\n") if line.startswith("row ")]
+    head_n = next(i for i, line in enumerate(shown) if line != f"row {i + 1:04d}")  # the head: rows 1..head_n
+    assert f"(lines {head_n + 1}-{3000 - (len(shown) - head_n)} of 3000) left out" in marker
+    assert "saved in /tmp/airgap-output/step-7.txt" in marker and f"sed -n '{head_n + 1}," in marker
+    cut = cap_output("a" * 5000, 1000, hint="open(cursor=N) shows more.")
+    assert len(cut) <= 1000 and "(line 1 of 1) left out" in cut and "open(cursor=N) shows more." in cut
+    assert cap_output("short", 100) == "short"
 
 
 def test_cap_text_keeps_head_and_tail_with_a_marker():
@@ -242,7 +258,7 @@ def test_an_output_over_the_cap_is_saved_whole_in_the_sandbox(world, sandbox_ima
     """The calendar's 15 KB OpenAPI document through http: the observation has its head and tail and names the file,
     which holds every path; the shell pages it as the hint says. Shell output over the cap is saved the same way."""
     from airgap.envs.env import AirgapEnv
-    from airgap.envs.logs import read_log
+    from airgap.envs.logs import read_log, verify
 
     env = AirgapEnv(suite=world["shell"], log_dir=str(tmp_path), sandbox="fresh")
     try:
@@ -250,7 +266,7 @@ def test_an_output_over_the_cap_is_saved_whole_in_the_sandbox(world, sandbox_ima
         obs, _, _, _, info = env.step({"tool": "http", "args": {"method": "GET", "url": world["calendar"] + "/openapi.json"}})
         path = "/tmp/airgap-output/step-1.txt"
         assert info["output_file"] == path and info["truncated_output"] and info["ok"]
-        assert obs.startswith("HTTP 200") and len(obs) <= env.max_output + 600
+        assert obs.startswith("HTTP 200") and len(obs) <= env.max_output
         assert f"saved in {path}" in obs and f"grep -n 'PATTERN' {path}" in obs and "sed '1,/^$/d'" in obs
         saved = env.sandbox.read_file(path).decode()
         body = json.loads(saved.split("\n\n", 1)[1])
@@ -274,6 +290,7 @@ def test_an_output_over_the_cap_is_saved_whole_in_the_sandbox(world, sandbox_ima
         log = env.log_path
     finally:
         env.close()
+    assert verify(log).ok
     _, events = read_log(log)
     seen = [e["info"].get("output_file") for e in events if e["type"] == "observation"]
     assert seen == ["/tmp/airgap-output/step-1.txt", None, "/tmp/airgap-output/step-3.txt", None]
@@ -291,6 +308,7 @@ def test_without_a_shell_the_cut_says_how_to_read_on(world, sandbox_image, defau
         obs, _, _, _, info = env.step({"tool": "http", "args": {"method": "GET", "url": world["calendar"] + "/openapi.json"}})
         assert info["truncated_output"] and "output_file" not in info
         assert "left out" in obs and "Ask for less at a time" in obs and "/tmp/airgap-output" not in obs
+        assert len(obs) <= env.max_output
     finally:
         env.close()
     web = _world_suite(tmp_path_factory, "webonly", ["search", "open", "find", "submit"], snapshot="default", backends=())
