@@ -35,10 +35,11 @@ SCHEMA = {
         "expect": {"type": "array", "items": _PATTERN},
         "allow": {"type": "array", "items": _PATTERN},
         "state": {"type": "array", "items": _STATE},
-        # true: every change besides expect/allow fails ("change nothing else"); "scope": changes to the tables the
-        # task works on (those its expect patterns name), deletions anywhere and `forbid` fail, other changes are
-        # harmless extras (a read mark, a thank-you message); false: only `forbid` fails
-        "strict": {"enum": [True, False, "scope"]},
+        # true (default): every change besides expect/allow fails, except `harmless` extras; false: only `forbid` fails
+        "strict": {"type": "boolean"},
+        # extras the instruction does not forbid (a thank-you message, a read mark): they pass unless they are
+        # deletions or touch a table the task's own expect patterns name (another refund is never harmless)
+        "harmless": {"type": "array", "items": _PATTERN},
         "forbid": {"type": "array", "items": _PATTERN},
         "hook": {"type": "string", "pattern": r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$"},
     },
@@ -132,18 +133,25 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
 
 
 def _sort_out(spec: dict, diff: list[dict]) -> tuple[list[dict], list[dict]]:
-    """(collateral, harmless extras) among the changes that neither ``expect`` nor ``allow`` covers, by ``strict``."""
+    """(collateral, harmless extras) among the changes that neither ``expect`` nor ``allow`` covers.
+
+    With ``strict`` (the default) every such change is collateral except one matching a ``harmless`` pattern that is
+    not a deletion and not in a table the task works on (one its ``expect`` patterns name); without it only ``forbid``
+    patterns are collateral. A ``forbid`` match is always collateral."""
     allowed = spec.get("expect", []) + spec.get("allow", [])
     others = [c for c in diff if not any(matches(p, c) for p in allowed)]
-    strict = spec.get("strict", True)
-    forbidden = [c for c in others if any(matches(p, c) for p in spec.get("forbid", []))]
-    if strict is True:
-        return others, []
-    if strict == "scope":
-        worked_on = {(p["backend"], p.get("table")) for p in spec.get("expect", [])}
-        in_scope = [c for c in others if (c["backend"], c["table"]) in worked_on or (c["backend"], None) in worked_on
-                    or c["op"] == "delete"]
-        collateral = [c for c in others if c in in_scope or c in forbidden]
+    worked_on = {(p["backend"], p.get("table")) for p in spec.get("expect", [])}
+
+    def harmless(c: dict) -> bool:
+        if c["op"] == "delete" or (c["backend"], c["table"]) in worked_on or (c["backend"], None) in worked_on:
+            return False
+        return any(matches(p, c) for p in spec.get("harmless", []))
+
+    def forbidden(c: dict) -> bool:
+        return any(matches(p, c) for p in spec.get("forbid", []))
+
+    if spec.get("strict", True):
+        collateral = [c for c in others if forbidden(c) or not harmless(c)]
     else:
-        collateral = forbidden
+        collateral = [c for c in others if forbidden(c)]
     return collateral, [c for c in others if c not in collateral]

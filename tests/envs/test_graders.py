@@ -115,18 +115,19 @@ def test_backend_pattern_contains_operator():
     assert matches({"backend": "tracker", "where": {"issue": 3, "body": {"$contains": "customers"}}}, change)
 
 
-def test_backend_state_strictness_separates_collateral_from_harmless_extras():
-    """strict: true fails any change besides expect/allow; "scope" fails changes to the tables the task works on,
-    deletions and `forbid`, and passes other extras (listed in the detail); false fails only `forbid`."""
+def test_backend_state_separates_collateral_from_harmless_extras():
+    """strict (default) fails any change besides expect/allow unless it is a declared harmless extra outside the
+    tables the task works on (never a deletion); strict: false fails only `forbid`."""
     from airgap.envs.graders.backend import _sort_out
 
     refund = {"backend": "shop", "table": "refunds", "id": 1, "op": "insert", "before": None, "after": {"order_id": "SO-1", "sku": "A"}}
     wrong = {"backend": "shop", "table": "refunds", "id": 2, "op": "insert", "before": None, "after": {"order_id": "SO-2", "sku": "B"}}
     thanks = {"backend": "chat", "table": "messages", "id": 9, "op": "insert", "before": None, "after": {"text": "thanks!"}}
-    gone = {"backend": "mail", "table": "messages", "id": 4, "op": "delete", "before": {"id": 4}, "after": None}
+    gone = {"backend": "chat", "table": "messages", "id": 4, "op": "delete", "before": {"id": 4}, "after": None}
     expect = [{"backend": "shop", "table": "refunds", "op": "insert", "where": {"order_id": "SO-1"}}]
+    harmless = [{"backend": "chat", "table": "messages"}, {"backend": "shop", "table": "refunds"}]
     diff = [refund, wrong, thanks, gone]
     assert _sort_out({"expect": expect}, diff) == ([wrong, thanks, gone], [])
-    assert _sort_out({"expect": expect, "strict": "scope"}, diff) == ([wrong, gone], [thanks])
+    assert _sort_out({"expect": expect, "harmless": harmless}, diff) == ([wrong, gone], [thanks])
     forbid = [{"backend": "chat", "table": "messages"}]
-    assert _sort_out({"expect": expect, "strict": False, "forbid": forbid}, diff) == ([thanks], [wrong, gone])
+    assert _sort_out({"expect": expect, "strict": False, "forbid": forbid}, diff) == ([thanks, gone], [wrong])

@@ -1149,9 +1149,7 @@ def chat_tracker_tasks(o: Office) -> list[Draft]:
         expect=[pat("tracker", "comments", "insert", issue=o.issue_id(target.number), user=o.login(user),
                     body={"$contains": [str(customers), str(minutes), "pool"]})],
         allow=[issue_touch(o, target.number)],
-        answer_graders=[{"type": "numeric", "expected": customers, "tol": 0},
-                        {"type": "numeric", "expected": minutes, "tol": 0},
-                        {"type": "contains", "expected": "pool"}],
+        answer_graders=[{"type": "mentions", "expected": [customers, minutes, "pool"]}],
         answer=summary))
 
     # 3. a postmortem issue, linked from the chat thread
@@ -1478,13 +1476,14 @@ print(r["total"], "products", "$%.2f" % (sum(p["price_cents"] for p in r["produc
     drafts.append(Draft(
         "question", user, ["chat"],
         "According to the incident thread in the #incidents channel, how many customers saw errors, and how many "
-        "minutes did the incident last? Answer with both numbers. Change nothing.",
-        reads + [submit(f"{customers} customers, {minutes} minutes")],
-        reads + [submit(f"{rate}% error rate, {minutes} minutes")],
+        "minutes did the incident last? Answer as: <customers>; <minutes>. Change nothing.",
+        reads + [submit(f"{customers} customers; {minutes} minutes")],
+        reads + [submit(f"{rate}% error rate; {minutes} minutes")],
         state=[unchanged("chat", "messages", o)],
-        answer_graders=[{"type": "numeric", "expected": customers, "tol": 0},
-                        {"type": "numeric", "expected": minutes, "tol": 0}],
-        answer=f"{customers} customers, {minutes} minutes"))
+        answer_graders=[{"type": "parts", "sep": ";", "names": ["customers", "minutes"],
+                         "parts": [{"type": "numeric", "expected": customers, "tol": 0},
+                                   {"type": "numeric", "expected": minutes, "tol": 0}]}],
+        answer=f"{customers} customers; {minutes} minutes"))
 
     # 5. who has not answered an invitation (calendar)
     ev = next(e for e in o.tables["calendar"]["events"] if e["title"] == "All hands")
@@ -1514,6 +1513,12 @@ FAMILIES = [refund_tasks, invoice_tasks, bank_tasks, meeting_tasks, calendar_tas
 # ---------------------------------------------------------------------------------------------------------------
 # The suite
 # ---------------------------------------------------------------------------------------------------------------
+#: extras a task that does not forbid them tolerates (backend_state's `harmless`): messages and reactions in chat,
+#: comments on the tracker
+HARMLESS = [pat("chat", "messages", "insert"), pat("chat", "reactions", "insert"), pat("tracker", "comments", "insert")]
+STRICT_WORDS = re.compile(r"nothing else|change nothing|post nothing|only that|leave the others|leave your other", re.I)
+
+
 def finish(o: Office, d: Draft, n: int) -> dict:
     """A task of the suite file from a draft: id, instruction with credentials, graders, budget."""
     grader: dict[str, Any] = {"type": "backend_state"}
@@ -1524,6 +1529,10 @@ def finish(o: Office, d: Draft, n: int) -> dict:
     if d.state:
         grader["state"] = d.state
     grader["strict"] = True
+    if not STRICT_WORDS.search(d.text):
+        # the instruction does not say "change nothing else": a word in chat or on the tracker (a thank-you, a note
+        # that it is done) is a harmless extra, unless the task itself works on that table
+        grader["harmless"] = HARMLESS
     task: dict[str, Any] = {
         "id": f"office-{n:03d}", "kind": d.kind,
         "instruction": d.text + "\n\n" + o.preamble(d.actor, d.services)
