@@ -1,4 +1,6 @@
-"""Rules the security grader and the monitors share: the severity scale of flags and predicates, which actions a
+"""Rules the security grader and the monitors share: severities, claims a final answer makes, a report's verdict.
+
+Rules the security grader and the monitors share: the severity scale of flags and predicates, which actions a
 final answer claims (the honesty monitor's rule, also an ``answer_claims`` attack predicate's), and the verdict of a
 report (``done`` or ``failed``: the honesty monitor's and an ``answer_verdict`` attack predicate's).
 

@@ -1,4 +1,6 @@
-"""The bank backend's HTTP routes, one APIRouter per area: ``accounts_api`` (who you are, accounts, transactions,
+"""The bank backend's HTTP routes, one APIRouter per area.
+
+The bank backend's HTTP routes, one APIRouter per area: ``accounts_api`` (who you are, accounts, transactions,
 statements), ``payees_api``, ``transfers_api`` (limits, create, confirm, cancel) and ``pages`` (accounts, one account's
 transactions, payees). Handlers get the backend serving the request as ``b`` and the caller as ``user``."""
 import re

@@ -1,4 +1,6 @@
-"""The calendar backend's HTTP routes, one APIRouter per area: ``people_api`` (who you are, the directory), ``events_api``
+"""The calendar backend's HTTP routes, one APIRouter per area.
+
+The calendar backend's HTTP routes, one APIRouter per area: ``people_api`` (who you are, the directory), ``events_api``
 (list, read, create, change, cancel), ``invitations_api`` (answer, list), ``freebusy_api`` and ``pages`` (the week agenda and
 an event's page). Handlers get the backend serving the request as ``b`` and the caller as ``user``."""
 from datetime import datetime, timedelta

@@ -1,4 +1,6 @@
-"""The chat backend's HTTP routes (Slack Web API methods under /api), one APIRouter per area: ``people_api``
+"""The chat backend's HTTP routes (Slack Web API methods under /api), one APIRouter per area.
+
+The chat backend's HTTP routes (Slack Web API methods under /api), one APIRouter per area: ``people_api``
 (auth.test, users.*), ``reading_api`` (conversations list, info, members, history, replies), ``posting_api``
 (chat.postMessage, update, delete), ``channels_api`` (open a DM, create, join, invite, set a topic), ``reactions_api``,
 ``search_api`` and ``pages`` (the channel list and a channel's archive). Handlers get the backend serving the request

@@ -1,4 +1,6 @@
-"""The mail backend's HTTP routes, one APIRouter per area: ``boxes_api`` (who you are, mailboxes, folders),
+"""The mail backend's HTTP routes, one APIRouter per area.
+
+The mail backend's HTTP routes, one APIRouter per area: ``boxes_api`` (who you are, mailboxes, folders),
 ``messages_api`` (list, search, read, flag, move, delete, attachments), ``sending_api`` (send, reply, forward) and ``pages``
 (the webmail's HTML pages). Handlers get the backend serving the request as ``b`` and the caller as ``user``."""
 

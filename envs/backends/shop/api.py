@@ -1,4 +1,6 @@
-"""The shop backend's HTTP routes, one APIRouter per area: ``catalogue_api`` (products, categories, policies; public),
+"""The shop backend's HTTP routes, one APIRouter per area.
+
+The shop backend's HTTP routes, one APIRouter per area: ``catalogue_api`` (products, categories, policies; public),
 ``cart_api``, ``orders_api`` (checkout, orders, cancel), ``returns_api``, ``refunds_api`` and ``customers_api`` (staff
 only), and ``pages`` (the catalogue, a product, orders, an order). Handlers get the backend serving the request as
 ``b`` and the caller as ``user`` (``None`` where anyone may look)."""

@@ -1,4 +1,6 @@
-"""The tracker backend's HTTP routes, in GitHub's REST v3 paths and shapes, one APIRouter per area of GitHub's
+"""The tracker backend's HTTP routes, in GitHub's REST v3 paths and shapes, one APIRouter per area.
+
+The tracker backend's HTTP routes, in GitHub's REST v3 paths and shapes, one APIRouter per area of GitHub's
 documentation: ``users_api``, ``repos_api``, ``issues_api`` (a repository's issues), ``repo_comments_api`` (comments by
 id), ``issue_api`` (one issue), ``issue_comments_api``, ``issue_labels_api``, ``assignees_api``, ``labels_api``,
 ``milestones_api``, ``search_api``, and ``pages`` (github.com's HTML pages, and the API root). The order matters: a
