@@ -20,6 +20,8 @@ from faker import Faker
 from airgap.envs.common import money, parse_iso, rng, slugify
 from airgap.envs.worldgen.facts import COMPONENTS, CONDITIONS, SYMPTOMS, PolicyRevision, WorldFacts
 
+from .prose import Prose
+
 SITE_VERSION = 1  # bump when the site facts, the pages or the crawl change what a world's snapshot holds
 
 OPTION_KINDS = [  # key, unit, description, values
@@ -307,7 +309,9 @@ class _Builder:
     def __init__(self, world: WorldFacts):
         self.w = world
         self.fake = Faker("en_US")
-        self.fake.seed_instance(f"airgap-site/{world.seed}")
+        self.fake.seed_instance(f"airgap-site/{world.seed}")  # names and places only; sentences come from prose.py
+        self.prose = Prose(world.seed, org=world.org.name, product=world.org.product_name, city=world.org.city,
+                           brand=world.shop.brand, support=world.shop.support_email)
         self.rnd = rng("airgap-site", world.seed)
         self.today = parse_iso(world.now).date()
         self.users = [p.username for p in world.people]
@@ -471,7 +475,7 @@ class _Builder:
         return self.rnd.choice(pool)
 
     def _announcements(self, overrides: list[tuple[str, int]], reviewed: date, b: date) -> list[Announcement]:
-        w, rnd, f = self.w, self.rnd, self.fake
+        w, rnd = self.w, self.rnd
         out: list[Announcement] = []
         people_team = "people" if any(p.team == "people" for p in w.people) else "leadership"
         fin_team = "finance"
@@ -488,7 +492,7 @@ class _Builder:
             author = self._person(fin_team if key in ("expense_day", "oncall") else people_team)
             body = [f"Hi everyone, starting {d.isoformat()} {sentence.format(v=value, o=_ordinal(value))}. "
                     "The handbook will be updated in its next review; until then this announcement takes precedence.",
-                    f.paragraph(nb_sentences=3)]
+                    self.prose(f"announce-{key}", 3)]
             out.append(Announcement(f"{slugify(title)}", d.isoformat(), title, author, body, (key, value)))
         pol = w.policies
         fin_lead = w.team("finance").lead
@@ -497,20 +501,20 @@ class _Builder:
                                  f"single bank transfer may not exceed {money(pol.per_transfer_limit_cents)}. The mileage "
                                  f"rate is now {pol.mileage_rate_cents} cents a mile and meals are reimbursed up to "
                                  f"{money(pol.meal_per_diem_cents)} a day. The handbook's policies page has the details.",
-                                 f.paragraph(nb_sentences=2)]))
+                                 self.prose("policy-announce", 2)]))
         for k in range(2):
             d = _between(rnd, b - timedelta(days=300), b - timedelta(days=2))
             holiday = HOLIDAYS[(k + rnd.randint(0, 4)) % len(HOLIDAYS)]
             out.append(Announcement(f"office-closed-{slugify(holiday)}-{d.year}", d.isoformat(),
                                     f"Office closed for {holiday}", self._person(people_team),
-                                    [f"The {w.org.city} office will be closed for {holiday}. {f.sentence(nb_words=12)}",
-                                     f.paragraph(nb_sentences=2)]))
+                                    [f"The {w.org.city} office will be closed for {holiday}. "
+                                     + self.prose(f"holiday-{k}", 3)]))
         recent = [p for p in w.people if date.fromisoformat(p.start_date) > b - timedelta(days=400)]
         for p in recent[:3]:
             team = w.team(p.team)
             out.append(Announcement(f"welcome-{p.username}", p.start_date, f"Welcome {p.name}!", team.lead,
                                     [f"Please welcome {p.name}, who joins the {team.name} team as {p.title}. "
-                                     f"{p.first_name} is based in {p.city}. {f.sentence(nb_words=10)}"]))
+                                     f"{p.first_name} is based in {p.city}. {self.prose(f'welcome-{p.username}', 1)}"]))
         out.sort(key=lambda x: (x.day, x.slug))
         seen: set[str] = set()
         for x in out:  # slugs are unique
@@ -520,7 +524,7 @@ class _Builder:
         return out
 
     def _notes(self, b: date) -> list[MeetingNote]:
-        w, rnd, f = self.w, self.rnd, self.fake
+        w, rnd = self.w, self.rnd
         notes: list[MeetingNote] = []
         used_actions: set[str] = set()
         for team in w.teams:
@@ -546,7 +550,8 @@ class _Builder:
                             actions.append((rnd.choice(present), task))
                             break
                 notes.append(MeetingNote(f"{d.isoformat()}-{team.slug}", team.slug, d.isoformat(), rnd.choice(present),
-                                         present, [f.catch_phrase() for _ in range(rnd.randint(2, 3))], decisions, actions))
+                                         present, self.prose.pick(f"agenda-{d.isoformat()}-{team.slug}", rnd.randint(2, 3)),
+                                         decisions, actions))
         notes.sort(key=lambda n: (n.day, n.slug))
         seen: set[str] = set()
         for n in notes:
@@ -556,7 +561,7 @@ class _Builder:
         return notes
 
     def _groups(self) -> list[Group]:
-        w, rnd, f = self.w, self.rnd, self.fake
+        w, rnd = self.w, self.rnd
         out = []
         for slug, name in (("support", "Customer Success Circle"), ("engineering", "Engineering Practices Guild"),
                            ("finance", "Finance Systems Working Group")):
@@ -566,7 +571,7 @@ class _Builder:
             if coord not in members:
                 members.append(coord)
             out.append(Group(slugify(name), name, slug, coord, members,
-                             f"A cross-team group, not to be confused with the {team.name} team. {f.sentence(nb_words=12)}"))
+                             f"A cross-team group, not to be confused with the {team.name} team. {self.prose(f'group-{slug}', 1)}"))
         return out
 
     def _draft(self, e1: date, a: date) -> tuple[PolicyRevision, date]:
@@ -600,8 +605,8 @@ class _Builder:
                     reporters[0],
                     [f"{org.city}-based {org.name} said it has raised ${funding.reported_musd} million in a {funding.round} "
                      f"round led by {funding.investor}.",
-                     f"\"{f.sentence(nb_words=14)}\" said {ceo.name}, the company's {ceo.title.lower()}.",
-                     f"The company, founded in {org.founded}, makes {w.org.product_name}. {f.paragraph(nb_sentences=3)}"],
+                     f"\"{self.prose('quote-funding', 1)}\" said {ceo.name}, the company's {ceo.title.lower()}.",
+                     f"The company, founded in {org.founded}, makes {w.org.product_name}. {self.prose('story-company', 3)}"],
                     "funding"),
             Article(f"correction-{org.slug}-funding", funding.correction_day, f"Correction: {org.name} funding round",
                     reporters[0],
@@ -618,15 +623,15 @@ class _Builder:
                             ld.isoformat(), f"{org.name} ships {w.org.product_name} {launch.version}", reporters[1],
                             [f"{org.name} released version {launch.version} of {w.org.product_name} on {launch.day}. The "
                              f"headline feature: {launch.added[0] if launch.added else 'faster sync'}.",
-                             f"\"{f.sentence(nb_words=12)}\" said {lead_p.name}, {lead_p.title.lower()} at {org.name}.",
-                             f.paragraph(nb_sentences=3)],
+                             f"\"{self.prose('quote-launch', 1)}\" said {lead_p.name}, {lead_p.title.lower()} at {org.name}.",
+                             self.prose("story-launch", 3)],
                             "launch"))
         leads = sorted((w.person(t.lead) for t in w.teams if t.kind not in ("leadership",)), key=lambda p: p.start_date)
         hire = leads[-1]
         arts.append(Article(f"{org.slug}-hires-{hire.username}", hire.start_date,
                             f"{org.name} names {hire.name} {hire.title}", reporters[2],
                             [f"{org.name} has hired {hire.name} as {hire.title}. {hire.first_name} will lead the "
-                             f"{w.team(hire.team).name} team from {hire.city}.", f.paragraph(nb_sentences=3)],
+                             f"{w.team(hire.team).name} team from {hire.city}.", self.prose("story-hire", 3)],
                             "hire"))
         # a company with a near-identical name: a distractor for funding questions
         other = f"{org.name.split()[0]} {rnd.choice(['Holdings', 'Group', 'Partners', 'Consulting'])}"
@@ -635,12 +640,11 @@ class _Builder:
         arts.append(Article(f"{slugify(other)}-raises-{other_amount}-million", od.isoformat(),
                             f"{other} raises ${other_amount} million", reporters[1],
                             [f"{other}, a {f.city()} firm unrelated to {org.name}, has raised ${other_amount} million "
-                             f"from {f.last_name()} Capital.", f.paragraph(nb_sentences=3)], "lookalike"))
-        for _ in range(3):
+                             f"from {f.last_name()} Capital.", self.prose("story-lookalike", 3)], "lookalike"))
+        for k, title in enumerate(self.prose.pick("local-title", 3)):
             d = _between(rnd, b - timedelta(days=500), b - timedelta(days=1))
-            title = f.catch_phrase().title()
             arts.append(Article(slugify(title)[:60], d.isoformat(), f"{name}: {title}", rnd.choice(reporters),
-                                [f.paragraph(nb_sentences=4), f.paragraph(nb_sentences=3)], "local"))
+                                [self.prose(f"local-{k}a", 4), self.prose(f"local-{k}b", 3)], "local"))
         arts.sort(key=lambda x: (x.day, x.slug))
         return News(name, host, f"News from {name.rsplit(' ', 1)[0]} and around", reporters, arts)
 
@@ -679,19 +683,19 @@ class _Builder:
         return out
 
     def _blog(self, product: str, plans: list[Plan], change_day: date, releases: list[Release], b: date) -> list[BlogPost]:
-        w, f = self.w, self.fake
+        w = self.w
         team = plans[1]
         posts = [BlogPost(f"pricing-update-{change_day.isoformat()}", change_day.isoformat(), f"{product} Team plan pricing update",
                           w.team("sales").lead,
                           [f"From {change_day.isoformat()}, the {team.name} plan costs {money(team.seat_cents)} per seat per "
-                           f"month. {f.paragraph(nb_sentences=2)}"])]
+                           f"month. {self.prose('blog-pricing', 2)}"])]
         for r in releases:
             if r.version.endswith(".0") and r.added:
                 posts.append(BlogPost(f"{slugify(product)}-{r.version.replace('.', '-')}", r.day, f"Introducing {product} {r.version}",
                                       w.team("product").lead, [f"{r.summary} New in this release: {'; '.join(r.added)}.",
-                                                               f.paragraph(nb_sentences=3)]))
+                                                               self.prose(f"blog-release-{r.version}", 3)]))
         posts.append(BlogPost("our-story", w.policies.history[0].effective, f"The story of {w.org.name}", w.people[0].username,
-                              [f"We started {w.org.name} in {w.org.city} in {w.org.founded}. {f.paragraph(nb_sentences=4)}",
-                               f.paragraph(nb_sentences=3)]))
+                              [f"We started {w.org.name} in {w.org.city} in {w.org.founded}. {self.prose('blog-story-a', 4)}",
+                               self.prose("blog-story-b", 3)]))
         posts.sort(key=lambda p: (p.day, p.slug))
         return posts

@@ -4,19 +4,19 @@
 lists whose text mixes plain strings and :class:`Link`\\ s (absolute URLs; the renderer makes same-host links
 relative). Whatever is dated (announcements, notes, releases, articles, posts, price changes, openings, policy
 revisions, people's start dates) is shown only from its date on, so the two captures differ where the world changed.
-Filler prose comes from a Faker re-seeded per page, so a page's prose is the same at both captures.
+Running prose comes from the authored sentences of ``prose.py``, picked per page, so it is the same at both captures.
 """
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 
-from faker import Faker
 from markupsafe import Markup
 
 from airgap.envs.common import money
 
 from .content import Capture, SiteFacts
+from .prose import Prose
 from .urls import SiteUrls
 
 
@@ -136,18 +136,6 @@ class Site:
     tagline: str = ""
 
 
-class _Prose:
-    """Filler text from a Faker re-seeded per key, so the same page gets the same prose at every capture."""
-
-    def __init__(self, seed: int):
-        self.seed = seed
-        self.fake = Faker("en_US")
-
-    def __call__(self, key: str, sentences: int = 3) -> str:
-        self.fake.seed_instance(f"airgap-prose/{self.seed}/{key}")
-        return self.fake.paragraph(nb_sentences=sentences)
-
-
 def site_pages(sf: SiteFacts, capture: Capture) -> list[Site]:
     """Every site of world ``sf`` as it stood on ``capture.day``."""
     b = _Builder(sf, capture)
@@ -158,7 +146,8 @@ class _Builder:
     def __init__(self, sf: SiteFacts, capture: Capture):
         self.sf, self.w, self.day = sf, sf.world, capture.day
         self.u = SiteUrls(sf.hosts)
-        self.prose = _Prose(sf.seed)
+        self.prose = Prose(sf.seed, org=sf.world.org.name, product=sf.product, brand=sf.world.shop.brand,
+                           city=sf.world.org.city, package=sf.package, support=sf.world.shop.support_email)
         self.people = {p.username: p for p in sf.people_at(self.day)}
 
     def who(self, username: str) -> Inline:
