@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import importlib
 import json
 import sqlite3
+import sys
 import threading
-from abc import abstractmethod
 from collections import OrderedDict
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -28,6 +29,7 @@ from fastapi import APIRouter, FastAPI, Request
 from airgap.envs.backends.base import Backend, DiffRow
 from airgap.envs.backends.web import MAX_BODY, REST, Accounts, ApiError, ErrorStyle, error_responses, install
 from airgap.envs.common import iso, parse_iso
+from airgap.envs.templates import register_templates
 
 if TYPE_CHECKING:
     from airgap.envs.worldgen import WorldFacts
@@ -86,9 +88,10 @@ def read_schema(package_file: str) -> str:
 class SqliteBackend(Backend):
     """A backend whose whole state is one SQLite database (see module docstring). Subclasses provide:
 
-    ``schema`` (DDL, usually ``read_schema(__file__)``; every table has exactly one primary-key column; tables
-    starting with ``_`` are internal), ``seed(db)`` (fill the fixture from ``self.facts``), ``hosts_for(facts)`` and
-    ``routers()`` (the ``APIRouter``s of the package's ``api.py``, included in this order). ``login_aliases(facts)``
+    ``schema`` (DDL, by default the package's ``schema.sql``; every table has exactly one primary-key column; tables
+    starting with ``_`` are internal), ``seed(db)`` (fill the fixture from ``self.facts``; by default the package's
+    ``seed.py``), ``hosts_for(facts)`` and ``routers()`` (by default the package's ``api.routers``, included in this
+    order); a ``pages/`` folder beside the package's ``__init__.py`` is registered as its templates. ``login_aliases(facts)``
     names the other logins (e-mail addresses by default) that HTTP basic auth accepts for a username.
     """
 
@@ -110,14 +113,29 @@ class SqliteBackend(Backend):
         self.reset()
         self.app = self._make_app()
 
-    # ------------------------------------------------------------------ what subclasses provide
-    @abstractmethod
-    def seed(self, db: sqlite3.Connection) -> None:
-        """Fill the fixture's tables from ``self.facts`` (inside one transaction)."""
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """A backend that is a package (``backends/<name>/__init__.py``) gets its folder's parts by convention: the
+        ``schema.sql`` beside it as ``schema`` and its ``pages/`` templates under the prefix ``<name>/``."""
+        super().__init_subclass__(**kwargs)
+        module = sys.modules.get(cls.__module__)
+        path = Path(getattr(module, "__file__", "") or ".")
+        if path.name != "__init__.py" or "name" not in cls.__dict__:
+            return
+        if "schema" not in cls.__dict__ and (path.parent / "schema.sql").is_file():
+            cls.schema = read_schema(str(path))
+        if (path.parent / "pages").is_dir():
+            register_templates(cls.name, path.parent / "pages")
 
-    @abstractmethod
+    # ------------------------------------------------------------------ what subclasses provide
+    def seed(self, db: sqlite3.Connection) -> None:
+        """Fill the fixture's tables from ``self.facts`` (inside one transaction): by default the package's
+        ``seed.seed(facts, db)``."""
+        importlib.import_module(f"{type(self).__module__}.seed").seed(self.facts, db)
+
     def routers(self) -> list[APIRouter]:
-        """The backend's ``APIRouter``s, in the order the app includes them."""
+        """The backend's ``APIRouter``s, in the order the app includes them: by default the package's ``api.routers``
+        (imported here, not at the top of the package: its handlers name the backend class)."""
+        return importlib.import_module(f"{type(self).__module__}.api").routers
 
     @classmethod
     def login_aliases(cls, facts: WorldFacts) -> dict[str, str]:

@@ -1,18 +1,11 @@
 """The bank backend: accounts, payees, statements, and transfers with a per-transfer limit and a confirmation step."""
 import sqlite3
-from pathlib import Path
 from typing import Any, Callable
 
-from fastapi import APIRouter
-
-from airgap.envs.backends.bank import seed as fixture
 from airgap.envs.backends.base import register_backend
-from airgap.envs.backends.sqlstore import SqliteBackend, read_schema
+from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import ApiError
 from airgap.envs.common import money
-from airgap.envs.templates import register_templates
-
-register_templates("bank", Path(__file__).resolve().parent / "pages")
 
 
 @register_backend
@@ -20,7 +13,6 @@ class BankBackend(SqliteBackend):
     name = "bank"
     title = "Bank"
     note = "online banking, JSON API under /api"
-    schema = read_schema(__file__)
     api_description = ("Online banking. A transfer is created pending (POST /api/transfers) and only moves money once "
                        "confirmed (POST /api/transfers/{id}/confirm); the per-transfer limit applies to every transfer.")
 
@@ -31,14 +23,6 @@ class BankBackend(SqliteBackend):
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:
         return [f"online.{facts.bank.domain}", f"www.{facts.bank.domain}"]
-
-    def seed(self, db: sqlite3.Connection) -> None:
-        fixture.seed(self.facts, db)
-
-    def routers(self) -> list[APIRouter]:
-        from airgap.envs.backends.bank import api  # here, not at the top: its handlers name this class
-
-        return api.routers
 
 
     # -------------------------------------------------------------- helpers

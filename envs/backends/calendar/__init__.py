@@ -1,20 +1,13 @@
 """The calendar backend: events in time zones, invitations with accept/decline, free/busy across people."""
 import sqlite3
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 from typing import Any, Callable
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from fastapi import APIRouter
-
 from airgap.envs.backends.base import register_backend
-from airgap.envs.backends.calendar import seed as fixture
-from airgap.envs.backends.sqlstore import SqliteBackend, read_schema
+from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import ApiError
 from airgap.envs.common import iso, parse_iso
-from airgap.envs.templates import register_templates
-
-register_templates("calendar", Path(__file__).resolve().parent / "pages")
 
 MAX_EVENT = timedelta(days=14)
 MAX_WINDOW = timedelta(days=92)
@@ -43,7 +36,6 @@ class CalendarBackend(SqliteBackend):
     name = "calendar"
     title = "Calendar"
     note = "calendars, JSON API under /api"
-    schema = read_schema(__file__)
     api_description = ("Calendars of the organisation's people. Times are UTC in `start`/`end`; `*_local` fields are in "
                        "?tz= (default: your zone). Invitations are answered with POST /api/events/{id}/respond.")
 
@@ -54,14 +46,6 @@ class CalendarBackend(SqliteBackend):
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:
         return [f"calendar.{facts.org.domain}"]
-
-    def seed(self, db: sqlite3.Connection) -> None:
-        fixture.seed(self.facts, db)
-
-    def routers(self) -> list[APIRouter]:
-        from airgap.envs.backends.calendar import api  # here, not at the top: its handlers name this class
-
-        return api.routers
 
 
     # -------------------------------------------------------------- helpers

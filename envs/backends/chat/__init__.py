@@ -1,21 +1,15 @@
 """The chat backend: channels, direct messages, threads and the user directory, in Slack Web API shapes."""
 import base64
 import sqlite3
-from pathlib import Path
 from typing import Any, Callable
 
-from fastapi import APIRouter
-
 from airgap.envs.backends.base import register_backend
-from airgap.envs.backends.chat import seed as fixture
 from airgap.envs.backends.chat.ids import dm_id, user_id
-from airgap.envs.backends.sqlstore import SqliteBackend, read_schema
+from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import SLACK, ApiError
-from airgap.envs.templates import register_templates
 
 __all__ = ["ChatBackend", "dm_id"]
 
-register_templates("chat", Path(__file__).resolve().parent / "pages")
 
 
 
@@ -41,7 +35,6 @@ class ChatBackend(SqliteBackend):
     name = "chat"
     title = "Chat"
     note = "team chat, Slack Web API shapes under /api"
-    schema = read_schema(__file__)
     style = SLACK
     api_description = ("Team chat with Slack Web API shapes: read methods are GET /api/<method>?..., write methods POST "
                        "JSON. Every answer has ok: true|false; failures carry a Slack error code and an HTTP 4xx status.")
@@ -55,14 +48,6 @@ class ChatBackend(SqliteBackend):
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:
         return [f"chat.{facts.org.domain}"]
-
-    def seed(self, db: sqlite3.Connection) -> None:
-        fixture.seed(self.facts, db)
-
-    def routers(self) -> list[APIRouter]:
-        from airgap.envs.backends.chat import api  # here, not at the top: its handlers name this class
-
-        return api.routers
 
     def user_id(self, username: str) -> str:
         return user_id(self.facts.seed, username)

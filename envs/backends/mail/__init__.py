@@ -11,21 +11,18 @@ import binascii
 import json
 import re
 import sqlite3
-from pathlib import Path
 from typing import Any, Callable
 
-from fastapi import APIRouter, Response
+from fastapi import Response
 
 from airgap.envs.backends.base import register_backend
 from airgap.envs.backends.mail import seed as fixture
 from airgap.envs.backends.mail.model import AttachmentIn
-from airgap.envs.backends.sqlstore import SqliteBackend, read_schema
+from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import ApiError
-from airgap.envs.templates import register_templates
 
 ADDRESS = re.compile(r"^[A-Za-z0-9._%+'-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
 
-register_templates("mail", Path(__file__).resolve().parent / "pages")
 
 
 @register_backend
@@ -33,7 +30,6 @@ class MailBackend(SqliteBackend):
     name = "mail"
     title = "Mail"
     note = "webmail, JSON API under /api"
-    schema = read_schema(__file__)
     api_description = ("Webmail of the organisation. JSON API under /api (bearer token), HTML pages at / "
                        "(basic auth or ?token=). Shared mailboxes (support@, accounts@) are visible to their members.")
 
@@ -44,14 +40,6 @@ class MailBackend(SqliteBackend):
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:
         return [f"mail.{facts.org.domain}"]
-
-    def seed(self, db: sqlite3.Connection) -> None:
-        fixture.seed(self.facts, db)
-
-    def routers(self) -> list[APIRouter]:
-        from airgap.envs.backends.mail import api  # here, not at the top: its handlers name this class
-
-        return api.routers
 
     # -------------------------------------------------------------- queries
     def _boxes(self, db: sqlite3.Connection, user: str) -> list[str]:

@@ -1,21 +1,13 @@
 """The shop backend: public catalogue and search, cart, checkout, orders, returns, and refunds within the policy window."""
 import sqlite3
 from datetime import timedelta
-from pathlib import Path
 from typing import Any, Callable
 
-from fastapi import APIRouter
-
 from airgap.envs.backends.base import register_backend
-from airgap.envs.backends.shop import seed as fixture
 from airgap.envs.backends.shop.model import ItemIn
-from airgap.envs.backends.sqlstore import SqliteBackend, read_schema
+from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.web import ApiError
 from airgap.envs.common import money, parse_iso
-from airgap.envs.templates import register_templates
-
-register_templates("shop", Path(__file__).resolve().parent / "pages")
-
 
 SHIPPING_CENTS = 695
 FREE_SHIPPING_OVER = 75_00
@@ -27,7 +19,6 @@ class ShopBackend(SqliteBackend):
     title = "Shop"
     customer_accounts = True
     note = "the web shop, JSON API under /api; the support team's tokens see every order and issue refunds"
-    schema = read_schema(__file__)
     api_description = ("The organisation's web shop. The catalogue is public; cart, checkout and orders need a customer "
                        "token; staff tokens (the support team) see every order and issue refunds within the refund window.")
 
@@ -45,14 +36,6 @@ class ShopBackend(SqliteBackend):
         aliases = {c.email: c.username for c in facts.shop.customers}
         aliases.update({p.email: p.username for p in facts.people})
         return aliases
-
-    def seed(self, db: sqlite3.Connection) -> None:
-        fixture.seed(self.facts, db)
-
-    def routers(self) -> list[APIRouter]:
-        from airgap.envs.backends.shop import api  # here, not at the top: its handlers name this class
-
-        return api.routers
 
 
     # -------------------------------------------------------------- helpers

@@ -1,19 +1,14 @@
 """The tracker backend: issues, comments, labels, milestones and assignees in GitHub's REST v3 shapes (api.github.com)."""
 import base64
 import sqlite3
-from pathlib import Path
 from typing import Any, Callable
 
-from fastapi import APIRouter, Request
+from fastapi import Request
 
 from airgap.envs.backends.base import register_backend
-from airgap.envs.backends.sqlstore import SqliteBackend, read_schema
-from airgap.envs.backends.tracker import seed as fixture
+from airgap.envs.backends.sqlstore import SqliteBackend
 from airgap.envs.backends.tracker.model import LabelRef, LabelsIn
 from airgap.envs.backends.web import GITHUB, ApiError
-from airgap.envs.templates import register_templates
-
-register_templates("tracker", Path(__file__).resolve().parent / "pages")
 
 API_HOST, WEB_HOST = "api.github.com", "github.com"
 
@@ -50,7 +45,6 @@ class TrackerBackend(SqliteBackend):
     name = "tracker"
     title = "GitHub (issues)"
     note = "GitHub REST API v3"
-    schema = read_schema(__file__)
     style = GITHUB
     api_description = ("A subset of GitHub's REST API v3 (issues, comments, labels, milestones, assignees) for the "
                        "organisation's repositories. Authenticate with 'Authorization: Bearer <token>' or 'token <token>'.")
@@ -68,14 +62,6 @@ class TrackerBackend(SqliteBackend):
     def login_aliases(cls, facts: Any) -> dict[str, str]:
         """People log in (HTTP basic auth) with their GitHub login."""
         return {p.github_login: p.username for p in facts.people}
-
-    def seed(self, db: sqlite3.Connection) -> None:
-        fixture.seed(self.facts, db)
-
-    def routers(self) -> list[APIRouter]:
-        from airgap.envs.backends.tracker import api  # here, not at the top: its handlers name this class
-
-        return api.routers
 
 
     # -------------------------------------------------------------- shapes
