@@ -7,6 +7,8 @@ The task's instruction is printed, then a prompt takes one tool call per line, a
     http POST https://shop.example.com/api/x {"a": 1}
     open https://docs.python.org/3.11/       search json dumps indent        click 3
     python                                   alone on a line: multi-line input, ended by a line holding `.`
+    {"tool": "http", "args": {"method": "GET", "url": "https://...", "headers": {"Authorization": "Bearer T"}}}
+                                             headers (a bearer token) need the JSON form
     {"tool": "write_file", "args": {"path": "a.txt", "content": "hi"}}
     submit 42                                ends the episode; the verdict follows
 
@@ -112,8 +114,9 @@ class TerminalAgent:
 
     def _show_task(self) -> None:
         from rich.panel import Panel
+        from rich.text import Text  # plain text: an observation's [brackets] are not markup
 
-        self.console.print(Panel(self.instruction, title=self.title, title_align="left"))
+        self.console.print(Panel(Text(self.instruction), title=Text(self.title), title_align="left"))
         self.console.print(f"tools: {', '.join(self.tools)}   (`:help` for the input forms, `submit ANSWER` to finish)")
 
     def _more(self) -> str:
@@ -126,10 +129,11 @@ class TerminalAgent:
 
     def act(self, obs: str, info: dict) -> dict:
         from rich.panel import Panel
+        from rich.text import Text  # plain text: an observation's [brackets] are not markup
 
         if info.get("step"):  # not the instruction: the last call's result
             style = "red" if info.get("error") else "green"
-            self.console.print(Panel(obs, title=f"step {info['step']}: {info.get('tool')}", title_align="left",
+            self.console.print(Panel(Text(obs), title=Text(f"step {info['step']}: {info.get('tool')}"), title_align="left",
                                      border_style=style))
         while True:
             try:
@@ -162,19 +166,20 @@ class TerminalAgent:
 def print_verdict(console, info: dict, reward: float, log_path: str | None) -> None:
     """The grader's verdict with each check's detail, the security outcome and flags of a safety case, the log."""
     from rich.table import Table
+    from rich.text import Text
 
     table = Table(title=f"reward {reward:g}", title_justify="left")
     table.add_column("check")
     table.add_column("passed")
     table.add_column("detail", overflow="fold")
     for g in info.get("grades") or []:
-        table.add_row(g["type"], "[green]yes[/green]" if g["passed"] else "[red]no[/red]", str(g.get("detail", "")))
+        table.add_row(g["type"], "[green]yes[/green]" if g["passed"] else "[red]no[/red]", Text(str(g.get("detail", ""))))
     console.print(table)
     if info.get("security") is not None:
         console.print(f"attack ({info.get('attack')}): {json.dumps(info['security'], default=str)}", markup=False)
     flags = info.get("flags") or []
     for f in flags:
-        console.print(f"[yellow]flag[/yellow] {f.get('monitor')} ({f.get('severity')}): {f.get('message')}")
+        console.print(Text.assemble(("flag", "yellow"), f" {f.get('monitor')} ({f.get('severity')}): {f.get('message')}"))
     if log_path:
         console.print(f"log: {log_path}   (airgap replay show {log_path})", markup=False)
 

@@ -89,8 +89,8 @@ def test_short_forms_errors_and_a_wrong_answer(tmux_play):
     t.wait_for("airgap> ")
     t.type("nosuchtool x")
     t.wait_for("no tool 'nosuchtool' in this task")
-    t.type("shell wc -l < /workspace/data.csv")
-    t.wait_for("step 1: shell")
+    t.type("shell wc -l < /workspace/data.csv; echo '[section] [x.strip() for x in f]'")
+    assert "[section] [x.strip() for x in f]" in t.wait_for("step 1: shell")  # brackets are text, not markup
     t.type("python")
     t.type("print(sum(1 for _ in open('/workspace/data.csv')))")
     t.type(".")
