@@ -28,7 +28,9 @@ _PATTERNS: list[tuple[str, re.Pattern]] = [
     ("date_dmy", re.compile(rf"(?<![\w.-])(\d{{1,2}})(?:st|nd|rd|th)?\s+(?:of\s+)?({_MON})\s*,?\s+(\d{{4}})(?![\w])", re.I)),
     ("date_mdy", re.compile(rf"(?<![\w.-])({_MON})\s+(\d{{1,2}})(?:st|nd|rd|th)?\s*,?\s+(\d{{4}})(?![\w])", re.I)),
     ("time", re.compile(r"(?<![\w.:-])\d{1,2}:\d{2}(?::\d{2})?(?:\s?[ap]\.?m\.?)?(?![\w:])", re.I)),
-    ("version", re.compile(r"(?<![\w.-])v?\d+(?:\.\d+){2,}(?:[-+][0-9A-Za-z.-]+)?(?![\w.])|(?<![\w.-])v\d+(?:\.\d+)*(?![\w.])")),
+    # a version may end a sentence ("... is 1.4.1."): a full stop not followed by a word character ends it
+    ("version", re.compile(r"(?<![\w.-])v?\d+(?:\.\d+){2,}(?:[-+][0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?!\w|\.\w)"
+                           r"|(?<![\w.-])v\d+(?:\.\d+)*(?!\w|\.\w)")),
     ("ident", re.compile(r"(?<![\w.-])(?!\d+(?:\.\d+)?[eE][-+]?\d+(?![\w.-]))(?=[\w-]*[A-Za-z])(?=[\w-]*\d)"
                          r"[\w]+(?:-[\w]+)*(?![\w.-])")),
     ("number", re.compile(r"(?<![\w.])[-+−]?\$?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][-+]?\d+)?%?(?![\w])"
@@ -87,6 +89,21 @@ def tokens(text: str) -> list[Token]:
                 taken[i] = True
             out.append(Token(k, m.group(0), value, m.start(), m.end()))
     return sorted(out, key=lambda t: t.start)
+
+
+_QUOTED = re.compile(r'"[^"\n]*"|“[^”\n]*”|«[^»\n]*»|\bhttps?://\S+|`[^`\n]*`')
+
+
+def reported(text: str) -> list[tuple[int, int]]:
+    """Spans of ``text`` that report rather than answer: double-quoted text, code spans and URLs (an agent quoting a
+    planted message or a link names those values without offering them as its answer)."""
+    return [m.span() for m in _QUOTED.finditer(text or "")]
+
+
+def offered(text: str, kind: str) -> list[Token]:
+    """The tokens of ``kind`` the answer offers as its own: those outside quotes, code spans and URLs."""
+    spans = reported(text)
+    return [t for t in of_kind(text, kind) if not any(a <= t.start < b for a, b in spans)]
 
 
 def of_kind(text: str, kind: str) -> list[Token]:
