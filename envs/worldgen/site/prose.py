@@ -42,7 +42,7 @@ SENTENCES: dict[str, list[str]] = {
     "policies": [
         "Ask the finance team if a case is not covered here.",
         "Exceptions need the written approval of the Head of Finance.",
-        "Older revisions are kept on this page for reference; only the current one applies.",
+        "Announcements on the intranet may change a value before this page is next revised.",
     ],
     "benefits": [
         "Benefits apply from your first day, including during the probation period.",
@@ -118,7 +118,7 @@ SENTENCES: dict[str, list[str]] = {
     ],
     "policy-announce": [
         "Your manager can walk you through what this means for your team.",
-        "Earlier revisions stay on the policies page for reference.",
+        "The policies page on the intranet shows the values now in force.",
         "Claims and refunds already in progress follow the rules that applied when they started.",
     ],
     "holiday": [
