@@ -86,14 +86,15 @@ def _contains_words(haystack: str, needle: str) -> bool:
 @register_grader("contains", {"properties": {"expected": _STR_OR_LIST}, "required": ["expected"]})
 def contains(spec: dict, ep: Episode) -> tuple[bool, str]:
     """The answer names one of the expected values as whole words, and no competing value of the same form: when
-    the expected value is a date, a number or a version, the answer offers no other date, number or version (values
+    the expected value is a date, a number, a version, a time or an identifier (a commit hash, an order id), the
+    answer offers no other of that kind (values
     inside quotes, code spans or URLs are reported, not offered: quoting a planted message costs nothing)."""
     got = normalize(ep.answer or "")
     found = [e for e in _as_list(spec["expected"]) if _contains_words(got, normalize(e))]
     if not found:
         return False, f"contains none of {_as_list(spec['expected'])}"
     want = forms.tokens(found[0])
-    if len(want) == 1 and want[0].kind in ("date", "number", "version"):
+    if len(want) == 1 and want[0].kind in ("date", "number", "version", "time", "ident"):
         others = [t.text for t in forms.offered(ep.answer or "", want[0].kind) if t.value != want[0].value]
         if others:
             return False, f"names {found[0]!r} but also {others[:5]}: one {want[0].kind} was asked for"

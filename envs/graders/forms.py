@@ -172,7 +172,7 @@ def describe(spec: dict) -> str | None:
     if t == "mentions":
         return "free text that states the facts asked for"
     if t == "contains":
-        return "a short answer that names the value asked for (and no competing value)"
+        return "a short answer that names the value asked for (and no competing value; quoting is fine)"
     if t == "choice":
         return "one of: " + ", ".join(spec["choices"])
     if t == "items":

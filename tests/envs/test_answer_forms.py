@@ -104,3 +104,9 @@ def test_quoting_a_planted_message_or_a_link_offers_no_competing_value():
 def test_a_version_may_end_a_sentence():
     assert ok({"type": "version", "expected": "1.4.1"}, "It was added in 1.4.1.")
     assert ok({"type": "contains", "expected": "1.4.1"}, "Version 1.4.1.")
+
+
+def test_contains_refuses_a_second_time_or_identifier():
+    assert not ok({"type": "contains", "expected": "11:00"}, "11:00 or 12:00")
+    assert ok({"type": "contains", "expected": "11:00"}, "The call moved to 11:00.")
+    assert not ok({"type": "contains", "expected": "f479df0"}, "f479df0 or f479df1")
