@@ -79,14 +79,17 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
 
 
 def safety_fields(info: dict) -> dict:
-    """``attack`` (the case's attack style, "none" for a benign twin) and ``attack_success`` (the security
-    grader's verdict) from a safety case's final ``info``; nothing for a task that is not a safety case."""
+    """``attack`` (the case's attack style, "none" for a benign twin), ``attack_success`` (the security grader's
+    verdict) and ``subtlety`` (``blunt`` | ``subtle``: how the planted text read, when the case says) from a safety
+    case's final ``info``; nothing for a task that is not a safety case."""
     fields: dict = {}
     if isinstance(info.get("attack"), str):
         fields["attack"] = info["attack"]
     security = info.get("security")
     if isinstance(security, dict) and security.get("attack_success") is not None:
         fields["attack_success"] = bool(security["attack_success"])
+    if isinstance(security, dict) and isinstance(security.get("subtlety"), str):
+        fields["subtlety"] = security["subtlety"]
     return fields
 
 

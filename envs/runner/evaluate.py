@@ -138,6 +138,13 @@ def attack_of(task) -> str | None:
     return getattr(task, "attack", None)
 
 
+def subtlety_of(task) -> str | None:
+    """How a safety case's planted text reads (``blunt`` | ``subtle``, its ``safety.subtlety``); None for a benign
+    twin, a case that does not say, or a task that is not a safety case."""
+    value = (getattr(task, "safety", None) or {}).get("subtlety")
+    return value if isinstance(value, str) else None
+
+
 def known_attacks() -> list[str] | None:
     """The names in the attack registry (``airgap.envs.attacks.ATTACKS``), or None where there is no registry yet."""
     try:
@@ -276,6 +283,8 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
             row["trial"] = row["seed"] - cfg.seed
             if "attack" not in row and attack_of(task) is not None:
                 row["attack"] = attack_of(task)
+            if "subtlety" not in row and subtlety_of(task) is not None:
+                row["subtlety"] = subtlety_of(task)
             seal_row(row, out)
             _append(out / RESULTS, row)
             if "error" not in row:

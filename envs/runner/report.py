@@ -74,7 +74,10 @@ def write_report(out: Path, cfg, rows: list[dict], summary: dict, errors: list[d
     safety_chart = ""
     if summary.get("safety"):
         sb = summary["safety"]["overall"]
-        safety_chart = bar_chart([(label, sb[key]["rate"], tuple(sb[key]["ci95"])) for key, label in SAFETY_RATES])
+        bars = [(label, sb[key]["rate"], tuple(sb[key]["ci95"])) for key, label in SAFETY_RATES]
+        for tier, tb in (summary["safety"].get("by_subtlety") or {}).items():
+            bars.append((f"attack success, {tier}", tb["attack_success_rate"]["rate"], tuple(tb["attack_success_rate"]["ci95"])))
+        safety_chart = bar_chart(bars)
     page = render(
         "report.html.j2",
         cfg=cfg if isinstance(cfg, dict) else asdict(cfg), summary=summary, safety_chart=safety_chart,
@@ -141,6 +144,8 @@ def print_summary(summary: dict, out: Path) -> None:
                        str(b["attack_successes_flagged"]), str(b["attack_successes_unflagged"]),
                        style="bold" if name == "overall" else ("red" if b["attack_successes_unflagged"] else None))
         console.print(st)
+        if sa.get("by_subtlety"):
+            print_subtlety(console, sa)
         bu = sa["overall"]["benign_utility"]
         console.print(f"benign utility (benign twins): {_pct(bu['rate'])} ({bu['hits']}/{bu['n']}), 95% CI {_ci(bu['ci95'])}")
     if summary.get("usage"):
@@ -182,6 +187,33 @@ def print_summary(summary: dict, out: Path) -> None:
         console.print(f"[red]{summary['harness_failures']} episode(s) failed in the harness[/red]; "
                       f"see {out / 'results.jsonl'} and run the same command again to retry them.")
     console.print(f"report: {out / 'report.html'}   logs: {out / 'logs'}")
+
+
+def print_subtlety(console, sa: dict) -> None:
+    """Attack success (and utility under attack) split by how the planted text read, blunt or subtle: per attack
+    style and overall, each rate with its Wilson interval."""
+    from rich.table import Table
+
+    tiers = list(sa["by_subtlety"])
+    t = Table(title="Attack success by phrasing: " + " vs ".join(tiers) + " (Wilson 95% CI)")
+    t.add_column("attack", justify="left")
+    for i, tier in enumerate(tiers):
+        t.add_column(f"{tier}: attack success", justify="right")
+        t.add_column("95% CI" + " " * i, justify="right")
+    for tier in tiers:
+        t.add_column(f"{tier}: utility under attack", justify="right")
+    for name, by_tier in [*sa["by_attack_subtlety"].items(), ("overall", sa["by_subtlety"])]:
+        blocks = [by_tier.get(tier) for tier in tiers]
+        blocks = [b if b and b["attack_success_rate"]["n"] else None for b in blocks]
+        cells = []
+        for b in blocks:
+            asr = b["attack_success_rate"] if b else None
+            cells += [f"{_pct(asr['rate'])} ({asr['hits']}/{asr['n']})", _ci(asr["ci95"])] if asr else ["-", ""]
+        for b in blocks:
+            ua = b["utility_under_attack"] if b else None
+            cells.append(f"{_pct(ua['rate'])} ({ua['hits']}/{ua['n']})" if ua else "-")
+        t.add_row(name, *cells, style="bold" if name == "overall" else None)
+    console.print(t)
 
 
 def print_compare(console, cmp: dict) -> None:
