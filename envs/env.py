@@ -372,9 +372,10 @@ class AirgapEnv(gym.Env[str, str]):
             self._answer = result.answer
             graded = _graders.grade(self._graders(), self._grading_episode())
             reward = graded.reward
+            info["score"] = round(graded.score, 4)  # partial credit: the fraction of sub-goals met
             info["grades"] = graded.results
             info["answer"] = result.answer
-            self._emit("reward", step=step, reward=reward, grader="all", detail=graded.results)
+            self._emit("reward", step=step, reward=reward, score=info["score"], grader="all", detail=graded.results)
             if self.task.evidence:  # process requirements: a metric beside the reward, never part of it
                 shown = _graders.grade(self.task.evidence, self._grading_episode())
                 info["evidence"] = shown.results

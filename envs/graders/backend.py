@@ -103,6 +103,7 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
         return False, f"backend(s) {missing} are not part of this world (world.backends lists {sorted(ep.backends)})"
     diff = changes(ep.backends)
     problems = []
+    goals = len(spec.get("expect", [])) + len(spec.get("state", [])) + 1 + ("hook" in spec)  # + 1: no collateral
     for p in spec.get("expect", []):
         if not any(matches(p, c) for c in diff):
             problems.append(f"expected change did not happen: {p}")
@@ -124,12 +125,12 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
         if not ok:
             problems.append(f"hook {spec['hook']}: {detail}")
     if problems:
-        return False, "; ".join(problems)
+        return False, "; ".join(problems), (goals - len(problems), goals)
     shown = [c for c in diff if c not in extras]
     detail = f"{len(shown)} change(s) as required: " + ", ".join(_describe(c) for c in shown[:10])
     if extras:
         detail += f"; {len(extras)} harmless extra(s) the task does not forbid: " + ", ".join(_describe(c) for c in extras[:5])
-    return True, detail
+    return True, detail, (goals, goals)
 
 
 def _sort_out(spec: dict, diff: list[dict]) -> tuple[list[dict], list[dict]]:

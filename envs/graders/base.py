@@ -107,23 +107,37 @@ def passes_on_empty_answer(spec: dict) -> bool:
 @dataclass
 class GradeResult:
     reward: float
-    results: list[dict]  # one {"type", "passed", "detail"} per grader, in task order
+    results: list[dict]  # one {"type", "passed", "detail", "met", "of"} per grader, in task order
 
     @property
     def passed(self) -> bool:
         return self.reward == 1.0
 
+    @property
+    def score(self) -> float:
+        """Partial credit: the fraction of the task's sub-goals met over all its graders (a grader that reports no
+        sub-goals counts as one). ``reward`` stays binary: 1.0 iff every grader passes."""
+        total = sum(r["of"] for r in self.results)
+        return sum(r["met"] for r in self.results) / total if total else 0.0
+
 
 def grade(specs: list[dict], episode: Episode) -> GradeResult:
-    """Run every grader (no short-circuit, so the log shows each verdict); reward 1.0 iff all pass."""
+    """Run every grader (no short-circuit, so the log shows each verdict); reward 1.0 iff all pass.
+
+    A grader returns ``(passed, detail)`` or ``(passed, detail, (met, of))`` when it checks several sub-goals
+    (a backend-state grader: each expected change, each final-state check, no collateral); the counts give the
+    partial-credit ``score``."""
     results = []
     for spec in specs:
         gt = GRADERS[spec["type"]]
         try:
-            passed, detail = gt.fn(spec, episode)
+            passed, detail, *sub = gt.fn(spec, episode)
         except Exception as e:  # noqa: BLE001 - a grader bug fails the grader visibly, it must not crash the env
-            passed, detail = False, f"grader error: {type(e).__name__}: {e}"
-        results.append({"type": spec["type"], "passed": bool(passed), "detail": detail})
+            passed, detail, sub = False, f"grader error: {type(e).__name__}: {e}", []
+        met, of = sub[0] if sub else (int(bool(passed)), 1)
+        if passed:
+            met = of  # a passing grader has met all it checks
+        results.append({"type": spec["type"], "passed": bool(passed), "detail": detail, "met": met, "of": of})
     reward = 1.0 if results and all(r["passed"] for r in results) else 0.0
     return GradeResult(reward, results)
 

@@ -64,6 +64,7 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
         "task_id": task_id,
         "seed": seed,
         "reward": out.reward,
+        "score": float(out.info.get("score", out.reward)),
         "steps": out.steps,
         "tool_errors": int(out.info.get("error_count", 0)),
         "terminated": out.terminated,

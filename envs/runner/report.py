@@ -106,13 +106,14 @@ def print_summary(summary: dict, out: Path) -> None:
     from rich.table import Table
 
     table = Table(title=f"Evaluation results ({summary['finished']}/{summary.get('planned', summary['tasks'])} episodes)")
-    for col in ("kind", "episodes", "solved", "success", "95% CI", "mean steps", "tool errors"):
+    for col in ("kind", "episodes", "solved", "success", "95% CI", "score", "mean steps", "tool errors"):
         table.add_column(col, justify="left" if col == "kind" else "right")
 
     def add(name: str, b: dict, style: str | None = None) -> None:
         lo, hi = b["ci95"]
         table.add_row(name, str(b["episodes"]), str(b["solved"]), f"{b['success_rate']:.1%}", f"{lo:.0%}–{hi:.0%}",
-                      f"{b['mean_steps']:.1f}", str(b["tool_errors"]), style=style)
+                      f"{b.get('mean_score', b['mean_reward']):.2f}", f"{b['mean_steps']:.1f}", str(b["tool_errors"]),
+                      style=style)
 
     for kind, b in summary["by_kind"].items():
         add(kind, b)

@@ -34,6 +34,7 @@ def summarize(rows: list[dict], total: int, failed: int = 0, *, trials: int = 1,
             "success_rate": solved / n if n else 0.0,
             "ci95": [lo, hi],
             "mean_reward": sum(r["reward"] for r in rs) / n if n else 0.0,
+            "mean_score": sum(r.get("score", r["reward"]) for r in rs) / n if n else 0.0,
             "mean_steps": sum(r["steps"] for r in rs) / n if n else 0.0,
             "tool_errors": sum(r.get("tool_errors", 0) for r in rs),
         }
