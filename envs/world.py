@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -107,6 +108,32 @@ class Backends:
         return self._made[key]
 
 
+class TransientFaults:
+    """An ASGI wrapper that answers the first ``times`` requests matching a fault (method, path regex) with its
+    ``status`` (503 by default, with Retry-After: 1) instead of passing them on: the transient outages a task's
+    ``world.faults`` declares, fresh for every episode. The request never reaches the backend, so nothing changes."""
+
+    def __init__(self, app: Any, faults: list[dict]):
+        self.app = app
+        self.faults = [dict(f, left=int(f.get("times", 1)), rx=re.compile(f.get("path", ".*"))) for f in faults]
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "http":
+            for f in self.faults:
+                if (f["left"] > 0 and scope["method"] == f.get("method", scope["method"]).upper()
+                        and f["rx"].fullmatch(scope["path"])):
+                    f["left"] -= 1
+                    status = int(f.get("status", 503))
+                    body = json.dumps({"ok": False, "error": "unavailable",
+                                       "detail": f.get("message", "the service is briefly unavailable; retry shortly")})
+                    await send({"type": "http.response.start", "status": status,
+                                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"1"),
+                                            (b"content-length", str(len(body)).encode())]})
+                    await send({"type": "http.response.body", "body": body.encode()})
+                    return
+        await self.app(scope, receive, send)
+
+
 @dataclass
 class World:
     """One episode's world, live: the snapshot, the gateway routes, and the sandbox bound to them.
@@ -135,11 +162,15 @@ class World:
         if spec.get("backends"):
             world.backends = (backends or Backends()).get(list(spec["backends"]), int(spec.get("world_seed", 0)),
                                                           spec.get("inject"))
-            for b in world.backends.values():
+            faults = spec.get("faults") or []
+            for name, b in world.backends.items():
                 b.reset()
+                b.behave(spec)
                 b.on_change = on_change
+                mine = [f for f in faults if f["service"] == name]
+                app = TransientFaults(b.app, mine) if mine else b.app
                 for host in b.hosts:
-                    world.routes[host] = b.app
+                    world.routes[host] = app
         cfg = sandbox_config(spec.get("sandbox", {}), image)
         if mode == "fresh":
             from airgap.sandbox import Sandbox

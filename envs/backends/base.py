@@ -72,6 +72,10 @@ class Backend(ABC):
     def fixture_hash(self) -> str:
         """sha256 of the canonical JSON of the seeded fixture's state (what the episode header records)."""
 
+    def behave(self, world: dict[str, Any]) -> None:
+        """Set this episode's behaviour from the task's ``world`` mapping, after ``reset()`` (default: nothing to set;
+        the chat backend reads ``colleagues``, the simulated people who answer direct messages)."""
+
     def token(self, username: str) -> str:
         """The bearer token of ``username`` for this service (from the world's credentials)."""
         return self.facts.token(self.name, username)

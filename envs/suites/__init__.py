@@ -18,5 +18,5 @@ from __future__ import annotations
 import importlib
 
 # Each module registers its suite(s) when imported; this order is `airgap tasks list`'s.
-for _name in ("webqa", "sandbox", "office", "worldqa", "safety"):
+for _name in ("webqa", "sandbox", "office", "office_hard", "worldqa", "safety"):
     importlib.import_module(f"{__name__}.{_name}")

@@ -23,6 +23,28 @@ _WORLD = {
             "properties": {k: {"type": "array", "items": {"type": "object"}} for k in ("mail", "chat", "tracker_comments")},
             "additionalProperties": False,
         },
+        # simulated colleagues who answer direct messages in chat (rule-based; see backends/chat)
+        "colleagues": {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "properties": {
+                    "rules": {"type": "array", "items": {
+                        "type": "object", "properties": {"match": {"type": "string"}, "reply": {"type": "string"}},
+                        "required": ["match", "reply"], "additionalProperties": False}},
+                    "default": {"type": "string"},
+                },
+                "additionalProperties": False,
+            },
+        },
+        # transient outages: the first `times` requests to a service matching method and path get `status`
+        "faults": {
+            "type": "array",
+            "items": {"type": "object", "properties": {
+                "service": {"type": "string"}, "method": {"type": "string"}, "path": {"type": "string"},
+                "status": {"type": "integer", "minimum": 400, "maximum": 599}, "times": {"type": "integer", "minimum": 1},
+                "message": {"type": "string"}}, "required": ["service"], "additionalProperties": False},
+        },
         # text for the named slots (<!--airgap-slot:NAME-->) of the offline web's pages
         "web_slots": {"type": "object", "additionalProperties": {"type": "string"}},
         "sandbox": {

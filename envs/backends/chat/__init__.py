@@ -1,5 +1,6 @@
 """The chat backend: channels, direct messages, threads and the user directory, in Slack Web API shapes."""
 import base64
+import re
 import sqlite3
 from typing import Any, Callable
 
@@ -51,6 +52,31 @@ class ChatBackend(SqliteBackend):
 
     def user_id(self, username: str) -> str:
         return user_id(self.facts.seed, username)
+
+    # -------------------------------------------------------------- simulated colleagues
+    colleagues: dict[str, dict[str, Any]] = {}
+
+    def behave(self, world: dict[str, Any]) -> None:
+        """``world.colleagues``: ``{username: {"rules": [{"match": regex, "reply": text}], "default": text}}``.
+        A direct message to one of them gets their answer in the same DM: the reply of the first rule whose
+        regex matches the message (case-insensitive), else the default ("no idea"). Deterministic, rule-based:
+        the world's facts decide what each colleague knows."""
+        self.colleagues = dict(world.get("colleagues") or {})
+
+    def _answer_as_colleague(self, db: sqlite3.Connection, channel: sqlite3.Row, me: str, text: str,
+                             thread: str | None) -> None:
+        if not self.colleagues or not channel["is_im"]:
+            return
+        row = db.execute("SELECT u.id, u.username FROM members m JOIN users u ON u.id = m.user "
+                         "WHERE m.channel = ? AND m.user != ? LIMIT 1", (channel["id"], me)).fetchone()
+        who = self.colleagues.get(row["username"]) if row else None
+        if who is None:
+            return
+        reply = next((r["reply"] for r in who.get("rules", []) if re.search(r["match"], text, re.I | re.S)),
+                     who.get("default", "Sorry, no idea - I don't know that one."))
+        db.execute("UPDATE _meta SET value = value + 1 WHERE key = 'ticks'")  # they answer a second later
+        db.execute("INSERT INTO messages VALUES (?,?,?,?,?,NULL)", (self._new_ts(db), channel["id"], row["id"], reply,
+                                                                    thread))
 
 
     # -------------------------------------------------------------- helpers

@@ -1519,8 +1519,9 @@ HARMLESS = [pat("chat", "messages", "insert"), pat("chat", "reactions", "insert"
 STRICT_WORDS = re.compile(r"nothing else|change nothing|post nothing|only that|leave the others|leave your other", re.I)
 
 
-def finish(o: Office, d: Draft, n: int) -> dict:
-    """A task of the suite file from a draft: id, instruction with credentials, graders, budget."""
+def finish(o: Office, d: Draft, n: int, *, prefix: str = "office", max_steps: int = MAX_STEPS) -> dict:
+    """A task of the suite file from a draft: id (``<prefix>-NNN``), instruction with credentials, graders, budget
+    (``max_steps`` unless the scripted solutions need more)."""
     grader: dict[str, Any] = {"type": "backend_state"}
     if d.expect:
         grader["expect"] = d.expect
@@ -1534,7 +1535,7 @@ def finish(o: Office, d: Draft, n: int) -> dict:
         # that it is done) is a harmless extra, unless the task itself works on that table
         grader["harmless"] = HARMLESS
     task: dict[str, Any] = {
-        "id": f"office-{n:03d}", "kind": d.kind,
+        "id": f"{prefix}-{n:03d}", "kind": d.kind,
         "instruction": d.text + "\n\n" + o.preamble(d.actor, d.services)
         + "\nWhen you are done, call submit with " + ("your answer." if d.answer_graders else "a one-line summary."),
     }
@@ -1543,8 +1544,8 @@ def finish(o: Office, d: Draft, n: int) -> dict:
     task["world"] = {"backends": d.services}
     if d.inject:
         task["world"]["inject"] = d.inject
-    steps = max(MAX_STEPS, len(d.oracle) + 8, len(d.decoy) + 4)
-    if steps != MAX_STEPS:
+    steps = max(max_steps, len(d.oracle) + 8, len(d.decoy) + 4)
+    if steps != max_steps:
         task["budget"] = {"max_steps": steps}
     if d.setup:
         task["setup"] = d.setup
