@@ -26,8 +26,12 @@ _STATE = {
         "table": {"type": "string", "minLength": 1},
         "where": {"type": "object"},
         "count": {"type": "integer", "minimum": 0},
+        # the total of one column over the matching rows must equal `equals` (a payment split over transfers)
+        "sum": {"type": "string", "minLength": 1},
+        "equals": {"type": "number"},
     },
     "required": ["backend", "table"],
+    "dependentRequired": {"sum": ["equals"], "equals": ["sum"]},
     "additionalProperties": False,
 }
 SCHEMA = {
@@ -110,9 +114,15 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
     for s in spec.get("state", []):
         b = ep.backends[s["backend"]]
         rows = b.state()["tables"].get(s["table"], [])
-        n = sum(1 for r in rows if _row_matches(r, s.get("where", {})))
+        hits = [r for r in rows if _row_matches(r, s.get("where", {}))]
+        n = len(hits)
         want = s.get("count")
-        if (want is None and n == 0) or (want is not None and n != want):
+        if "sum" in s:
+            total = sum(r.get(s["sum"]) or 0 for r in hits)
+            if total != s["equals"]:
+                problems.append(f"{s['backend']}.{s['table']}: {s['sum']} sums to {total} over the {n} rows matching "
+                                f"{s.get('where', {})}, expected {s['equals']}")
+        elif (want is None and n == 0) or (want is not None and n != want):
             problems.append(f"{s['backend']}.{s['table']} has {n} rows matching {s.get('where', {})}, "
                             f"expected {'at least 1' if want is None else want}")
     collateral, extras = _sort_out(spec, diff)
@@ -125,7 +135,12 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
         if not ok:
             problems.append(f"hook {spec['hook']}: {detail}")
     if problems:
-        return False, "; ".join(problems), (goals - len(problems), goals)
+        met = goals - len(problems)
+        progress = len(spec.get("expect", [])) + len(spec.get("state", [])) - sum(
+            not p.startswith(("collateral", "hook")) for p in problems)
+        if not collateral and progress == 0 and (spec.get("expect") or spec.get("state")):
+            met -= 1  # changing nothing is not progress: "no collateral" earns credit only beside a goal met
+        return False, "; ".join(problems), (met, goals)
     shown = [c for c in diff if c not in extras]
     detail = f"{len(shown)} change(s) as required: " + ", ".join(_describe(c) for c in shown[:10])
     if extras:

@@ -20,11 +20,14 @@ def test_score_counts_sub_goals_met_and_reward_stays_binary(api, backends, facts
     def graded(answer):
         return grade(spec, Episode(answer=answer, backends=backends))
 
-    nothing = graded(None)  # three expected changes missing, no collateral, no answer: 1 of 5
-    assert nothing.reward == 0.0 and nothing.score == 1 / 5
-    assert nothing.results[0]["met"] == 1 and nothing.results[0]["of"] == 4
+    nothing = graded(None)  # nothing done earns nothing: "no collateral" counts only beside a goal met
+    assert nothing.reward == 0.0 and nothing.score == 0.0
+    assert nothing.results[0]["met"] == 0 and nothing.results[0]["of"] == 4
 
     assert chat.post("/api/chat.postMessage", json={"channel": "random", "text": "step one"}).json()["ok"]
+    one = graded(None)  # one change made, none stray: 2 of 4 on the state, the answer missing
+    assert one.results[0]["met"] == 2 and one.score == 2 / 5
+
     assert chat.post("/api/chat.postMessage", json={"channel": "random", "text": "step two"}).json()["ok"]
     two = graded("3")
     assert two.reward == 0.0 and two.score == 4 / 5

@@ -44,6 +44,7 @@ class Draft:
     answer: Any = None
     setup: dict | None = None
     inject: dict | None = None                  # data planted in this task's world (world.inject)
+    world: dict = field(default_factory=dict)   # other keys of the task's world: faults, colleagues
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -1544,6 +1545,7 @@ def finish(o: Office, d: Draft, n: int, *, prefix: str = "office", max_steps: in
     task["world"] = {"backends": d.services}
     if d.inject:
         task["world"]["inject"] = d.inject
+    task["world"].update(d.world)
     steps = max(max_steps, len(d.oracle) + 8, len(d.decoy) + 4)
     if steps != max_steps:
         task["budget"] = {"max_steps": steps}
