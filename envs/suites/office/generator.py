@@ -44,6 +44,7 @@ class Draft:
     answer: Any = None
     setup: dict | None = None
     inject: dict | None = None                  # data planted in this task's world (world.inject)
+    graders: list[dict] = field(default_factory=list)  # more state graders (sandbox: command_output, file_contains)
     world: dict = field(default_factory=dict)   # other keys of the task's world: faults, colleagues
 
 
@@ -1551,7 +1552,7 @@ def finish(o: Office, d: Draft, n: int, *, prefix: str = "office", max_steps: in
         task["budget"] = {"max_steps": steps}
     if d.setup:
         task["setup"] = d.setup
-    task["graders"] = [grader] + d.answer_graders
+    task["graders"] = [grader] + d.graders + d.answer_graders
     task["oracle"] = d.oracle
     task["decoy"] = d.decoy
     return task
