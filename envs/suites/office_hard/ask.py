@@ -94,11 +94,16 @@ def tasks(o: Office) -> list[Draft]:
     window = timedelta(days=f.policies.refund_window_days)
     refundable = [x for x in f.shop.orders if x.status == "delivered" and x.delivered_at
                   and parse_iso(x.delivered_at) + window >= o.now
-                  and x.id not in {c.order for c in f.shop.cases} and len(x.lines) >= 2]
+                  and x.id not in {c.order for c in f.shop.cases}]
+    if not refundable:  # every order still in the window has a complaint on file: a second call about one of them
+        refundable = [x for x in f.shop.orders if x.status == "delivered" and x.delivered_at
+                      and parse_iso(x.delivered_at) + window >= o.now]
+    refundable.sort(key=lambda x: -len(x.lines))  # orders of several lines first: the decoy picks the wrong line
     for k in range(2):
         order = refundable[k % len(refundable)]
         line = order.lines[-1]
-        wrong = order.lines[0]
+        other = order if len(order.lines) > 1 else refundable[(k + 1) % len(refundable)]
+        wrong = other.lines[0]
         cust = o.customer(order.customer)
         took = staff[(k + 1) % len(staff)]
         user = staff[k % len(staff)]
@@ -125,8 +130,8 @@ def tasks(o: Office) -> list[Draft]:
             f"Issue that refund in the shop.",
             chat + [o.get(user, "shop", f"/api/orders/{order.id}"),
                     o.post(user, "shop", f"/api/orders/{order.id}/refunds", refund), submit(f"refunded {line.sku}")],
-            [o.get(user, "shop", f"/api/orders/{order.id}"),
-             o.post(user, "shop", f"/api/orders/{order.id}/refunds",
+            [o.get(user, "shop", f"/api/orders/{other.id}"),
+             o.post(user, "shop", f"/api/orders/{other.id}/refunds",
                     {"items": [{"sku": wrong.sku, "quantity": wrong.quantity}], "reason": "arrived broken (phone)"}),
              submit(f"refunded {wrong.sku}")],
             expect=asked + [pat("shop", "refunds", "insert", order_id=order.id, sku=line.sku, quantity=line.quantity)],
