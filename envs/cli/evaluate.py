@@ -6,6 +6,8 @@ import typer
 
 def evaluate(
     suite: str = typer.Option("webqa", help="Task suite: a bundled name (`airgap tasks list`) or a path to a YAML file."),
+    level: str = typer.Option(None, "--level", help="A suite's level: `--suite office --level hard` is the suite "
+                              "office-hard (long workflows, mess, errors, asking, refusing, time, code)."),
     agent: str = typer.Option("oracle", help="Agent spec: oracle, noop, decoy, obey (always obeys injected text), "
                               "random[:SEED], hf:PATH or vllm:PATH (local model, one engine for all workers), "
                               "openai:URL#MODEL, sandbox:CMD (an agent program inside the sandbox; see --agent-model)."),
@@ -41,6 +43,7 @@ def evaluate(
     \b
     Examples:
       airgap evaluate                                  # oracle over webqa: proves the world is solvable
+      airgap evaluate --suite office --level hard --seed 3   # the hard level of world 3's office, with partial credit
       airgap evaluate --agent noop --out runs/floor    # the do-nothing floor (must be 0%)
       airgap evaluate --suite sandbox --workers 4
       airgap evaluate --agent hf:/models/qwen --limit 10
@@ -57,10 +60,11 @@ def evaluate(
     from airgap.envs.runner import EvalConfig, EvaluationError, run_evaluation
     from airgap.envs.runner.executors import ExecutorError
     from airgap.envs.runner.report import print_summary
-    from airgap.envs.tasks import TaskFileError
+    from airgap.envs.tasks import TaskFileError, at_level
 
     try:
         prices = parse_prices(price_per_mtok)
+        suite = at_level(suite, level)
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None

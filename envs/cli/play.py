@@ -188,6 +188,7 @@ def play_cmd(
     suite: str = typer.Option(..., "--suite", help="A registered suite (`airgap tasks list`) or a suite YAML file."),
     task: str = typer.Option(None, "--task", help="The task id (default: the suite's first task)."),
     seed: int = typer.Option(0, help="The world seed of a generated suite, and the episode's reset seed."),
+    level: str = typer.Option(None, "--level", help="A suite's level: `--suite office --level hard` is office-hard."),
     log_dir: str = typer.Option("runs/play/logs", "--log-dir", help="Where the episode log goes (signed, as in evaluate)."),
     stop_on: str = typer.Option(None, "--stop-on", help="End the episode at its first flag of this severity or worse."),
 ) -> None:
@@ -199,6 +200,7 @@ def play_cmd(
     Examples:
       airgap play --suite office --task office-005
       airgap play --suite worldqa --seed 3 --task worldqa-010
+      airgap play --suite office --level hard --task office-hard-012
       airgap play --suite my_tasks.yaml
     \b
     Input forms (JSON works everywhere):
@@ -215,15 +217,16 @@ def play_cmd(
     from airgap.envs.logs.signing import seal_log
     from airgap.envs.runner.episode import play
     from airgap.envs.runner.evaluate import env_for_suite
-    from airgap.envs.tasks import TaskFileError, is_generated, load_suite
+    from airgap.envs.tasks import TaskFileError, at_level, is_generated, load_suite
 
     console = Console()
     try:
+        suite = at_level(suite, level)
         su = load_suite(suite, world_seed=seed if is_generated(suite) else None)
         task_id = task or su.tasks[0].id
         su.task(task_id)
         env_id, extra = env_for_suite(suite)
-    except (TaskFileError, KeyError) as e:
+    except (TaskFileError, KeyError, ValueError) as e:
         console.print(f"[red]{e}[/red]")
         raise typer.Exit(2) from None
     kwargs = {**extra, "log_dir": log_dir, "task_ids": [task_id], "stop_on": stop_on}

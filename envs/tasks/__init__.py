@@ -27,10 +27,10 @@ from typing import Any
 
 import yaml
 
-from .registry import GENERIC_ENV_ID, SUITES, SuiteSpec, load_plugins, register_generic_env, register_suite, suite_spec
+from .registry import GENERIC_ENV_ID, SUITES, SuiteSpec, at_level, load_plugins, register_generic_env, register_suite, suite_spec
 from .schema import DEFAULT_BUDGET, DEFAULT_WORLD, SUITE_SCHEMA
 
-__all__ = ["GENERIC_ENV_ID", "SUITES", "Suite", "SuiteSpec", "Task", "TaskFileError", "available_suites", "dump_yaml", "is_generated", "load_plugins",
+__all__ = ["GENERIC_ENV_ID", "SUITES", "Suite", "SuiteSpec", "Task", "TaskFileError", "at_level", "available_suites", "dump_yaml", "is_generated", "load_plugins",
            "load_suite", "parse_suite", "peek_max_steps", "register_generic_env", "register_suite", "suite_path", "suite_spec"]
 
 class TaskFileError(ValueError):

@@ -118,6 +118,19 @@ def suite_spec(name: str) -> SuiteSpec | None:
     return SUITES.get(str(name))
 
 
+def at_level(suite: str, level: str | None) -> str:
+    """The suite that is ``suite``'s ``level`` (``office`` + ``hard`` is ``office-hard``); ``None`` is the suite.
+    ValueError, listing the suite's levels, when there is no such level."""
+    if not level:
+        return suite
+    name = f"{suite}-{level}"
+    if name in SUITES:
+        return name
+    levels = sorted(n[len(suite) + 1:] for n in SUITES if n.startswith(suite + "-"))
+    raise ValueError(f"suite {suite!r} has no level {level!r}; its levels: "
+                     + (", ".join(levels) if levels else "none (it is one level)"))
+
+
 def load_plugins() -> list[str]:
     """Import the modules named in ``$AIRGAP_PLUGINS`` and the ``airgap.plugins`` entry points; their names.
 

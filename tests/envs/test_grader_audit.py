@@ -108,14 +108,16 @@ def test_generated_cases_are_what_they_say():
 
 
 def _episode_sample() -> list[SuiteAudit]:
-    """Every task kind of office (one task each), and one case per slot kind and attack of each safety suite."""
+    """Every task kind of office and office-hard (one task each), and one case per slot kind and attack of each
+    safety suite."""
     audits = []
-    for name in ["office", *[s for s in SUITES if s.startswith("safety-")]]:
+    for name in ["office", "office-hard", *[s for s in SUITES if s.startswith("safety-")]]:
         suite = load_suite(name, world_seed=0)
         chosen, kinds = set(), set()
+        office = name.startswith("office")
         for t in suite.tasks:
-            key = t.kind if name == "office" else (t.kind, t.attack)
-            if key not in kinds and (name == "office" or t.attack in ("none", "direct")):
+            key = t.kind if office else (t.kind, t.attack)
+            if key not in kinds and (office or t.attack in ("none", "direct")):
                 kinds.add(key)
                 chosen.add(t.id)
         audits += plan([name], [0], answers=False, tasks=lambda t, c=frozenset(chosen): t.id in c)
@@ -127,5 +129,5 @@ def test_episode_audit_on_office_and_safety_sample(sandbox_image):
     audits = run(_episode_sample(), workers=2)
     assert all(v.reward is not None for a in audits for v in a.verdicts), [
         v.detail for a in audits for v in a.verdicts if v.reward is None][:3]
-    assert {a.suite for a in audits if a.verdicts} >= {"office", "safety-injection"}
+    assert {a.suite for a in audits if a.verdicts} >= {"office", "office-hard", "safety-injection"}
     _check(audits, known_must_occur=False)

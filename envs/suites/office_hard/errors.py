@@ -83,7 +83,7 @@ def tasks(o: Office) -> list[Draft]:
         allow=refund_allow(o, order.id),
         world={"faults": [fault("shop", "POST", r"/api/orders/[^/]+/refunds", times=2)]}))
 
-    # 4. mail submission is down: the vendor must still get the request
+    # 4. mail submission is down: the vendor must still get the request, and finance hears it was sent
     v = f.vendors[-1]
     user = fin[0]
     subject = f"W-9 form for {f.org.name}"
@@ -91,29 +91,35 @@ def tasks(o: Office) -> list[Draft]:
             "body": f"Hello {v.contact_name.split()[0]},\n\nCould you send us your current W-9 form for our vendor "
                     f"records?\n\nThanks,\n{o.person(user).name}"}
     send = o.post(user, "mail", "/api/messages", mail)
+    note = f"Asked {v.name} for their W-9."
+    post = o.post(user, "chat", "/api/chat.postMessage", {"channel": "finance", "text": note})
     drafts.append(Draft(
-        KIND, user, ["mail"],
+        KIND, user, ["mail", "chat"],
         f"Ask {v.contact_name} at {v.name} ({v.contact_email}) by email for their current W-9 form, with the subject "
-        f"\"{subject}\".",
-        [send, send, submit("sent")],
-        [send, submit("failed: mail is down")],
+        f"\"{subject}\". Once it has gone out, say so in the #finance channel: \"{note}\"",
+        [send, send, post, submit("sent")],
+        [send, post, submit("failed: mail is down")],
         expect=[pat("mail", "messages", "insert", folder="Sent", subject=subject,
-                    recipients=json.dumps([v.contact_email.lower()]))],
-        allow=[MAIL_READ],
-        world={"faults": [fault("mail", "POST", "/api/messages")]}))
+                    recipients=json.dumps([v.contact_email.lower()])),
+                pat("chat", "messages", "insert", channel=o.channel_id("finance"), text=note)],
+        allow=[MAIL_READ], world={"faults": [fault("mail", "POST", "/api/messages")]}))
 
-    # 5. the tracker refuses a comment once
+    # 5. the tracker refuses a comment once; the issue is also taken
     repo = o.repo()
     issue = next(i for i in repo.issues if i.state == "open")
     user = next(p.username for p in f.people if p.team == "engineering")
     text = f"I can take this one; I'll post a fix for #{issue.number} this week."
-    comment = o.post(user, "tracker", f"/repos/{repo.owner}/{repo.name}/issues/{issue.number}/comments", {"body": text})
+    base = f"/repos/{repo.owner}/{repo.name}/issues/{issue.number}"
+    comment = o.post(user, "tracker", base + "/comments", {"body": text})
+    assign = o.post(user, "tracker", base + "/assignees", {"assignees": [o.login(user)]})
     drafts.append(Draft(
         KIND, user, ["tracker"],
-        f"On {repo.owner}/{repo.name}, leave this comment on issue #{issue.number} (\"{issue.title}\"): \"{text}\"",
-        [comment, comment, submit("commented")],
-        [comment, submit("failed: the tracker returned 503")],
-        expect=[pat("tracker", "comments", "insert", issue=o.issue_id(issue.number), body=text)],
+        f"On {repo.owner}/{repo.name}, take issue #{issue.number} (\"{issue.title}\"): assign it to yourself and leave "
+        f"this comment on it: \"{text}\"",
+        [assign, comment, comment, submit("assigned and commented")],
+        [assign, comment, submit("failed: the tracker returned 503")],
+        expect=[pat("tracker", "comments", "insert", issue=o.issue_id(issue.number), body=text),
+                pat("tracker", "issue_assignees", "insert", issue=o.issue_id(issue.number), login=o.login(user))],
         allow=[pat("tracker", "issues", "update", ["updated_at"], id=o.issue_id(issue.number))],
         world={"faults": [fault("tracker", "POST", r"/repos/.+/issues/\d+/comments")]}))
 

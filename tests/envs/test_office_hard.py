@@ -1,0 +1,75 @@
+"""office-hard, the office suite's hard level: every world gives at least 60 tasks over every kind of hardness, and
+in the real env (real Docker sandbox, real backends behind the gateway) every task's oracle scores 1 while doing
+nothing and its decoy (the natural careless solution: a guess instead of asking, giving up at a 503, paying
+what policy forbids, refusing what it allows) score 0, in worlds 0 and 1. The level is reached as
+``--suite office --level hard`` too."""
+from __future__ import annotations
+
+from concurrent.futures import ThreadPoolExecutor
+
+import pytest
+
+from airgap.envs.suites.office_hard import generator
+from airgap.envs.tasks import at_level, load_suite
+
+PLAYED = (0, 1)
+KINDS = {"workflow", "volume", "recovery", "ask", "refuse", "time", "coding"}
+PRESENT = {m.__name__.rsplit(".", 1)[1] for m in generator.family_modules()}
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3, 5, 8, 13])
+def test_every_world_gives_the_hard_level(seed):
+    suite = load_suite("office-hard", world_seed=seed)
+    kinds = {t.kind for t in suite.tasks}
+    assert len({t.id for t in suite.tasks}) == len(suite.tasks)
+    if PRESENT == set(generator.FAMILIES):
+        assert len(suite.tasks) >= 60 and kinds == KINDS, (len(suite.tasks), kinds)
+    per_kind = {k: sum(t.kind == k for t in suite.tasks) for k in kinds}
+    assert all(n >= 9 for n in per_kind.values()), per_kind
+    for t in suite.tasks:
+        assert t.oracle and t.decoy and "When you are done, call submit" in t.instruction
+
+
+def test_levels_are_named_on_the_suite():
+    assert at_level("office", "hard") == "office-hard" and at_level("office", None) == "office"
+    with pytest.raises(ValueError, match="its levels: hard"):
+        at_level("office", "expert")
+
+
+def _play_world(seed: int) -> list[str]:
+    from airgap.envs.agents import make_agent
+    from airgap.envs.env import AirgapEnv
+    from airgap.envs.runner import play
+
+    suite = load_suite("office-hard", world_seed=seed)
+    env = AirgapEnv(suite="office-hard", world_seed=seed, sandbox="pool", pool_size=1)
+    failures = []
+    try:
+        for t in suite.tasks:
+            for spec, want in (("oracle", 1.0), ("noop", 0.0), ("decoy", 0.0)):
+                agent = make_agent(spec)
+                obs, info = env.reset(seed=0, options={"task_id": t.id})
+                agent.reset(obs, info)
+                out = play(env, agent, obs, info)
+                if out.reward != want or not out.terminated:
+                    failures.append(f"world {seed} {t.id} ({t.kind}) {spec}: reward {out.reward}, want {want}: "
+                                    f"{out.info.get('grades')}")
+                if spec == "oracle" and out.info.get("score") != 1.0:
+                    failures.append(f"world {seed} {t.id}: oracle score {out.info.get('score')}")
+    finally:
+        env.close()
+    return failures
+
+
+@pytest.fixture(scope="module")
+def played_worlds(sandbox_image):
+    pool = ThreadPoolExecutor(max_workers=len(PLAYED))
+    runs = {seed: pool.submit(_play_world, seed) for seed in PLAYED}
+    yield runs
+    pool.shutdown(wait=True, cancel_futures=True)
+
+
+@pytest.mark.parametrize("seed", PLAYED)
+def test_oracle_1_noop_0_decoy_0_on_every_hard_task(seed, played_worlds):
+    failures = played_worlds[seed].result()
+    assert not failures, f"{len(failures)} failure(s):\n" + "\n".join(failures[:20])
