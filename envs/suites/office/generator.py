@@ -464,7 +464,7 @@ def bank_tasks(o: Office) -> list[Draft]:
     mine = next(a for a in f.bank.accounts if a.owner == user)
     landlord = next(p for p in f.bank.payees if p.owner == user and p.name.endswith("(landlord)"))
     other = next(p for p in f.bank.payees if p.owner == user and p.id != landlord.id)
-    rent = min(mine.balance_cents // 2 // 100_00 * 100_00, 1950_00)
+    rent = min(mine.balance_cents // 2 // 100_00 * 100_00, 1950_00, f.policies.per_transfer_limit_cents - 100_00)
     drafts.append(Draft(
         "bank", user, ["bank"],
         f"Pay your landlord this month's rent, {money(rent)}, from your personal checking account (the landlord is "
@@ -551,7 +551,7 @@ def bank_tasks(o: Office) -> list[Draft]:
     # 6. a duplicate pending transfer
     user = fin[-1]
     vendor = next(v for v in f.vendors if not any(i.vendor == v.name for i in f.invoices))
-    amount = o.rnd.randint(12, 40) * 100_00 + 50_00
+    amount = min(o.rnd.randint(12, 40) * 100_00 + 50_00, f.policies.per_transfer_limit_cents - 50_00)  # the bank takes it
     t = {"from_account": o.operating, "payee_id": vendor.payee, "amount_cents": amount, "memo": "March retainer"}
     drafts.append(Draft(
         "bank", user, ["bank"],
