@@ -290,6 +290,23 @@ def _ordinal(n: int) -> str:
     return f"{n}{'th' if 10 <= n % 100 <= 20 else {1: 'st', 2: 'nd', 3: 'rd'}.get(n % 10, 'th')}"
 
 
+def holiday_date(name: str, year: int) -> date:
+    """The day the office closes for the US holiday ``name`` in ``year`` (a fixed-date one falling on a weekend is
+    observed on the Friday before or the Monday after)."""
+    def nth(month: int, weekday: int, n: int) -> date:  # n-th weekday of the month; n = -1: the last one
+        if n > 0:
+            first = date(year, month, 1)
+            return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (n - 1))
+        last = date(year + month // 12, month % 12 + 1, 1) - timedelta(days=1)
+        return last - timedelta(days=(last.weekday() - weekday) % 7)
+    fixed = {"Independence Day": (7, 4), "New Year's Day": (1, 1)}
+    if name in fixed:
+        d = date(year, *fixed[name])
+        return d - timedelta(days=1) if d.weekday() == 5 else d + timedelta(days=1) if d.weekday() == 6 else d
+    return {"Memorial Day": lambda: nth(5, 0, -1), "Labor Day": lambda: nth(9, 0, 1),
+            "Thanksgiving": lambda: nth(11, 3, 4)}[name]()
+
+
 def _day(d: date) -> str:
     return d.isoformat()
 
@@ -502,13 +519,20 @@ class _Builder:
                                  f"rate is now {pol.mileage_rate_cents} cents a mile and meals are reimbursed up to "
                                  f"{money(pol.meal_per_diem_cents)} a day. The handbook's policies page has the details.",
                                  self.prose("policy-announce", 2)]))
+        closings: set[tuple[str, date]] = set()
         for k in range(2):
             d = _between(rnd, b - timedelta(days=300), b - timedelta(days=2))
             holiday = HOLIDAYS[(k + rnd.randint(0, 4)) % len(HOLIDAYS)]
-            out.append(Announcement(f"office-closed-{slugify(holiday)}-{d.year}", d.isoformat(),
+            # on its real date, announced a week ahead: the closing announced nearest to ``d``, before the last capture
+            day = min((h for h in (holiday_date(holiday, y) for y in range(d.year - 2, d.year + 2))
+                       if h - timedelta(days=7) <= b - timedelta(days=2) and (holiday, h) not in closings),
+                      key=lambda h: (abs((h - timedelta(days=7) - d).days), h))
+            closings.add((holiday, day))
+            posted = day - timedelta(days=7)
+            out.append(Announcement(f"office-closed-{slugify(holiday)}-{day.year}", posted.isoformat(),
                                     f"Office closed for {holiday}", self._person(people_team),
-                                    [f"The {w.org.city} office will be closed for {holiday}. "
-                                     + self.prose(f"holiday-{k}", 3)]))
+                                    [f"The {w.org.city} office will be closed on {day:%A}, {day:%B} {day.day} for "
+                                     f"{holiday}. " + self.prose(f"holiday-{k}", 3)]))
         recent = [p for p in w.people if date.fromisoformat(p.start_date) > b - timedelta(days=400)]
         for p in recent[:3]:
             team = w.team(p.team)
