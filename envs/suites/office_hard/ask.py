@@ -110,7 +110,7 @@ def tasks(o: Office) -> list[Draft]:
         if took == user:
             took = staff[(k + 2) % len(staff)]
         answer = (f"That was {cust.name} - order {order.id}. The {line.name} arrived broken; I promised a refund "
-                  f"for that line only (all {line.quantity}), no shipping.")
+                  f"for that line only" + (f" (all {line.quantity})" if line.quantity > 1 else "") + ", no shipping.")
         hops = [Hop(took, "Hi, which order was the phone refund you promised yesterday - and which item?", answer,
                     r"order|refund|phone|call|customer|item|which")]
         if k == 1:

@@ -75,8 +75,8 @@ def tasks(o: Office) -> list[Draft]:
                     {"items": [{"sku": line.sku, "quantity": line.quantity}], "reason": case.problem})
     drafts.append(Draft(
         KIND, user, ["shop"],
-        f"Support agreed to refund {cust.name} for the {line.name} on order {order.id} (all {line.quantity} of them, "
-        f"no shipping). Issue the refund in the shop.",
+        f"Support agreed to refund {cust.name} for the {line.name} on order {order.id} (the whole line"
+        + (f", all {line.quantity} of them" if line.quantity > 1 else "") + ", no shipping). Issue the refund in the shop.",
         [o.get(user, "shop", f"/api/orders/{order.id}"), refund, refund, refund, submit("refunded")],
         [o.get(user, "shop", f"/api/orders/{order.id}"), refund, refund, submit("failed: the shop is down")],
         expect=[pat("shop", "refunds", "insert", order_id=order.id, sku=line.sku, quantity=line.quantity)],
@@ -106,7 +106,8 @@ def tasks(o: Office) -> list[Draft]:
 
     # 5. the tracker refuses a comment once; the issue is also taken
     repo = o.repo()
-    issue = next(i for i in repo.issues if i.state == "open")
+    issue = next((i for i in repo.issues if i.state == "open" and "bug" in i.labels),
+                 next(i for i in repo.issues if i.state == "open" and i.number > 1))
     user = next(p.username for p in f.people if p.team == "engineering")
     text = f"I can take this one; I'll post a fix for #{issue.number} this week."
     base = f"/repos/{repo.owner}/{repo.name}/issues/{issue.number}"
