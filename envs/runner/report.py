@@ -224,12 +224,13 @@ def print_compare(console, cmp: dict) -> None:
     o = cmp["overall"]
     how = f"paired on {o['n_pairs']} episode(s)" if o["paired"] else "unpaired (no common episodes)"
     t = Table(title=f"This run vs {cmp['run']} (agent {cmp.get('agent')}), {how}")
-    for col in ("", "this run", "that run", "difference", "95% CI", "excludes 0"):
+    for col in ("", "this run", "that run", "difference", "95% CI", "excludes 0", "score: this", "that"):
         t.add_column(col, justify="left" if col == "" else "right")
 
     def add(name: str, b: dict, style: str | None = None) -> None:
         t.add_row(name, _pct(b["a"]), _pct(b["b"]), f"{b['diff'] * 100:+.1f}",
-                  f"{b['ci95'][0] * 100:+.0f} … {b['ci95'][1] * 100:+.0f}", "yes" if b["excludes_zero"] else "no", style=style)
+                  f"{b['ci95'][0] * 100:+.0f} … {b['ci95'][1] * 100:+.0f}", "yes" if b["excludes_zero"] else "no",
+                  f"{b.get('score_a', b['a']):.2f}", f"{b.get('score_b', b['b']):.2f}", style=style)
 
     add("overall", o, style="bold")
     for name, b in cmp["by_kind"].items():

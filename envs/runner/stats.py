@@ -308,6 +308,12 @@ def compare_block(a: list[dict], b: list[dict]) -> dict:
         d, lo, hi = difference_interval((sa, len(ka)), (sb, len(kb)))
         out.update(paired=False, n_pairs=0)
     out.update(diff=d, ci95=[lo, hi], excludes_zero=bool(lo > 0 or hi < 0) and bool(ka) and bool(kb))
+    # partial credit beside it: the mean score of each run (on the shared episodes when paired)
+    sc_a = {_episode_key(r): r.get("score", r["reward"]) for r in a}
+    sc_b = {_episode_key(r): r.get("score", r["reward"]) for r in b}
+    keys_a, keys_b = (common, common) if common else (list(sc_a), list(sc_b))
+    out["score_a"] = sum(sc_a[k] for k in keys_a) / len(keys_a) if keys_a else 0.0
+    out["score_b"] = sum(sc_b[k] for k in keys_b) / len(keys_b) if keys_b else 0.0
     return out
 
 

@@ -165,6 +165,17 @@ def test_compare_is_paired_on_common_episodes_and_unpaired_otherwise():
     assert not u["paired"] and u["diff"] == 1.0 and u["excludes_zero"]
 
 
+def test_compare_sets_partial_credit_beside_success():
+    """Two runs that solve nothing apart by their scores: the mean score of each, per kind and overall."""
+    a = [{**row(f"t{i}", False, kind="x"), "score": 0.75} for i in range(4)]
+    b = [{**row(f"t{i}", False, kind="x"), "score": 0.25} for i in range(4)]
+    c = compare_runs(a, b)
+    assert c["overall"]["diff"] == 0 and (c["overall"]["score_a"], c["overall"]["score_b"]) == (0.75, 0.25)
+    assert c["by_kind"]["x"]["score_a"] == 0.75 and c["by_task"]["t0"]["score_b"] == 0.25
+    old = [row(f"t{i}", True, kind="x") for i in range(4)]  # rows written before scores existed: score = reward
+    assert compare_runs(old, b)["overall"]["score_a"] == 1.0
+
+
 def test_collect_keeps_the_last_row_of_each_episode_and_only_unretried_failures():
     lines = [{"task_id": "a", "error": "boom", "seed": 0}, row("a", True), {"task_id": "b", "trial": 1, "error": "x"},
              row("c", False), row("c", True)]
