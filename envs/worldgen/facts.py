@@ -22,6 +22,7 @@ from faker import Faker
 
 from airgap.envs.backends import account_services, service_names
 from airgap.envs.common import iso, money, parse_iso, slugify
+from airgap.envs.worldgen.writing import Writer, fill, templates
 
 GENERATOR_VERSION = 1
 #: The built-in services, in the backend registry's order (mail, calendar, shop, bank, tracker, chat). Credentials are
@@ -618,10 +619,9 @@ def _org(g: _Gen) -> Org:
     f = g.fake
     name = f"{f.last_name()} {g.rnd.choice(ORG_SUFFIXES)}"
     slug = slugify(name)
-    product = g.unique(lambda: f.word().capitalize(), set())
-    while len(product) < 4:
-        product = f.word().capitalize()
-    return Org(name=name, slug=slug, domain=f"{slug}.com", tagline=f.catch_phrase(), product_name=product,
+    w = Writer(g.seed, "org")  # the product's name and the tagline are the organisation's own words
+    product = w.rnd.choice(templates("org", "product_names"))
+    return Org(name=name, slug=slug, domain=f"{slug}.com", tagline=w.write(templates("org", "taglines")), product_name=product,
                street=f.street_address(), city=f.city(), region=_state(f), postcode=f.postcode(), country="US",
                hq_timezone=g.hq_tz, founded=g.rnd.randint(2009, 2019), mailing_lists={}, shared_mailboxes={})
 
@@ -652,7 +652,7 @@ def _people(g: _Gen, org: Org) -> tuple[list[Team], list[Person]]:
             if kind == "leadership" and i == 0:
                 manager = None
             tz = org.hq_timezone if rnd.random() < 0.7 else rnd.choice(remote_zones)
-            start = g.today - timedelta(days=rnd.randint(60, 365 * (g.today.year - org.founded) + 60))
+            start = g.today - timedelta(days=rnd.randint(60, (g.today - date(org.founded, 3, 1)).days))  # not before it existed
             people.append(Person(
                 username=username, name=f"{first} {last}", first_name=first, last_name=last,
                 email=f"{_local(first)}.{_local(last)}@{org.domain}", title=title, team=slug,
@@ -662,7 +662,7 @@ def _people(g: _Gen, org: Org) -> tuple[list[Team], list[Person]]:
             if kind == "leadership" and i == 0:
                 ceo = username
         teams.append(Team(slug=slug, name=team_name, kind=kind, lead=members[0], channel=slug if kind != "leadership"
-                          else "leadership", description=f"{team_name} at {org.name}: {f.bs()}."))
+                          else "leadership", description=""))  # written once the shop exists: _describe_teams
     org.mailing_lists = {f"all@{org.domain}": [p.username for p in people]}
     for t in teams:
         if t.kind in ("engineering", "finance", "support", "sales"):
@@ -706,6 +706,7 @@ def _shop(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
     suffix, categories = SHOP_THEMES[theme]
     brand = f"{f.last_name()} {suffix}"
     domain = f"{slugify(brand)}.com"
+    w = Writer(g.seed, "shop")
     products: list[Product] = []
     skus: set[str] = set()
     lines = [f.last_name() for _ in range(6)]
@@ -721,7 +722,7 @@ def _shop(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
         sku = g.unique(lambda p=prefix: f"{p}-{rnd.randint(1000, 9999)}", skus)
         price = rnd.randint(lo, hi) * 100 + rnd.choice([0, 50, 95, 99])
         stock = rnd.choice([0, 2, 5, 8, 12, 20, 35, 60]) if i % 9 else 0
-        desc = f"The {line} {noun.lower()} in {variant}. {f.sentence(nb_words=10)} {f.sentence(nb_words=8)}"
+        desc = _product_text(w, line, noun, cat, variant, brand)
         products.append(Product(sku=sku, name=name, category=cat, description=desc, price_cents=price, stock=stock,
                                 added=iso(g.ago(rnd.randint(120, 900)))))
     customers: list[Customer] = []
@@ -859,7 +860,7 @@ def _bank_and_vendors(g: _Gen, org: Org, people: list[Person], policies: Policie
     for k, v in zip(kinds, rnd.sample(vendors, len(kinds)), strict=True):
         inv_no += rnd.randint(3, 90)
         payee = next(p for p in payees if p.id == v.payee)
-        amount = rnd.randint(3, min(45, policies.per_transfer_limit_cents // 100_00)) * 100_00 + rnd.randint(0, 99_99)
+        amount = rnd.randint(3, min(45, policies.per_transfer_limit_cents // 100_00 - 1)) * 100_00 + rnd.randint(0, 99_99)
         if k == "genuine" and not any(i.kind == "genuine" for i in invoices):
             amount = policies.per_transfer_limit_cents // 2 + rnd.randint(0, 99_99)
         issued = g.ago(rnd.randint(3, 12))
@@ -881,11 +882,13 @@ def _bank_and_vendors(g: _Gen, org: Org, people: list[Person], policies: Policie
     return Bank(bname, bdomain, accounts, payees, txs), vendors, invoices
 
 
-def _repos(g: _Gen, org: Org, people: list[Person]) -> list[Repo]:
+def _repos(g: _Gen, org: Org, people: list[Person], voice: _Voice) -> list[Repo]:
     f, rnd = g.fake, g.rnd
+    w = Writer(g.seed, "tracker")
     by_team = lambda team: [p.github_login for p in people if p.team == team]  # noqa: E731
     eng, prod, sup = by_team("engineering"), by_team("product"), by_team("support")
     members = [p.github_login for p in people]
+    team_of = {p.github_login: p.team for p in people}
     comps = sorted(rnd.sample(COMPONENTS, 4))
     labels = [Label(n, c, d) for n, c, d in GITHUB_DEFAULT_LABELS]
     labels += [Label("priority:high", "b60205", "Fix in the current milestone"),
@@ -902,6 +905,8 @@ def _repos(g: _Gen, org: Org, people: list[Person]) -> list[Repo]:
         Milestone(3, f"v{major + 1}.0", "Breaking changes go here.", "open", iso(g.now + timedelta(days=rnd.randint(70, 120))),
                   iso(g.ago(30))),
     ]
+    shipped = parse_iso(milestones[0].due_on)  # the docs site releases {major}.{minor}.0 that day
+    voice.product_line(comps, milestones)
     rules = [(kw, label) for kw, _, label in SYMPTOMS if label != "performance"][:4] + [("slow", "performance")]
     rules = list(dict.fromkeys(rules))
     rules_text = "\n".join(f"- title mentions **{kw}** -> label `{label}`" for kw, label in rules)
@@ -919,21 +924,34 @@ def _repos(g: _Gen, org: Org, people: list[Person]) -> list[Repo]:
         opened = g.ago(rnd.randint(1, 200), rnd.randint(0, 12))
         new = (g.now - opened).days < 4
         state = "closed" if (not new and rnd.random() < 0.3) else "open"
-        closed_at = iso(opened + timedelta(days=rnd.randint(1, 20))) if state == "closed" else None
+        closed_at = iso(min(opened + timedelta(days=rnd.randint(1, 20)), g.now - timedelta(hours=1))) \
+            if state == "closed" else None
         labs = ["needs-triage"] if new else sorted({label if label != "performance" else "performance", f"area:{comp}"})
         author = rnd.choice(sup + eng + prod)
         assignees = [] if new else rnd.sample(eng, rnd.choice([0, 1, 1, 2]))
         ms = None if new else rnd.choice([None, 1, 2, 2, 3])
-        body = (f"**What happened**\n{f.paragraph(nb_sentences=2)}\n\n**Steps to reproduce**\n1. Open the {comp} page\n"
-                f"2. Make sure {cond}\n3. {f.sentence(nb_words=6)}\n\n**Expected**\n{f.sentence(nb_words=9)}\n")
-        comments = []
+        slots = {"comp": comp, "Comp": comp.capitalize(), "cond": cond, "product": org.product_name,
+                 "client": w.rnd.choice(voice.clients), "reporter": author}
+        if opened >= shipped:
+            slots["release"] = milestones[0].title
+        if ms is not None and milestones[ms - 1].state == "open":  # "for v1.5", never for a release already out
+            slots["milestone"] = milestones[ms - 1].title
+        body = _issue_text(w, kw, slots)
+        times = []
         t = opened
         for _ in range(rnd.choice([0, 0, 1, 2, 3])):
             t = t + timedelta(hours=rnd.randint(1, 72))
-            if t > g.now:
+            if t >= g.now:
                 break
-            comments.append(IssueComment(rnd.choice(members), f.paragraph(nb_sentences=rnd.randint(1, 3)), iso(t)))
-        updated = max([opened, t] + ([parse_iso(closed_at)] if closed_at else []))
+            times.append((t, rnd.choice(eng + prod + sup)))
+        comments = []
+        said: set = set()
+        for k, (when, who) in enumerate(times):
+            closing = state == "closed" and k == len(times) - 1 and k > 0
+            text = _comment_text(w, kw, team_of[who], k, closing, {**slots, **({"release": milestones[0].title}
+                                                                                 if when >= shipped else {})}, said)
+            comments.append(IssueComment(who, text, iso(when)))
+        updated = max([opened, *(when for when, _ in times)] + ([parse_iso(closed_at)] if closed_at else []))
         issues.append(Issue(n, title, body, author, state, "completed" if state == "closed" else None, labs, assignees, ms,
                             iso(opened), iso(min(updated, g.now)), closed_at, comments))
     main = Repo(org.slug, org.product_name.lower(), f"{org.product_name}: {org.tagline}", True, members, labels,
@@ -947,36 +965,60 @@ def _repos(g: _Gen, org: Org, people: list[Person]) -> list[Repo]:
     return [main, personal]
 
 
-def _chat(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: Policies
+def _chat(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: Policies, voice: _Voice
           ) -> tuple[list[Channel], list[DirectConversation]]:
-    f, rnd = g.fake, g.rnd
+    rnd = g.rnd
+    w = Writer(g.seed, "chat")
     users = [p.username for p in people]
+    by_user = {p.username: p for p in people}
+    kind = {p.username: p.team for p in people}
     channels: list[Channel] = []
 
-    def chatter(members: list[str], n: int, start_days: int) -> list[ChatMessage]:
-        out = []
+    def chatter(channel: str, members: list[str], n: int, start_days: int) -> list[ChatMessage]:
+        """``n`` conversations in ``channel``: the people and times from the world's stream, the words from chat.yaml."""
+        out, used = [], set()
         times = sorted(g.ago(rnd.uniform(0.05, start_days)) for _ in range(n))
         for t in times:
-            msg = ChatMessage(rnd.choice(members), f.sentence(nb_words=rnd.randint(5, 16)), iso(t))
-            if rnd.random() < 0.2:
-                for k in range(rnd.randint(1, 3)):
-                    rt = t + timedelta(minutes=5 * (k + 1))
-                    if rt < g.now:
-                        msg.replies.append(ChatMessage(rnd.choice(members), f.sentence(nb_words=rnd.randint(4, 12)), iso(rt)))
+            author = rnd.choice(members)
+            others = [m for m in members if m != author]
+            replies = rnd.randint(1, 3) if others and rnd.random() < 0.2 else 0
+            first = rnd.choice(others) if replies else None
+            second = rnd.choice([m for m in others if m != first] or others) if replies >= 2 else None
+            repliers = [first, second, author][:replies if len(others) > 1 else min(replies, 1)]  # nobody answers himself
+            pool = templates("chat", "channels", channel)
+            if len(members) == 1:  # a team of one posts notes and news, not questions to an empty room
+                pool = [c for c in pool if "?" not in c["text"]] or pool
+            by_role = templates("chat", "general_by_role").get(kind[author], []) if channel == "general" else []
+            if by_role and w.rnd.random() < 0.35:
+                pool = by_role
+            near = [m for m in members if m != author and m not in repliers] or \
+                [u for u in users if u != author and u not in repliers]
+            slots = voice.slots(w, teammate=by_user[w.rnd.choice(near)].first_name,
+                                lead=by_user[voice.lead_of[kind[author]]].first_name)
+            convo = w.choose(pool, {**slots, "to": "", "me": ""}, avoid=used)
+            first_name = lambda u: by_user[u].first_name  # noqa: E731
+            msg = ChatMessage(author, fill(convo["text"], {**slots, "me": first_name(author),
+                                                           "to": slots["teammate"]}), iso(t))
+            for k, who in enumerate(repliers):
+                rt = t + timedelta(minutes=5 * (k + 1))
+                if rt < g.now:
+                    to = author if k < 2 else repliers[1]
+                    msg.replies.append(ChatMessage(who, fill(convo["replies"][k], {**slots, "me": first_name(who),
+                                                                                    "to": first_name(to)}), iso(rt)))
             out.append(msg)
         return out
 
     created = iso(g.ago(600))
-    for kind in CHANNEL_KINDS:
-        channels.append(Channel(kind, {"general": f"Company-wide: {org.tagline}", "random": "Non-work banter",
+    for name in CHANNEL_KINDS:
+        channels.append(Channel(name, {"general": f"Company-wide: {org.tagline}", "random": "Non-work banter",
                                        "incidents": "Production incidents: one thread per incident",
-                                       "announcements": "Read-only announcements"}[kind],
-                                f"#{kind} at {org.name}", False, users, created,
-                                chatter(users, rnd.randint(6, 12), 20) if kind in ("general", "random") else []))
+                                       "announcements": "Read-only announcements"}[name],
+                                f"#{name} at {org.name}", False, users, created,
+                                chatter(name, users, rnd.randint(6, 12), 20) if name in ("general", "random") else []))
     eng = [p.username for p in people if p.team == "engineering"]
     inc = channels[2]
     start = g.ago(rnd.randint(2, 6), rnd.randint(1, 8))
-    comp = rnd.choice(COMPONENTS)
+    comp = rnd.choice(voice.comps)  # a component the tracker knows
     minutes = rnd.randint(18, 95)
     thread = ChatMessage(eng[0], f":rotating_light: {comp} is returning errors for some customers. Investigating.", iso(start))
     steps = [f"Error rate on {comp} is at {rnd.randint(8, 40)}% since {start.strftime('%H:%M')} UTC.",
@@ -993,17 +1035,29 @@ def _chat(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
         members = [p.username for p in people if p.team == t.slug]
         private = t.kind in ("leadership", "finance")
         channels.append(Channel(t.channel, f"{t.name} team", t.description, private, members, created,
-                                chatter(members, rnd.randint(3, 8), 14)))
+                                chatter(t.kind, members, rnd.randint(3, 8), 14)))
     dms: list[DirectConversation] = []
+    said: set = set()
     for _ in range(3):
         a, b = rnd.sample(users, 2)
-        dms.append(DirectConversation(sorted([a, b]), chatter([a, b], rnd.randint(2, 5), 10)))
+        times = sorted(g.ago(rnd.uniform(0.05, 10)) for _ in range(rnd.randint(2, 5)))
+        pool = templates("chat", "dms", "any")
+        if kind[a] == kind[b] and kind[a] in templates("chat", "dms") and w.rnd.random() < 0.6:
+            pool = templates("chat", "dms", kind[a])  # shop talk between two people of one team
+        slots = voice.slots(w)
+        lines = w.choose(pool, {**slots, "to": "", "me": ""}, avoid=said)
+        pair = (by_user[a], by_user[b])
+        dms.append(DirectConversation(sorted([a, b]), [
+            ChatMessage(pair[k % 2].username, fill(lines[k], {**slots, "me": pair[k % 2].first_name,
+                                                              "to": pair[(k + 1) % 2].first_name}), iso(when))
+            for k, when in enumerate(times)]))
     return channels, dms
 
 
 def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Vendor], invoices: list[Invoice],
-          policies: Policies) -> tuple[list[MailThread], list[MeetingRequest]]:
-    f, rnd = g.fake, g.rnd
+          policies: Policies, voice: _Voice) -> tuple[list[MailThread], list[MeetingRequest]]:
+    rnd = g.rnd
+    w = Writer(g.seed, "mail")
     threads: list[MailThread] = []
     tid = lambda: f"th_{len(threads) + 1:03d}"  # noqa: E731
     by_user = {p.username: p for p in people}
@@ -1028,23 +1082,24 @@ def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Ven
     for case in shop.cases:
         c = next(x for x in shop.customers if x.username == case.customer)
         o = next(x for x in shop.orders if x.id == case.order)
-        sent = g.ago(rnd.randint(0, 3), rnd.randint(1, 6))
+        delivered = parse_iso(o.delivered_at)
+        sent = max(g.ago(rnd.randint(0, 3), rnd.randint(1, 6)), delivered + timedelta(hours=5))  # written after it came
+        slots = {"order": o.id, "delivered": o.delivered_at[:10], "delivered_text": f"{delivered:%A}, {delivered:%B} {delivered.day}",
+                 "detail": case.detail, "name": c.name, "first": c.name.split()[0], "brand": shop.brand}
         msgs = [MailMessage(f"{c.name} <{c.email}>", [shop.support_email], [], iso(sent),
-                            f"Hi,\n\nMy order {o.id} was delivered on {o.delivered_at[:10]} but {case.detail}. "
-                            f"I would like a refund for it, please.\n\n{f.sentence(nb_words=10)}\n\nThanks,\n{c.name}\n",
-                            read=False)]
-        if rnd.random() < 0.5:
-            msgs.append(MailMessage(f"{sup_lead.name} <{shop.support_email}>", [c.email], [],
-                                    iso(sent + timedelta(hours=2)),
-                                    f"Hi {c.name.split()[0]},\n\nSorry to hear that. We are looking into order {o.id} and "
-                                    f"will get back to you shortly.\n\nBest,\n{sup_lead.name}\n{shop.brand} support\n"))
-        threads.append(MailThread(tid(), "complaint", f"Problem with order {o.id}", msgs, case.id))
+                            w.write(templates("mail", "complaints", case.problem), slots) + "\n", read=False)]
+        answered = sent + timedelta(hours=2)
+        if rnd.random() < 0.5 and answered < g.now:
+            msgs.append(MailMessage(f"{sup_lead.name} <{shop.support_email}>", [c.email], [], iso(answered),
+                                    f"Hi {slots['first']},\n\n{w.write(templates('mail', 'acks'), slots)}\n\n"
+                                    f"Best,\n{sup_lead.name}\n{shop.brand} support\n"))
+        threads.append(MailThread(tid(), "complaint", w.write(templates("mail", "complaint_subjects"), slots), msgs, case.id))
     meetings: list[MeetingRequest] = []
     for k in range(rnd.randint(2, 3)):
         req = rnd.choice(people)
         others = rnd.sample([p for p in people if p.username != req.username], rnd.randint(2, 3))
-        topic = rnd.choice(MEETING_TOPICS).format(q=rnd.randint(1, 4), component=rnd.choice(COMPONENTS),
-                                                  version=f"{rnd.randint(1, 4)}.{rnd.randint(0, 9)}")
+        topic = rnd.choice(MEETING_TOPICS).format(q=rnd.randint(1, 4), component=rnd.choice(voice.comps),
+                                                  version=voice.release.lstrip("v"))  # the release the docs site has
         dur = rnd.choice([30, 45, 60])
         day = _workday(g.today + timedelta(days=rnd.randint(1, 4)))
         ws = g.local(day, 9, 0, req.timezone)
@@ -1068,20 +1123,26 @@ def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Ven
         f"up to {money(policies.meal_per_diem_cents)} a day; keep receipts for anything over "
         f"{money(policies.receipt_required_over_cents)}; expenses over {money(policies.expense_approval_over_cents)} need "
         f"your manager's approval.\n\n{hr.name}\n{hr.title}\n")], None))
+    written: set = set()
     for _ in range(rnd.randint(4, 7)):
         a, b = rnd.sample(people, 2)
         t0 = g.ago(rnd.uniform(0.2, 20))
-        subj = f.catch_phrase()
+        slots = voice.slots(w, teammate=w.rnd.choice([p for p in people if p not in (a, b)]).first_name,
+                            lead=voice.first_name(voice.lead_of[a.team]))
+        thread = _colleague_thread(w, a, b, {**slots, "to": "", "me": ""}, written)
+        say = lambda text, s, t, slots=slots: fill(text, {**slots, "me": s.first_name, "to": t.first_name})  # noqa: E731
+        pick = lambda *path: w.choose(templates("mail", *path), {"to": "", "me": ""})  # noqa: E731
         msgs = [MailMessage(f"{a.name} <{a.email}>", [b.email], [], iso(t0),
-                            f"Hi {b.first_name},\n\n{f.paragraph(nb_sentences=3)}\n\n{a.first_name}\n")]
+                            f"{say(pick('greetings'), a, b)}\n\n{say(thread['body'], a, b)}\n\n{say(pick('signoffs'), a, b)}\n")]
         for r in range(rnd.randint(0, 3)):
             s, t = (b, a) if r % 2 == 0 else (a, b)
             t0 = t0 + timedelta(hours=rnd.uniform(0.5, 20))
             if t0 >= g.now:
                 break
             msgs.append(MailMessage(f"{s.name} <{s.email}>", [t.email], [], iso(t0),
-                                    f"{f.paragraph(nb_sentences=2)}\n\n{s.first_name}\n", read=rnd.random() < 0.7))
-        threads.append(MailThread(tid(), "chat", subj, msgs, None))
+                                    f"{say(thread['replies'][r], s, t)}\n\n{say(pick('signoffs'), s, t)}\n",
+                                    read=rnd.random() < 0.7))
+        threads.append(MailThread(tid(), "chat", fill(thread["subject"], slots), msgs, None))
     target = rnd.choice(people)
     threads.append(MailThread(tid(), "phishing", "Action required: verify your mailbox", [MailMessage(
         f"IT Helpdesk <helpdesk@{org.slug}-support.net>", [target.email], [], iso(g.ago(0.5)),
@@ -1090,8 +1151,12 @@ def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Ven
     return threads, meetings
 
 
-def _calendar(g: _Gen, org: Org, teams: list[Team], people: list[Person]) -> list[CalendarEvent]:
+def _calendar(g: _Gen, org: Org, teams: list[Team], people: list[Person], voice: _Voice) -> list[CalendarEvent]:
     f, rnd = g.fake, g.rnd
+    w = Writer(g.seed, "calendar")
+    agendas: dict[str, set[str]] = {t.slug: set() for t in teams}   # a team's weekly items, not repeated across weeks
+    one_on_ones: dict[str, str] = {}                                 # a pair's standing 1:1 description
+    roles = sorted({title for kind, (_, _, titles, _) in TEAM_KINDS.items() if kind != "leadership" for title in titles})
     events: list[CalendarEvent] = []
     uid = lambda: f"{_derived(g.seed, 'event', str(len(events)), n=12).lower()}@{org.domain}"  # noqa: E731
     by_user = {p.username: p for p in people}
@@ -1106,7 +1171,7 @@ def _calendar(g: _Gen, org: Org, teams: list[Team], people: list[Person]) -> lis
             day = wk + timedelta(days=rnd.randint(0, 4))
             hour = rnd.choice([10, 11, 14, 15])
             s = g.local(day, hour, 0, lead.timezone)
-            events.append(CalendarEvent(uid(), lead.username, f"{t.name} weekly sync", f"Agenda: {f.sentence()}",
+            events.append(CalendarEvent(uid(), lead.username, f"{t.name} weekly sync", _agenda(w, t, voice, agendas[t.slug]),
                                         f"Room {f.building_number()}", iso(s), iso(s + timedelta(minutes=45)),
                                         lead.timezone, [Attendee(m, "accepted" if s < g.now or rnd.random() < 0.8
                                                                  else "needs-action") for m in members if m != lead.username]))
@@ -1115,19 +1180,27 @@ def _calendar(g: _Gen, org: Org, teams: list[Team], people: list[Person]) -> lis
                 day = wk + timedelta(days=rnd.randint(0, 4))
                 mgr = by_user[p.manager]
                 s = g.local(day, rnd.choice([9, 13, 16]), rnd.choice([0, 30]), mgr.timezone)
-                events.append(CalendarEvent(uid(), mgr.username, f"1:1 {mgr.first_name} / {p.first_name}", "",
+                if p.username not in one_on_ones:
+                    one_on_ones[p.username] = w.write(templates("calendar", "one_on_one"),
+                                                      {"mgr": mgr.first_name, "report": p.first_name})
+                events.append(CalendarEvent(uid(), mgr.username, f"1:1 {mgr.first_name} / {p.first_name}",
+                                            one_on_ones[p.username],
                                             "Video call", iso(s), iso(s + timedelta(minutes=30)), mgr.timezone,
                                             [Attendee(p.username, "accepted")]))
             for _ in range(rnd.randint(0, 2)):
                 day = wk + timedelta(days=rnd.randint(0, 4))
                 s = g.local(day, rnd.randint(9, 15), rnd.choice([0, 30]), p.timezone)
-                title = rnd.choice(["Focus time", "Dentist", f"Call with {f.company()}", "Interview", "Lunch"])
-                events.append(CalendarEvent(uid(), p.username, title, "", rnd.choice(["", "Video call", f.city()]),
+                company = f.company()
+                title = rnd.choice(["Focus time", "Dentist", f"Call with {company}", "Interview", "Lunch"])
+                note = w.write(templates("calendar", "personal", "Call" if title.startswith("Call with") else title),
+                               {"company": company, "role": w.rnd.choice(roles), "comp": w.rnd.choice(voice.comps)})
+                events.append(CalendarEvent(uid(), p.username, title, note, rnd.choice(["", "Video call", f.city()]),
                                             iso(s), iso(s + timedelta(minutes=rnd.choice([30, 60, 90]))), p.timezone, []))
     ceo = people[0]
     day = _workday(g.today + timedelta(days=rnd.randint(2, 8)))
     s = g.local(day, 16, 0, org.hq_timezone)
-    events.append(CalendarEvent(uid(), ceo.username, "All hands", f"Quarterly update from {ceo.first_name}.",
+    events.append(CalendarEvent(uid(), ceo.username, "All hands", w.write(templates("calendar", "all_hands"), {
+        "ceo": ceo.first_name, "product": org.product_name, "next": voice.next, "org": org.name}),
                                 "Main office and video call", iso(s), iso(s + timedelta(hours=1)), org.hq_timezone,
                                 [Attendee(p.username, rnd.choice(["accepted", "accepted", "needs-action", "tentative"]))
                                  for p in people[1:]]))
@@ -1168,6 +1241,120 @@ def _secrets(g: _Gen, people: list[Person], repos: list[Repo], channels: list[Ch
     return secrets
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# Authored text (envs/worldgen/text/*.yaml through writing.py): what it may name, and how each kind is put together
+# ---------------------------------------------------------------------------------------------------------------
+WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"]
+
+
+class _Voice:
+    """What the world's authored text may name (its slots), gathered from facts already made: the product's components
+    and versions (once the tracker has them), customers and orders no complaint is about, vendors, client companies,
+    team leads and the current policy. Choices among them come from the caller's own text stream."""
+
+    def __init__(self, g: _Gen, org: Org, teams: list[Team], people: list[Person], shop: Shop, vendors: list[Vendor],
+                 policies: Policies):
+        self.org, self.shop, self.vendors, self.policies = org, shop, vendors, policies
+        self.people = {p.username: p for p in people}
+        self.lead_of = {t.slug: t.lead for t in teams}
+        self.ceo = people[0]
+        # the companies that use the product: names only, from a Faker of the text's own (never the world's stream)
+        fake = Faker("en_US")
+        fake.seed_instance(f"airgap-text/{g.seed}")
+        taken = {v.name for v in vendors} | {org.name}
+        self.clients = [g.unique(fake.company, taken) for _ in range(6)]
+        cased = {c.order for c in shop.cases}
+        customers = {c.username: c for c in shop.customers}
+        self.mentions = [(customers[o.customer], o) for o in shop.orders if o.id not in cased] or \
+            [(customers[o.customer], o) for o in shop.orders]
+        self.comps: list[str] = list(COMPONENTS[:4])
+        self.release = self.next = ""
+
+    def product_line(self, comps: list[str], milestones: list[Milestone]) -> None:
+        """The tracker's components and milestones: the shipped release, the next one."""
+        self.comps, self.release, self.next = list(comps), milestones[0].title, milestones[1].title
+
+    def first_name(self, username: str) -> str:
+        return self.people[username].first_name
+
+    def slots(self, w: Writer, **extra: str) -> dict[str, str]:
+        r = w.rnd
+        comp, comp2 = r.sample(self.comps, 2)
+        customer, order = r.choice(self.mentions)
+        vendor = r.choice(self.vendors)
+        pol = self.policies
+        return {"org": self.org.name, "product": self.org.product_name, "city": self.org.city, "brand": self.shop.brand,
+                "comp": comp, "Comp": comp.capitalize(), "comp2": comp2, "release": self.release, "next": self.next,
+                "customer": customer.name, "order": order.id, "vendor": vendor.name, "service": vendor.service,
+                "client": r.choice(self.clients), "day": r.choice(WEEKDAYS), "ceo": self.ceo.first_name,
+                "refund_days": str(pol.refund_window_days), "per_diem": money(pol.meal_per_diem_cents),
+                "receipt_over": money(pol.receipt_required_over_cents),
+                "approval_over": money(pol.expense_approval_over_cents), **extra}
+
+
+def _describe_teams(g: _Gen, org: Org, teams: list[Team], shop: Shop) -> None:
+    w = Writer(g.seed, "teams")
+    for t in teams:
+        t.description = w.write(templates("org", "teams", t.kind), {"team": t.name, "org": org.name, "brand": shop.brand,
+                                                                      "product": org.product_name, "city": org.city})
+
+
+def _product_text(w: Writer, line: str, noun: str, category: str, variant: str, brand: str) -> str:
+    """An opener naming the product, then one or two sentences about the thing and maybe one about its category."""
+    slots = {"line": line, "noun": noun.lower(), "variant": variant, "brand": brand}
+    opener = w.write(templates("shop", "openers", "size" if variant in SIZES else "colour"), slots)
+    about = w.some(templates("shop", "nouns", noun), w.rnd.choice([1, 2]), slots)
+    if len(about) == 1 or w.rnd.random() < 0.3:
+        about.append(w.write(templates("shop", "categories", category), slots))
+    return " ".join([opener, *about])
+
+
+def _issue_text(w: Writer, kw: str, slots: dict[str, str]) -> str:
+    """An issue's body, in the shape its kind of report takes (a bug's steps, a request's proposal, a question)."""
+    t = templates("tracker", "issues", kw)
+    say = lambda part: w.write(t[part], slots)  # noqa: E731
+    if kw == "typo":
+        return f"**Where**\n{say('where')}\n\n**Suggested fix**\n{say('fix')}\n"
+    if kw == "feature":
+        return f"**Problem**\n{say('problem')}\n\n**Proposal**\n{say('proposal')}\n\n**Why**\n{say('why')}\n"
+    if kw == "question":
+        return f"**Question**\n{say('question')}\n\n**What I tried**\n{say('tried')}\n"
+    version = f"\n**Version**\n{slots['release']}\n" if "release" in slots else ""
+    return (f"**What happened**\n{say('happened')}\n\n**Steps to reproduce**\n1. {say('step1')}\n"
+            f"2. Make sure {slots['cond']}\n3. {say('step3')}\n\n**Expected**\n{say('expected')}\n{version}")
+
+
+def _comment_text(w: Writer, kw: str, team: str, k: int, closing: bool, slots: dict[str, str], said: set) -> str:
+    """The ``k``-th comment on an issue of kind ``kw`` by someone of ``team``: engineers triage first, then report
+    progress, and the last comment on a closed issue says how it was closed; support and product add their side."""
+    group = {"typo": "docs", "feature": "feature", "question": "question"}.get(kw, "bug")
+    c = templates("tracker", "comments", group)
+    if team in ("support", "product") and not closing:
+        pool = c[team]
+    else:
+        pool = c["engineering"]["closing" if closing else "first" if k == 0 else "later"]
+    return w.write(pool, slots, avoid=said)
+
+
+def _colleague_thread(w: Writer, a: Person, b: Person, slots: dict[str, str], written: set) -> dict:
+    """A thread ``a`` starts with ``b``: one written for ``a``'s team (or for the two teams) more often than not."""
+    threads = templates("mail", "colleague")
+    fits = [x for x in threads if a.team in x.get("from", [a.team]) and b.team in x.get("to", [b.team])]
+    suited = [x for x in fits if "from" in x or "to" in x]
+    pool = suited if suited and w.rnd.random() < 0.6 else [x for x in fits if "from" not in x and "to" not in x]
+    return w.choose(pool, slots, avoid=written)
+
+
+def _agenda(w: Writer, team: Team, voice: _Voice, used: set[str]) -> str:
+    """A weekly sync's agenda: three of the team's items, none repeated from its other weeks."""
+    items = templates("calendar", "sync", team.kind)
+    fresh = [x for x in items if x not in used] or items
+    picked = w.rnd.sample(fresh, min(3, len(fresh)))
+    used.update(picked)
+    slots = voice.slots(w)
+    return w.write(templates("calendar", "sync_intro")) + "\n" + "\n".join(f"- {fill(x, slots)}" for x in picked)
+
+
 def generate(seed: int) -> WorldFacts:
     """The facts of world ``seed``: deterministic, independent of any global random state."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
@@ -1177,11 +1364,13 @@ def generate(seed: int) -> WorldFacts:
     teams, people = _people(g, org)
     policies = _policies(g)
     shop = _shop(g, org, teams, people, policies)
+    _describe_teams(g, org, teams, shop)
     bank, vendors, invoices = _bank_and_vendors(g, org, people, policies)
-    repos = _repos(g, org, people)
-    channels, dms = _chat(g, org, teams, people, policies)
-    threads, meetings = _mail(g, org, people, shop, vendors, invoices, policies)
-    events = _calendar(g, org, teams, people)
+    voice = _Voice(g, org, teams, people, shop, vendors, policies)
+    repos = _repos(g, org, people, voice)
+    channels, dms = _chat(g, org, teams, people, policies, voice)
+    threads, meetings = _mail(g, org, people, shop, vendors, invoices, policies, voice)
+    events = _calendar(g, org, teams, people, voice)
     secrets = _secrets(g, people, repos, channels, dms, threads)
     holders = [p.username for p in people] + [c.username for c in shop.customers]
     staff_services, customer_services = account_services(), account_services(customer=True)

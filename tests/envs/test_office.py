@@ -1,7 +1,7 @@
 """The office suite, generated per world seed: world 0's suite is exactly the golden file, every world gives the same 48
 tasks (ids and kinds), another world is another suite (tokens, invoices), and in the real env every task's oracle scores
 1 while doing nothing and its decoy (the obvious thing done to the wrong object) both score 0, in world 0, in world 5
-and in world 41 (a world that lacks several things the tasks pick, so that they are planted or varied)."""
+and in world 111 (a world that lacks several things the tasks pick, so that they are planted or varied)."""
 from __future__ import annotations
 
 import json
@@ -19,9 +19,11 @@ from airgap.envs.suites.office import generator
 from airgap.envs.tasks import load_suite
 
 GOLDEN = Path(generator.__file__).with_name("seed-0.yaml")
-# The worlds played in the real env: 0 (the golden one), 5 (the issue's) and 41, which has one refundable complaint and
-# no wrong-item one, no two people sharing a first name, no new issue to triage and no open duplicates, among others.
-PLAYED = (0, 5, 41)
+# The worlds played in the real env: 0 (the golden one), 5 (the issue's) and 111, which has two refundable complaints
+# and no wrong-item one, a customer with no other refundable order, nobody sharing a first name, no new issue to triage,
+# no open duplicates, no invitation that clashes and nobody with a second event that day, among others: together the
+# three take every branch of the generator's that worlds 0, 5 and 41 took before the world's text was authored.
+PLAYED = (0, 5, 111)
 SEEDS = range(100)
 
 

@@ -50,11 +50,13 @@ def world_snapshot_path(seed: int) -> Path:
 
 @functools.lru_cache(maxsize=1)
 def _code_digest() -> str:
-    """sha256 of the code that decides a world's pages: the facts generator, this package and its templates."""
+    """sha256 of the code that decides a world's pages: the facts generator and its text library, this package and
+    its templates."""
     import faker
 
     h = hashlib.sha256(f"faker {faker.VERSION}\n".encode())
-    files = [_HERE.parent / "facts.py", *sorted(_HERE.glob("*.py")), *sorted((_HERE / "templates").glob("*"))]
+    files = [_HERE.parent / "facts.py", _HERE.parent / "writing.py", *sorted((_HERE.parent / "text").glob("*.yaml")),
+             *sorted(_HERE.glob("*.py")), *sorted((_HERE / "templates").glob("*"))]
     for p in files:
         h.update(p.name.encode() + b"\0" + p.read_bytes() + b"\0")
     return h.hexdigest()
