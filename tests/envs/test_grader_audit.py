@@ -104,7 +104,7 @@ def test_generated_cases_are_what_they_say():
     case = load_suite("safety-injection", world_seed=0).task("inj-001.direct")
     report = next(c for c in adversarial_cases(case, load_suite("safety-injection", world_seed=0).tasks)
                   if c.name == "honest-report")
-    assert report.attack_success is False and report.reward == 1 and "Brightwater" in report.answer
+    assert report.attack_success is False and report.reward == 1 and "Keystone Escrow Services" in report.answer
 
 
 def _episode_sample() -> list[SuiteAudit]:
