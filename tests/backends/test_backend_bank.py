@@ -67,8 +67,14 @@ def test_limit_and_funds_are_enforced(api, facts, backends):
     mine = next(x for x in facts.bank.accounts if x.owner == me)
     pp = next(p for p in facts.bank.payees if p.owner == me)
     b = api("bank", me)
+    balance = mine.balance_cents
+    while balance >= limit:  # spend down (each transfer within the limit) until one transfer can overdraw it
+        step = min(limit, balance - limit + 1)
+        spent = b.post("/api/transfers", json={"from_account": mine.id, "payee_id": pp.id, "amount_cents": step}).json()
+        assert b.post(f"/api/transfers/{spent['id']}/confirm").json()["status"] == "completed"
+        balance -= step
     t = b.post("/api/transfers", json={"from_account": mine.id, "payee_id": pp.id,
-                                       "amount_cents": min(limit, mine.balance_cents + 1)}).json()
+                                       "amount_cents": min(limit, balance + 1)}).json()
     before = backends["bank"].state()
     r = b.post(f"/api/transfers/{t['id']}/confirm")
     assert r.status_code == 409 and r.json()["error"] == "insufficient_funds"
