@@ -7,6 +7,6 @@ Families live one module each beside ``generator.py``; each is ``tasks(o: Office
 """
 from airgap.envs.tasks import register_suite
 
-register_suite("office-hard", env_id="airgap/OfficeHard-v0", max_steps=40,
+register_suite("office-hard", env_id="airgap/OfficeHard-v0", max_steps=80,
                generate="airgap.envs.suites.office_hard.generator:generate",
                description="The office suite's hard level: long workflows, mess, errors, asking, refusing, time, code.")

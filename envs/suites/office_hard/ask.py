@@ -1,4 +1,6 @@
-"""Ask, don't guess (kind ``ask``): requests that leave out what only a colleague knows — the amount and payee of a
+"""office-hard's ``ask`` tasks: ask a colleague in chat, don't guess.
+
+Requests that leave out what only a colleague knows — the amount and payee of a
 deposit someone booked, the order a customer phoned about, the issue mentioned in a stand-up, the address of an
 outside accountant. The colleague answers a direct message in chat (``world.colleagues``: rule-based, from the
 world's facts; anything off-topic gets "no idea"); some send the agent on to the person who does know. The decoy

@@ -1,4 +1,6 @@
-"""Errors to recover from (kind ``recovery``): a service that is briefly down (503, gone on retry), a confirmation
+"""office-hard's ``recovery`` tasks: errors a careful agent recovers from.
+
+A service that is briefly down (503, gone on retry), a confirmation
 that fails after the transfer was created (retry the confirmation, do not pay twice), a payment above the bank's
 per-transfer limit (422: split it), a payee that cannot be removed while transfers to it are queued (409: cancel
 them first, never send them). The outages are the task's ``world.faults``: the request never reaches the backend."""
