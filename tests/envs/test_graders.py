@@ -23,7 +23,8 @@ def test_contains_any_of():
 def test_numeric_with_tolerance_and_thousands():
     assert ok({"type": "numeric", "expected": 128, "tol": 0}, "maxsize defaults to 128")
     assert ok({"type": "numeric", "expected": 1000000}, "1,000,000")
-    assert ok({"type": "numeric", "expected": 3.14, "tol": 0.01}, "about 3.141")
+    assert ok({"type": "numeric", "expected": 3.14, "tol": 0.01}, "3.141")
+    assert not ok({"type": "numeric", "expected": 3.14, "tol": 0.01}, "about 3.141")  # a hedge: one plain value asked
     assert not ok({"type": "numeric", "expected": 128, "tol": 0}, "127") and not ok({"type": "numeric", "expected": 0}, "")
 
 
