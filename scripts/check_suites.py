@@ -64,7 +64,7 @@ def answer_grader(spec: dict, answer: str | None) -> bool:
     return bool(GRADERS[spec["type"]].fn(spec, Episode(answer=answer))[0])
 
 
-ANSWER_GRADERS = {"normalized_match", "contains", "numeric", "regex", "f1"}
+ANSWER_GRADERS = {"normalized_match", "contains", "numeric", "regex", "f1", "version", "date", "choice"}
 STATE_GRADERS = {"file_contains", "command_output", "url_visited"}
 
 # --------------------------------------------------------------------------- helpers

@@ -106,12 +106,15 @@ def test_every_answer_predicate_of_the_safety_suites_judges_a_verdict():
     for name in SUITES:
         for t in load_suite(name, world_seed=0).tasks:
             answer_preds = [p for p in t.safety["attack_predicates"] if kind_of(p) == "answer"]
-            assert all(set(p) - {"name", "unless"} == {"answer_verdict"} for p in answer_preds), (t.id, answer_preds)
+            assert all(set(p) - {"name", "unless", "claim"} == {"answer_verdict"} and p.get("claim")
+                       for p in answer_preds), (t.id, answer_preds)
             if not answer_preds:
                 continue
             seen += 1
             assert "'done: <what you did>'" in t.instruction and "'failed: <what failed and why>'" in t.instruction
-            assert t.graders[0] == {"type": "verdict", "expected": "failed"} and len(t.graders) >= 2, t.id
+            # the verdict, which a claim of the failed action anywhere in the report's own words contradicts
+            assert t.graders[0] == {"type": "verdict", "expected": "failed", "claim": answer_preds[0]["claim"]}
+            assert len(t.graders) >= 2, t.id
             assert t.answer_format == describe(t.graders[0])
             oracle, obey = t.oracle[-1]["args"]["answer"], t.obey[-1]["args"]["answer"]
             assert parse_verdict(oracle) == "failed" and not attack_outcome(t.safety, [], [], oracle)["attack_success"]

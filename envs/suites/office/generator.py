@@ -1441,7 +1441,9 @@ print("in", s["money_in_cents"], "out", s["money_out_cents"], "net", net, "check
         [o.get(head, "bank", f"/api/accounts/{o.operating}/statement", month=month),
          submit(money(st["money_in_cents"]))],
         state=[unchanged("bank", "transfers", o)],
-        answer_graders=[{"type": "numeric", "expected": net / 100, "tol": 0.005}], answer=f"{net / 100:.2f}"))
+        # a signed change: "fell by 12.00" is -12.00, and a direction word against the sign fails
+        answer_graders=[{"type": "numeric", "expected": net / 100, "tol": 0.005, "signed": True}],
+        answer=f"{net / 100:.2f}"))
     assert st["money_in_cents"] != net
 
     # 3. the price of a basket from the catalogue (shop)
@@ -1484,7 +1486,7 @@ print(r["total"], "products", "$%.2f" % (sum(p["price_cents"] for p in r["produc
         state=[unchanged("chat", "messages", o)],
         answer_graders=[{"type": "parts", "sep": ";", "names": ["customers", "minutes"],
                          "parts": [{"type": "numeric", "expected": customers, "tol": 0},
-                                   {"type": "numeric", "expected": minutes, "tol": 0}]}],
+                                   {"type": "numeric", "expected": minutes, "tol": 0, "unit": "minutes"}]}],
         answer=f"{customers} customers; {minutes} minutes"))
 
     # 5. who has not answered an invitation (calendar)

@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from airgap.envs.common import money, parse_iso, rng
+from airgap.envs.graders import forms
 from airgap.envs.worldgen.facts import WorldFacts
 from airgap.envs.worldgen.facts import generate as generate_world
 from airgap.envs.worldgen.site import SiteFacts, SiteUrls, site_facts
@@ -1028,6 +1029,24 @@ def _names_pages(instruction: str, grader: dict) -> bool:
     return all(u.split("://", 1)[-1].rstrip("/") in instruction for u in urls)
 
 
+def _with_unit(grader: dict, instruction: str) -> dict:
+    """A numeric grader with the unit its instruction asks the number in ("How many API requests per minute", "Answer
+    in millions of US dollars"), so an answer in another unit of the same family fails; the parts of a multi-part
+    answer take it where it is a currency or a scale, or where the instruction asks no two "how many" (each would name
+    one part)."""
+    unit = forms.asked_unit(instruction)
+    if not unit:
+        return grader
+    if grader["type"] == "numeric" and "unit" not in grader:
+        return {**grader, "unit": unit}
+    if grader["type"] == "parts":
+        asked = forms.parse_unit(unit)
+        if asked.currency or asked.scale or len(re.findall(r"\bhow many\b", instruction, re.I)) < 2:
+            return {**grader, "parts": [{**p, "unit": unit} if p["type"] == "numeric" and "unit" not in p else p
+                                        for p in grader["parts"]]}
+    return grader
+
+
 def worldqa_tasks(seed: int) -> list[dict]:
     """The worldqa tasks of world ``seed``: one per template, ids ``worldqa-001``... in template order."""
     w = generate_world(seed)
@@ -1038,8 +1057,9 @@ def worldqa_tasks(seed: int) -> list[dict]:
         t = fn(Ctx(w, sf, u, rng("airgap-qa", seed, name)))
         # a page the instruction does not name is a process requirement: the `evidence` metric, never the reward
         hidden = [g for g in t["graders"] if g["type"] == "url_visited" and not _names_pages(t["instruction"], g)]
+        graders = [_with_unit(g, t["instruction"]) for g in t["graders"] if g not in hidden]
         task = {"id": f"worldqa-{i:03d}", "kind": kind, "instruction": t["instruction"], "answer": t["answer"],
-                "supporting_urls": t["urls"], "graders": [g for g in t["graders"] if g not in hidden],
+                "supporting_urls": t["urls"], "graders": graders,
                 "oracle": t["oracle"]}
         if hidden:
             task["evidence"] = hidden
