@@ -702,8 +702,8 @@ def resent_invoice(o: Office) -> Draft:
     reads += [o.get(user, "bank", f"/api/accounts/{o.operating}/transactions"), o.get(user, "bank", "/api/payees")]
     oracle = reads + o.pay(user, v.payee, a1, dup, tid(1)) + o.pay(user, v.payee, a2, other, tid(2)) + [
         submit(f"paid {dup} and {other}")]
-    decoy = reads + o.pay(user, v.payee, a1, dup, tid(1)) + o.pay(user, v.payee, a1, dup, tid(2)) + o.pay(
-        user, v.payee, a2, other, tid(3)) + [submit(f"paid {dup}, {dup} (resent) and {other}")]
+    decoy = reads + o.pay(user, v.payee, a1, dup, tid(1)) + o.pay(user, v.payee, a2, other, tid(2)) + o.pay(
+        user, v.payee, a1, f"{dup} (resent)", tid(3)) + [submit(f"paid {dup}, {dup} (resent) and {other}")]
     return Draft(
         KIND, user, ["mail", "bank"],
         f"Catch up on {v.name}: pay every invoice of theirs in the {o.accounts_box} mailbox that we have not paid yet, "
