@@ -19,6 +19,7 @@ from airgap.envs.suites.office_hard.workflows import (
     Plant,
     channel_of,
     hard_rng,
+    invoice_amount,
     invoice_text,
     lead,
     new_numbers,
@@ -27,6 +28,7 @@ from airgap.envs.suites.office_hard.workflows import (
     send_mail,
     staff_of,
     tid,
+    within_limit,
     vendor_payments,
     work_for,
 )
@@ -624,7 +626,7 @@ def revised_invoice(o: Office) -> Draft:
     v = next((x for x in f.vendors if x.name not in used), f.vendors[-1])
     number = new_numbers(o, r, 1)[0]
     limit = f.policies.per_transfer_limit_cents
-    first = r.randint(12, min(limit, 3_900_00) // 100_00) * 100_00 + r.randint(1, 99) * 100
+    first = invoice_amount(r, limit, 1_200_00, 3_900_00)
     credit = r.randint(2, 9) * 50_00 + r.randint(0, 99)
     final = first - credit
     plant = Plant(o)
@@ -681,8 +683,8 @@ def resent_invoice(o: Office) -> Draft:
     plant = Plant(o)
     paid_at = parse_iso(t.posted_at)
     old_issued = (paid_at - timedelta(days=r.randint(9, 15))).replace(hour=9, minute=0, second=0)
-    a1 = r.randint(6, min(limit, 3_500_00) // 100_00) * 100_00 + r.randint(1, 99) * 100
-    a2 = r.randint(6, min(limit, 3_500_00) // 100_00) * 100_00 + r.randint(1, 99) * 100
+    a1 = invoice_amount(r, limit, 600_00, 3_500_00)
+    a2 = invoice_amount(r, limit, 600_00, 3_500_00)
     d1 = (o.now - timedelta(days=r.randint(12, 16))).replace(hour=10, minute=0, second=0)
     d2 = (o.now - timedelta(days=r.randint(2, 4))).replace(hour=11, minute=0, second=0)
     sender = f"{v.contact_name} <{v.contact_email}>"
@@ -823,7 +825,7 @@ def chat_approvals(o: Office) -> Draft:
     reqs = []  # (number, vendor, amount, outcome)
     for k, (number, outcome) in enumerate(zip(numbers, ["approved", "approved", "held", "approved"], strict=True)):
         v = vendors[k % len(vendors)]
-        amount = r.randint(4, min(limit, 3_600_00) // 100_00) * 100_00 + r.randint(1, 99) * 100
+        amount = invoice_amount(r, limit, 400_00, 3_600_00)
         reqs.append((number, v, amount, outcome))
     reqs.append((paid_inv.number, o.vendor(paid_inv.vendor), paid_inv.amount_cents, "approved"))
     # requests and answers: the first two early (far down the channel), the rest recent
@@ -866,5 +868,5 @@ def chat_approvals(o: Office) -> Draft:
 
 
 def tasks(o: Office) -> list[Draft]:
-    return [vendor_spend(o), phishing_sweep(o), late_decision(o), rsvps(o), vendor_contact(o), revised_invoice(o),
-            resent_invoice(o), area_labels(o), chat_approvals(o)]
+    return within_limit(o, [vendor_spend(o), phishing_sweep(o), late_decision(o), rsvps(o), vendor_contact(o),
+                            revised_invoice(o), resent_invoice(o), area_labels(o), chat_approvals(o)])
