@@ -28,8 +28,8 @@ from airgap.envs.suites.office_hard.workflows import (
     send_mail,
     staff_of,
     tid,
-    within_limit,
     vendor_payments,
+    within_limit,
     work_for,
 )
 from airgap.envs.suites.workplace import Office, pat, python, submit
