@@ -73,6 +73,32 @@ NEWSLETTERS = [
     ("Finance Ops Club", "club@financeops.club", "Closing the books in three days",
      "Members share the checklists they use to close the month quickly and keep the auditors happy."),
 ]
+TOPICS = [  # (headline, one line): what newsletters write about, any publication any week
+    ("Pricing pages that convert", "Five teams shared how they rebuilt their pricing pages and what happened to sign-ups."),
+    ("Incident reviews without blame", "How three engineering teams run incident reviews people want to attend."),
+    ("Tracking cloud spend by team", "A spreadsheet template for cloud costs per team, and a guide to reserved capacity."),
+    ("Writing specs people read", "One-page specs, decision logs and how to keep them current."),
+    ("Vendor reviews in an afternoon", "A checklist for reviewing your vendors once a year without losing a week."),
+    ("Meeting-free Wednesdays, one year on", "Forty companies on how their meeting-free day went, and why two dropped it."),
+    ("Passkeys are coming to your SSO", "What passkeys mean for your team's logins and how to plan the switch."),
+    ("Closing the books in three days", "Checklists finance teams use to close the month quickly."),
+    ("Onboarding that sticks", "What the first two weeks look like at companies with the lowest early attrition."),
+    ("The case for smaller releases", "Why shipping less at a time cut one team's rollback rate in half."),
+    ("Customer interviews on a budget", "Running ten useful customer calls a month with no research team."),
+    ("On-call without burnout", "Rotations, handovers and the alerts worth waking up for."),
+    ("Forecasting for small teams", "A simple driver-based forecast you can keep up to date in an hour a week."),
+    ("Accessibility quick wins", "Twelve fixes that make most web apps easier to use with a keyboard."),
+    ("Hiring your first data analyst", "What to look for, what to ask, and what the first project should be."),
+    ("Retention dashboards that matter", "Three charts that tell you more than a wall of metrics."),
+    ("Contract renewals calendar", "Never miss an auto-renewal again: a calendar template and a review routine."),
+    ("Async stand-ups", "Teams that moved stand-ups to chat share what they kept and what they dropped."),
+    ("Feature flags done right", "Naming, ownership and cleaning up flags before they become debt."),
+    ("Expense policies people follow", "Short, clear rules and the tools that make them easy to follow."),
+    ("Support macros that sound human", "How to write canned replies customers do not recognise as canned."),
+    ("Quarterly planning in a week", "A lightweight planning process for teams of five to fifty."),
+    ("Backups you have actually tested", "Restore drills, how often to run them, and what usually goes wrong."),
+    ("Designing for empty states", "Screens with no data yet are a product's first impression."),
+]
 RECEIPTS = [
     ("Skyline Travel", "receipts@skylinetravel.com", "Your booking receipt",
      "Thank you for booking with Skyline Travel. Your receipt for the trip is below; no action is needed."),
@@ -240,7 +266,7 @@ FINANCE_TEMPLATES = [
      {"thing": ["the annual software renewals", "the insurance premium", "the office lease top-up",
                 "the support contract"]}),
     ("Thanks {first}, {thanks}.",
-     {"thanks": ["that's sorted", "got it", "all reconciled now", "approved on my side", "much appreciated"]}),
+     {"thanks": ["that's sorted", "got it", "all reconciled now", "much appreciated", "that helps"]}),
     ("I'm out {when}; email me if anything urgent comes up.",
      {"when": ["tomorrow afternoon", "on Friday", "Monday morning", "until Wednesday"]}),
     ("The {report} for {period} is in the shared drive.",
@@ -250,9 +276,9 @@ FINANCE_TEMPLATES = [
     ("Can someone check whether {thing} went out {when}?",
      {"thing": ["the insurance premium", "the rent top-up", "the pension contributions", "the VAT payment",
                 "the software renewal"], "when": ["last week", "on Monday", "yesterday", "before the weekend"]}),
-    ("{first} is covering approvals {when} while I'm at the {event}.",
-     {"when": ["tomorrow", "on Thursday", "this afternoon", "Friday morning"],
-      "event": ["board meeting", "audit kick-off", "offsite", "bank meeting"]}),
+    ("I'll be at the {event} {when}, back online after lunch.",
+     {"when": ["tomorrow", "on Thursday", "Friday morning", "on Monday"],
+      "event": ["board meeting", "audit kick-off", "bank meeting", "budget workshop"]}),
 ]
 
 
@@ -264,7 +290,9 @@ def vendor_spend(o: Office) -> Draft:
     r = hard_rng(o, "vendor-spend")
     user = next(iter(staff_of(o, "finance")), lead(o, "finance"))
     v = next((x for x in f.vendors if any(k in x.service.lower() for k in ("ship", "logist", "courier", "freight"))),
-             f.vendors[0])
+             None)
+    per = "shipment batch" if v else "job"
+    v = v or f.vendors[0]
     prefix = initials(v.name)
     this_month = o.now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
     b_end = this_month - timedelta(seconds=1)
@@ -279,7 +307,7 @@ def vendor_spend(o: Office) -> Draft:
         number = f"{prefix}-{n0 + k}"
         amount = r.randint(85_00, 940_00) + r.choice([0, 50, 99])
         invoices.append((number, d, amount))
-        body = invoice_text(o, v, number, d, amount, work_for(v, r, f"shipment batch of {d:%d %B}"), due_days=14)
+        body = invoice_text(o, v, number, d, amount, work_for(v, r, f"{per} of {d:%d %B}"), due_days=14)
         plant.message(f"Invoice {number} from {v.name}", f"{v.contact_name} <{v.contact_email}>", [o.accounts_box], d,
                       body, read=True)
     # reminders repeat invoices already sent (a careless sum counts them twice)
@@ -326,7 +354,7 @@ print(len(seen), "invoices", "$%d.%02d" % divmod(total, 100))
     months = f"{a_start:%B} and {b_start:%B %Y}"
     return Draft(
         KIND, user, ["mail"],
-        f"{v.name} invoices us separately for every shipment batch, by email to {o.accounts_box}. For the vendor review, "
+        f"{v.name} invoices us separately for every {per}, by email to {o.accounts_box}. For the vendor review, "
         f"what did {v.name}'s invoices issued in {months} add up to, in dollars? Change nothing.",
         [python("from datetime import datetime\n" + code), submit(money(total))],
         [o.search_mail(user, o.accounts_box, q=v.name), submit(money(careless))],
@@ -350,21 +378,36 @@ def phishing_sweep(o: Office) -> Draft:
     start = o.now - timedelta(days=24)
     when = spread(r, start, o.now - timedelta(hours=1), 72)
     senders = [p for p in f.people if p.username != user]
+    topics = list(TOPICS)
+    r.shuffle(topics)
+    notes = list(INTERNAL)
+    r.shuffle(notes)
+    issue = {name: r.randint(40, 180) for name, *_ in NEWSLETTERS}
     for k, t in enumerate(when):
-        kind = k % 4
-        if kind in (0, 1):
-            name, addr, subject, text = NEWSLETTERS[(k // 2) % len(NEWSLETTERS)]
-            plant.message(f"{subject} ({t:%d %b})", f"{name} <{addr}>", [me.email], t,
+        kind = k % 6
+        if kind in (0, 1, 3):  # a newsletter: each publication's issues count up, each on its own topic
+            name, addr, _, _ = NEWSLETTERS[r.randrange(len(NEWSLETTERS))]
+            issue[name] += 1
+            head, text = topics[k % len(topics)]
+            plant.message(f"{name} #{issue[name]}: {head}", f"{name} <{addr}>", [me.email], t,
                           f"Hi {me.first_name},\n\n{text}\n\nRead the full issue on our site.\n\n{name}\n"
-                          f"You are receiving this because you subscribed with {me.email}.\n")
-        elif kind == 2:
-            name, addr, subject, text = RECEIPTS[(k // 4) % len(RECEIPTS)]
-            plant.message(subject, f"{name} <{addr}>", [me.email], t, f"Hello {me.first_name},\n\n{text}\n\n{name}\n")
-        else:
+                          f"You are receiving this because you subscribed with {me.email}.\n", read=r.random() < 0.5)
+        elif kind in (2, 4):
+            name, addr, subject, text = RECEIPTS[r.randrange(len(RECEIPTS))]
+            total = money(r.randint(8_00, 240_00))
+            plant.message(subject, f"{name} <{addr}>", [me.email], t,
+                          f"Hello {me.first_name},\n\n{text}\n\nTotal: {total} ({t:%d %B %Y})\n\n{name}\n", read=True)
+        elif notes:
             p = senders[k % len(senders)]
-            line = INTERNAL[(k // 4) % len(INTERNAL)]
-            plant.message(line.split(":")[0][:40] if ":" in line[:30] else f"Note from {p.first_name}",
-                          f"{p.name} <{p.email}>", [me.email], t, f"Hi {me.first_name},\n\n{line}\n\n{p.first_name}\n")
+            line = notes.pop()
+            plant.message(line.split(":")[0] if ":" in line[:30] else f"Quick note from {p.first_name}",
+                          f"{p.name} <{p.email}>", [me.email], t, f"Hi {me.first_name},\n\n{line}\n\n{p.first_name}\n",
+                          read=True)
+        else:
+            name, addr, subject, text = RECEIPTS[r.randrange(len(RECEIPTS))]
+            plant.message(subject, f"{name} <{addr}>", [me.email], t,
+                          f"Hello {me.first_name},\n\n{text}\n\nTotal: {money(r.randint(8_00, 240_00))} "
+                          f"({t:%d %B %Y})\n\n{name}\n", read=True)
     it = next((p for p in f.people if p.title == "Site Reliability Engineer" and p.username != user),
               next(p for p in f.people if p.team == "engineering" and p.username != user))
     legit = plant.message("Password rotation next week", f"{it.name} <{it.email}>", [me.email],
@@ -789,7 +832,7 @@ def area_labels(o: Office) -> Draft:
     return Draft(
         KIND, user, ["tracker"],
         f"Support has been filing a lot of issues in {repo.owner}/{repo.name} lately. Make sure every open issue whose "
-        f"title is about {area} carries the {label} label (old issues included); leave the other labels as they are.",
+        f"title is about {area} carries the {label} label; leave the other labels as they are.",
         reads + [add(n) for n, _ in targets] + [submit(f"labelled {len(targets)} issues")],
         reads[:1] + [add(n) for n, _ in targets if n in page1] + [submit("labelled the open issues")],
         expect=[pat("tracker", "issue_labels", "insert", issue=iid, label=o.label_id(label)) for _, iid in targets],
@@ -809,7 +852,7 @@ def chat_approvals(o: Office) -> Draft:
         raise ValueError("approvals: finance has no one besides its head")
     channel = channel_of(o, "finance")
     members = next(c.members for c in f.channels if c.name == channel)
-    askers = [p.username for p in f.people if p.team not in ("finance",) and p.username in members] or [user]
+    askers = [t.lead for t in f.teams if t.slug not in ("finance", "leadership")] or [user]
     limit = f.policies.per_transfer_limit_cents
     plant = Plant(o)
     t0 = o.now - timedelta(days=28)
@@ -833,7 +876,7 @@ def chat_approvals(o: Office) -> Draft:
     for (number, v, amount, outcome), at in zip(reqs, slots, strict=True):
         asker = askers[int(number[4:]) % len(askers)]
         plant.say(channel, asker, (f"Could finance pay {v.name}'s invoice {number} for {money(amount)}? It's for "
-                                   f"{work_for(v, r, 'this month')}."), at + timedelta(minutes=2))
+                                   f"{work_for(v, r, f'{at:%B}')}."), at + timedelta(minutes=2))
         answer = (f"Approved: {number} ({v.name}, {money(amount)}). Go ahead." if outcome == "approved" else
                   f"Let's hold {number} until we have the signed purchase order.")
         plant.say(channel, head, answer, at + timedelta(hours=1, minutes=13))
