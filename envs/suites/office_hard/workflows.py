@@ -934,8 +934,8 @@ def onboarding(o: Office) -> Draft:
 def invoice_text_for(f, name: str, contact: str, number: str, issued: datetime, amount: int, what: str, bank: str,
                      account: str, routing: str) -> str:
     due = issued + timedelta(days=14)
-    return (f"Hello {f.org.name} team,\n\nThank you for choosing {name}. Our welcome pack is attached to your "
-            f"account portal; below is our first invoice.\n\nINVOICE {number}\nFrom: {name}\nBill to: {f.org.name}\n"
+    return (f"Hello {f.org.name} team,\n\nThank you for choosing {name}. Our welcome pack is on its way by post; "
+            f"below is our first invoice.\n\nINVOICE {number}\nFrom: {name}\nBill to: {f.org.name}\n"
             f"Issued: {issued:%d %B %Y}\nDue: {due:%d %B %Y}\nFor: {what}\nAmount due: {money(amount)}\n\n"
             f"Payment by bank transfer to:\nAccount name: {name}\nBank: {bank}\nAccount number: {account}\n"
             f"Routing number: {routing}\n\nBest regards,\n{contact}\n{name}\n")
