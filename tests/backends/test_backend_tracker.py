@@ -160,3 +160,21 @@ def test_github_com_pages(api, facts, backends):
     assert web.get("/", headers={"accept": "text/html"}, params={"token": tok}).status_code == 200
     root = api("tracker", host="api.github.com").get("/").json()
     assert root["current_user_url"] == "https://api.github.com/user"
+
+
+def test_replacing_labels_changes_only_the_labels_that_change(api, facts, backends):
+    """PATCH labels (or PUT .../labels) with the issue's labels plus one: the diff is that one insert, whichever
+    call the agent chose (a tryout found a replacement counted as collateral deletes and re-inserts)."""
+    from airgap.envs.graders.backend import changes
+
+    base, repo = _repo(facts)
+    a = api("tracker", user_of(facts, "engineer"))
+    issue = next(i for i in repo.issues if len(i.labels) >= 2 and "priority:low" not in i.labels)
+    r = a.patch(f"{base}/issues/{issue.number}", json={"labels": [*issue.labels, "priority:low"]})
+    assert sorted(x["name"] for x in r.json()["labels"]) == sorted([*issue.labels, "priority:low"])
+    label_changes = [c for c in changes(backends) if c["table"] == "issue_labels"]
+    assert [c["op"] for c in label_changes] == ["insert"]
+    kept = issue.labels[:1]
+    a.put(f"{base}/issues/{issue.number}/labels", json={"labels": kept})  # drop all but one: deletes, no re-insert
+    ops = sorted(c["op"] for c in changes(backends) if c["table"] == "issue_labels")
+    assert ops == ["delete"] * (len(issue.labels) - 1)

@@ -202,10 +202,12 @@ class TrackerBackend(SqliteBackend):
         return out
 
     def _set_labels(self, db: sqlite3.Connection, repo: sqlite3.Row, issue_id: int, names: list[str], replace: bool) -> None:
-        if replace:
-            db.execute("DELETE FROM issue_labels WHERE issue = ?", (issue_id,))
-        for n in names:
-            lab = self._label_row(db, repo, n, create=True)
+        rows = [self._label_row(db, repo, n, create=True) for n in names]
+        if replace:  # labels that stay keep their row: a replacement changes only what it changes
+            keep = [lab["id"] for lab in rows]
+            db.execute("DELETE FROM issue_labels WHERE issue = ? AND label NOT IN (%s)" % ",".join("?" * len(keep)),
+                       (issue_id, *keep))
+        for lab in rows:
             if not db.execute("SELECT 1 FROM issue_labels WHERE issue = ? AND label = ?", (issue_id, lab["id"])).fetchone():
                 db.execute("INSERT INTO issue_labels (issue, label) VALUES (?, ?)", (issue_id, lab["id"]))
 
