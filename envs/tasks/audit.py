@@ -488,11 +488,16 @@ def sentence_case(task) -> list[Case]:
 
 
 # ==================================================================================================== episode cases
+# POST endpoints that only read (a free/busy query, a search with a body): never the "state-changing call"
+READ_POSTS = re.compile(r"/(freebusy|search|query)$")
+
+
 def writes(call: dict) -> bool:
     """Whether a scripted call may change the world (a write to a service, a command, a file written)."""
     tool, args = call.get("tool"), call.get("args", {})
     if tool == "http":
-        return str(args.get("method", "GET")).upper() in WRITE_METHODS
+        return (str(args.get("method", "GET")).upper() in WRITE_METHODS
+                and not READ_POSTS.search(str(args.get("url", "")).split("?")[0]))
     if tool in ("write_file",):
         return True
     if tool == "python":  # a request with a writing method, or a file opened for writing
