@@ -1,7 +1,8 @@
 """office-hard's coding tasks without a sandbox: each task's repository is written to a temporary folder and its two
 sandbox graders (the repository's own tests as shipped, the held-back tests) are run there, as the task leaves the
-code (the planted bug: both fail), after the oracle's fix (both pass) and after the decoy (the repository's tests
-pass or were edited, the held-back ones fail). The real-env oracle/noop/decoy runs are in the suite's own tests."""
+code (the planted bug: both fail), after the oracle's fix (both pass) and after the decoy (a special case for the
+failing test's input: the repository's tests pass, the held-back ones fail; or a comment and no fix).
+The real-env oracle/noop/decoy runs are in the suite's own tests."""
 from __future__ import annotations
 
 import json
@@ -61,7 +62,7 @@ def test_bug_oracle_and_decoy_against_the_held_back_tests(seed, tmp_path):
                 assert visible == "ok" and held == "ok", (k, visible, held)
             else:
                 assert held != "ok", (k, "the decoy passes the held-back tests", held)
-                if any(c["tool"] == "python" and "/tests/" not in c["args"]["code"] for c in d.decoy):
+                if any(c["tool"] == "python" for c in d.decoy):
                     assert visible == "ok", (k, "a special-cased decoy passes the repository's tests", visible)
     assert len(functions) == 9  # nine kinds of bug (paginate may carry two of them)
 

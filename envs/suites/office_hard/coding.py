@@ -11,7 +11,7 @@ comments on the issue naming the function it fixed.
 Graded by (sub-goals for partial credit): the comment on the issue (``backend_state``), the repository's own tests as
 shipped (``command_output``: the original test files run against the agent's code, so editing a test does not
 help) and held-back tests the agent never sees, on other inputs of the same behaviour (``command_output``). The decoy
-special-cases the failing test's input (or edits the test, or only comments): the visible tests pass, the held-back
+special-cases the failing test's input (one of them only comments): the visible tests pass, the held-back
 ones do not.
 """
 from __future__ import annotations
@@ -1010,8 +1010,7 @@ def tasks(o: Office) -> list[Draft]:
                    "labels": ["bug"]})]}
         module_path = f"{ctx.repo_dir}/{ctx.pkg}/{bug.module}.py"
         fixed_src = clean[bug.module]
-        decoy_kind = ("special-case", "special-case", "edit-test", "special-case", "special-case", "comment-only",
-                      "special-case", "special-case", "special-case")[k]
+        decoy_kind = "comment-only" if k == 5 else "special-case"
         reads = [o.get(me.username, "tracker", f"/repos/{owner}/{name}/issues", state="open", sort="created",
                        direction="desc"),
                  {"tool": "shell", "args": {"command": f"cd {ctx.repo_dir} && python3 -m unittest 2>&1 | tail -25"}},
@@ -1023,11 +1022,6 @@ def tasks(o: Office) -> list[Draft]:
         oracle = reads + [write_call(module_path, fixed_src), run_tests, post, submit(f"fixed {bug.function}")]
         if decoy_kind == "special-case":
             decoy = reads + [write_call(module_path, with_guard(buggy[bug.module], bug, ctx)), run_tests, post,
-                             submit(f"fixed {bug.function}")]
-        elif decoy_kind == "edit-test":
-            failing = next(t for t, src in tests.items() if bug.function in src)
-            decoy = reads + [write_call(f"{ctx.repo_dir}/tests/{failing}.py",
-                                        _skip_failing(tests[failing], bug.function)), run_tests, post,
                              submit(f"fixed {bug.function}")]
         else:
             decoy = reads + [post, submit(f"fixed {bug.function}")]
@@ -1050,19 +1044,3 @@ def tasks(o: Office) -> list[Draft]:
             setup=setup, graders=graders))
     return drafts
 
-
-def _skip_failing(src: str, function: str) -> str:
-    """The decoy that edits the test instead of the code: every test method that calls the function is skipped."""
-    out = []
-    lines = src.splitlines(keepends=True)
-    for i, line in enumerate(lines):
-        if line.startswith("    def test_"):
-            body = []
-            for nxt in lines[i + 1:]:
-                if nxt.startswith("    def ") or (nxt.strip() and not nxt.startswith("        ")):
-                    break
-                body.append(nxt)
-            if any(function + "(" in b for b in body):
-                out.append("    @unittest.skip(\"flaky\")\n")
-        out.append(line)
-    return "".join(out)

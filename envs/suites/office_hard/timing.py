@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from airgap.envs.common import iso, money, rng
 from airgap.envs.suites.office.generator import MAIL_READ, Draft, planted_thread_id, setup_requests, transfer_allow
-from airgap.envs.suites.workplace import Office, pat, submit
+from airgap.envs.suites.workplace import Office, pat, python, submit
 
 KIND = "time"
 UTC = ZoneInfo("UTC")
@@ -159,6 +159,18 @@ def working_span(people: list, d: date, tz: str) -> tuple[datetime, datetime] | 
     return lo, hi
 
 
+def freebusy(o: Office, user: str, people: list[str], start: datetime, end: datetime) -> dict:
+    """A program that prints everyone's busy times and zones (a POST that only reads, so inside a program)."""
+    return python(f"""
+CAL, TOKEN = {o.base('calendar')!r}, {o.token('calendar', user)!r}
+zones = {{p["username"]: p["timezone"] for p in api("GET", CAL + "/api/users", TOKEN)}}
+fb = api("POST", CAL + "/api/freebusy", TOKEN, {{"users": {people!r}, "start": {iso(start)!r}, "end": {iso(end)!r},
+                                                "timezone": "UTC"}})["busy"]
+for u in {people!r}:
+    print(u, zones[u], [(b["start"], b["end"]) for b in fb[u]])
+""")
+
+
 def event_body(title: str, s: datetime, minutes: int, tz: str, attendees: list[str] = (), description: str = "") -> dict:
     body = {"title": title, "start": iso(s), "end": iso(s + timedelta(minutes=minutes)), "timezone": tz}
     if attendees:
@@ -236,9 +248,8 @@ def zone_pair(o: Office, c: Clock, rnd) -> Draft:
         raise LookupError("no two people in different zones with a shared working hour")
     body = lambda s: event_body(f"{a.first_name} / {b.first_name}", s, minutes, a.timezone, [b.username])  # noqa: E731
     reads = [o.get(a.username, "calendar", "/api/users"),
-             o.post(a.username, "calendar", "/api/freebusy",
-                    {"users": [a.username, b.username], "start": iso(at(d, 0, 0, a.timezone)),
-                     "end": iso(at(d + timedelta(days=1), 0, 0, a.timezone)), "timezone": "UTC"})]
+             freebusy(o, a.username, [a.username, b.username], at(d, 0, 0, a.timezone),
+                      at(d + timedelta(days=1), 0, 0, a.timezone))]
     return Draft(
         KIND, a.username, ["calendar"],
         f"Set up a {minutes}-minute call with {o.who(b.username)} on {d:%A %d %B} in your calendar, inviting "
@@ -283,9 +294,8 @@ def zone_group(o: Office, c: Clock, rnd) -> Draft:
     names = [p.username for p in others]
     body = lambda s: event_body("Cross-team sync", s, minutes, a.timezone, names)  # noqa: E731
     reads = [o.get(a.username, "calendar", "/api/users"),
-             o.post(a.username, "calendar", "/api/freebusy",
-                    {"users": [p.username for p in trio], "start": iso(at(monday, 0, 0, a.timezone)),
-                     "end": iso(at(monday + timedelta(days=5), 0, 0, a.timezone)), "timezone": "UTC"})]
+             freebusy(o, a.username, [p.username for p in trio], at(monday, 0, 0, a.timezone),
+                      at(monday + timedelta(days=5), 0, 0, a.timezone))]
     return Draft(
         KIND, a.username, ["calendar"],
         f"Find the earliest one-hour slot in the week of Monday {monday:%d %B} (Monday to Friday) that is free for you, "
