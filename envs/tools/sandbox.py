@@ -49,7 +49,8 @@ def shell(ctx: ToolContext, command: str, timeout: float | None = None) -> ToolR
 
 @tool(effects={"runs_commands"})
 def python(ctx: ToolContext, code: str, timeout: float | None = None) -> ToolResult:
-    """Run a Python 3 program in the sandbox, in /workspace. Print what you want to see.
+    """Run a Python 3 program in the sandbox, in /workspace. Print what you want to see. Each call is a new
+    interpreter: nothing defined in one call is there in the next (keep what you need in files).
 
     Args:
         code: The program's source code.
