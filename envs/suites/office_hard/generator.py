@@ -8,7 +8,7 @@ from airgap.envs.suites.office.generator import TOOLS, finish
 from airgap.envs.suites.workplace import Office
 from airgap.envs.worldgen.facts import SERVICES
 
-MAX_STEPS = 40
+MAX_STEPS = 80  # the registered budget (long workflows need 30+ calls); tasks inherit it
 # One module per kind of hardness, in the order their tasks are numbered.
 FAMILIES = ["workflows", "volume", "errors", "ask", "refuse", "timing", "coding"]
 

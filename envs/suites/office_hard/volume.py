@@ -1,4 +1,6 @@
-"""Volume and mess (kind ``volume``): listings past an API's default page (mail 50, chat history 100, tracker 30),
+"""office-hard's ``volume`` tasks: listings past a page, near-duplicates, stale data against newer.
+
+Listings past an API's default page (mail 50, chat history 100, tracker 30),
 near-duplicate records (an invoice sent twice, an invoice revised in a reply), and stale against newer data where the
 newest authoritative source wins (a contact who left, a decision taken late in a long discussion, an RSVP taken back).
 
