@@ -1560,16 +1560,23 @@ def finish(o: Office, d: Draft, n: int, *, prefix: str = "office", max_steps: in
     return task
 
 
+def collect(o: Office, families: list) -> list[Draft]:
+    """Every family's drafts in order; a world that lacks what one picks is a ValueError naming the family."""
+    drafts: list[Draft] = []
+    for family in families:
+        try:
+            drafts += family(o)
+        except (StopIteration, LookupError, ValueError) as e:
+            name = getattr(family, "__module__", "") if family.__name__ == "tasks" else family.__name__
+            raise ValueError(f"world {o.seed} lacks what {name} needs ({type(e).__name__}: {e})") from e
+    return drafts
+
+
 def generate(seed: int = 0) -> dict:
     """The office suite for world ``seed``, as the data of a suite file. A world that lacks something a family picks
     (a second order line, two invitations to one series...) is a ValueError naming the family."""
     o = Office(seed)
-    drafts = []
-    for family in FAMILIES:
-        try:
-            drafts += family(o)
-        except (StopIteration, LookupError, ValueError) as e:
-            raise ValueError(f"world {seed} lacks what {family.__name__} needs ({type(e).__name__}: {e})") from e
+    drafts = collect(o, FAMILIES)
     return {
         "suite": "office",
         "version": 1,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import importlib
 
-from airgap.envs.suites.office.generator import TOOLS, finish
+from airgap.envs.suites.office.generator import TOOLS, collect, finish
 from airgap.envs.suites.workplace import Office
 from airgap.envs.worldgen.facts import SERVICES
 
@@ -26,12 +26,7 @@ def family_modules() -> list:
 
 def generate(seed: int = 0) -> dict:
     o = Office(seed)
-    drafts = []
-    for mod in family_modules():
-        try:
-            drafts += mod.tasks(o)
-        except (StopIteration, LookupError, ValueError) as e:
-            raise ValueError(f"world {seed} lacks what {mod.__name__} needs ({type(e).__name__}: {e})") from e
+    drafts = collect(o, [mod.tasks for mod in family_modules()])
     return {
         "suite": "office-hard",
         "version": 1,
