@@ -13,11 +13,13 @@ import dataclasses
 import hashlib
 import json
 import re
+from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import yaml
 from faker import Faker
 
 from airgap.envs.backends import account_services, service_names
@@ -50,27 +52,20 @@ TIMEZONES_BY_HQ = {  # a US head office, with a few people remote elsewhere
     "America/Denver": ["America/Los_Angeles", "America/New_York", "Asia/Kolkata"],
     "America/Los_Angeles": ["America/Denver", "America/New_York", "Asia/Tokyo"],
 }
-SHOP_THEMES: dict[str, tuple[str, dict[str, tuple[str, list[str], tuple[int, int]]]]] = {
-    # theme -> (brand suffix, {category: (sku prefix, nouns, (min price, max price) in dollars)})
-    "outdoor": ("Outfitters", {
-        "Packs": ("PK", ["Daypack", "Hiking Pack", "Sling Bag", "Duffel"], (39, 189)),
-        "Drinkware": ("DW", ["Insulated Bottle", "Camp Mug", "Trail Flask", "Tumbler"], (12, 45)),
-        "Camp": ("CP", ["Camp Stove", "Headlamp", "Sleeping Pad", "Lantern", "Camp Chair"], (19, 149)),
-        "Apparel": ("AP", ["Rain Jacket", "Fleece Pullover", "Trail Cap", "Merino Socks"], (15, 229)),
-    }),
-    "home": ("Home", {
-        "Kitchen": ("KT", ["Chef's Knife", "Cast Iron Skillet", "Cutting Board", "Pour-Over Kettle"], (19, 159)),
-        "Textiles": ("TX", ["Linen Throw", "Cotton Napkins", "Wool Blanket", "Table Runner"], (14, 139)),
-        "Lighting": ("LT", ["Table Lamp", "Pendant Light", "Reading Light", "Candle Holder"], (24, 219)),
-        "Storage": ("ST", ["Storage Basket", "Shelf Organizer", "Bread Box", "Spice Rack"], (12, 89)),
-    }),
-    "office": ("Supply Co.", {
-        "Desk": ("DK", ["Desk Mat", "Monitor Stand", "Desk Organizer", "Cable Tray"], (15, 129)),
-        "Paper": ("PP", ["Dot Grid Notebook", "Planner", "Sketchbook", "Sticky Notes"], (6, 39)),
-        "Writing": ("WR", ["Fountain Pen", "Gel Pen Set", "Mechanical Pencil", "Ink Bottle"], (5, 149)),
-        "Bags": ("BG", ["Laptop Sleeve", "Messenger Bag", "Tech Pouch", "Backpack"], (25, 179)),
-    }),
-}
+
+
+def _industries() -> dict[str, dict[str, Any]]:
+    """industries.yaml: industry -> {sells, brand_suffix, categories: {name: {sku, nouns, price: [lo, hi]}}}."""
+    data = yaml.safe_load(Path(__file__).with_name("industries.yaml").read_text(encoding="utf-8"))
+    for name, ind in data.items():
+        missing = {"sells", "brand_suffix", "categories"} - ind.keys()
+        if missing:
+            raise ValueError(f"industries.yaml: {name!r} lacks {sorted(missing)}")
+    return data
+
+
+#: industry -> what it sells and its shop's catalogue (envs/worldgen/industries.yaml)
+INDUSTRIES: dict[str, dict[str, Any]] = _industries()
 SIZES = ["S", "M", "L", "XL"]
 BANK_SUFFIXES = ["Trust", "Savings Bank", "Federal Bank", "National Bank", "Credit Union"]
 VENDOR_SERVICES = ["cloud hosting", "office cleaning", "legal services", "payroll software", "office supplies",
@@ -118,6 +113,7 @@ class Org:
     country: str
     hq_timezone: str
     founded: int
+    industry: str                              # what it sells (industries.yaml): decides its shop's stock
     mailing_lists: dict[str, list[str]]        # list address -> member usernames (all@, eng@ ...)
     shared_mailboxes: dict[str, list[str]]     # shared mailbox address -> usernames with access (support@, accounts@)
 
@@ -617,13 +613,14 @@ def _workday(d: date, step: int = 1) -> date:
 # ---------------------------------------------------------------------------------------------------------------
 def _org(g: _Gen) -> Org:
     f = g.fake
+    industry = g.rnd.choice(sorted(INDUSTRIES))
     name = f"{f.last_name()} {g.rnd.choice(ORG_SUFFIXES)}"
     slug = slugify(name)
     w = Writer(g.seed, "org")  # the product's name and the tagline are the organisation's own words
     product = w.rnd.choice(templates("org", "product_names"))
     return Org(name=name, slug=slug, domain=f"{slug}.com", tagline=w.write(templates("org", "taglines")), product_name=product,
                street=f.street_address(), city=f.city(), region=_state(f), postcode=f.postcode(), country="US",
-               hq_timezone=g.hq_tz, founded=g.rnd.randint(2009, 2019), mailing_lists={}, shared_mailboxes={})
+               hq_timezone=g.hq_tz, founded=g.rnd.randint(2009, 2019), industry=industry, mailing_lists={}, shared_mailboxes={})
 
 
 def _people(g: _Gen, org: Org) -> tuple[list[Team], list[Person]]:
@@ -702,9 +699,10 @@ def _policies(g: _Gen) -> Policies:
 
 def _shop(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: Policies) -> Shop:
     f, rnd = g.fake, g.rnd
-    theme = rnd.choice(sorted(SHOP_THEMES))
-    suffix, categories = SHOP_THEMES[theme]
-    brand = f"{f.last_name()} {suffix}"
+    theme = org.industry  # the organisation's industry decides what its shop stocks
+    industry = INDUSTRIES[theme]
+    categories = {c: (v["sku"], v["nouns"], tuple(v["price"])) for c, v in industry["categories"].items()}
+    brand = f"{f.last_name()} {industry['brand_suffix']}"
     domain = f"{slugify(brand)}.com"
     w = Writer(g.seed, "shop")
     products: list[Product] = []

@@ -18,7 +18,7 @@ from faker.providers.lorem.en_US import Provider as EnglishLorem
 
 from airgap.envs.common import rng
 from airgap.envs.worldgen import generate
-from airgap.envs.worldgen.facts import COMPONENTS, CONDITIONS, SHOP_THEMES, SYMPTOMS, VENDOR_SERVICES, WorldFacts
+from airgap.envs.worldgen.facts import COMPONENTS, CONDITIONS, INDUSTRIES, SYMPTOMS, VENDOR_SERVICES, WorldFacts
 from airgap.envs.worldgen.writing import SLOTS, fill, leaves, library, slots_of, templates
 
 SEEDS = (0, 7, 111)
@@ -81,8 +81,8 @@ def filler_words() -> set[str]:
     what the shop sells), which fill its slots."""
     authored = {w.lower() for _, text in leaves(library()) for w in WORD.findall(text)}
     vocab = " ".join([*COMPONENTS, *CONDITIONS, *(s for x in SYMPTOMS for s in x), *VENDOR_SERVICES,
-                      *(f"{cat} {' '.join(nouns)}" for _, cats in SHOP_THEMES.values()
-                        for cat, (_, nouns, _) in cats.items())])
+                      *(f"{ind['sells']} {cat} {' '.join(c['nouns'])}" for ind in INDUSTRIES.values()
+                        for cat, c in ind["categories"].items())])
     return {w.lower() for w in EnglishLorem.word_list} - FUNCTION_WORDS - authored - {w.lower() for w in WORD.findall(vocab)}
 
 
