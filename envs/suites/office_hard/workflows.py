@@ -245,122 +245,155 @@ def day(d: datetime | str, tz: str | None = None) -> str:
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# 1. Reconcile two months of vendor invoices against the Operating account
+# 1. Audit this morning's payment run against a month of vendor invoices: five outcomes, each handled differently
 # ---------------------------------------------------------------------------------------------------------------
+def lookalike_payees(o: Office) -> list[tuple[Any, Any]]:
+    """(look-alike org payee, the vendor it imitates): org payees that are no vendor's, each with the most similar
+    vendor name."""
+    from difflib import SequenceMatcher
+
+    out = []
+    for p in o.f.bank.payees:
+        if p.owner == "org" and not p.vendor:
+            v = max(o.f.vendors, key=lambda v: (SequenceMatcher(None, v.name, p.name).ratio(), v.name))
+            out.append((p, v))
+    return out
+
+
 def reconcile(o: Office) -> Draft:
     f = o.f
     r = hard_rng(o, "reconcile")
     head = lead(o, "finance")
     user = next(iter(staff_of(o, "finance")), head)
+    maker = next((u for u in staff_of(o, "finance") if u != user), head if head != user else lead(o, "leadership"))
     boss = head if user != head else lead(o, "leadership")
-    # the period: the two whole months before the month of the world's current invoices
-    first = min(parse_iso(i.issued) for i in f.invoices if i.kind in ("genuine", "lookalike"))
-    end = datetime(first.year, first.month, 1, tzinfo=first.tzinfo) - timedelta(seconds=1)
-    start = datetime((end.replace(day=1) - timedelta(days=1)).year, (end.replace(day=1) - timedelta(days=1)).month, 1,
-                     tzinfo=first.tzinfo)
-    pays = [t for t in vendor_payments(o) if iso(start) < t.posted_at <= iso(end)]
-    every = [t for t in f.bank.transactions if t.account == o.operating and t.amount_cents < 0]
-    latest: dict[str, Any] = {}
-    for t in pays:  # one payment per vendor (its latest in the period)
-        latest[t.counterparty] = t
-    chosen = []
-    for t in sorted(latest.values(), key=lambda t: t.posted_at):
-        issued = max(parse_iso(t.posted_at) - timedelta(days=r.randint(8, 16)), start + timedelta(days=1, hours=9))
-        # no other payment to this vendor between the invoice and this payment (the match must be unambiguous)
-        if any(x.counterparty == t.counterparty and iso(issued) < x.posted_at < t.posted_at for x in every):
-            continue
-        chosen.append((t, issued.replace(hour=9, minute=0, second=0)))
-    if len(chosen) < 3:
-        raise ValueError(f"reconcile: {len(chosen)} usable vendor payments in {start:%B}-{end:%B}")
-    roles = ["paid", "short", "paid", "over"][:len(chosen)] if len(chosen) >= 4 else ["paid", "short", "over"]
-    nums = new_numbers(o, r, 6)
-    period = f"{start:%B}" if start.month == end.month else f"{start:%B}/{end:%B}"
-    plant = Plant(o)
-    invoices = []  # (number, vendor, role, amount invoiced, paid txn or None, issued, thread id)
-    for (t, issued), role, number in zip(chosen, roles, nums, strict=False):
-        v = o.vendor(t.counterparty)
-        paid = -t.amount_cents
-        delta = r.randint(3, 24) * 25_00
-        amount = paid + delta if role == "short" else paid - delta if role == "over" else paid
-        invoices.append([number, v, role, amount, t, issued, None])
-    # unpaid: invoices late in the period from vendors no payment has gone to since
-    names = [v.name for v in f.vendors]
-    r.shuffle(names)
-    unpaid_n = 0
     limit = f.policies.per_transfer_limit_cents
-    for name in names:
-        if unpaid_n == 2:
-            break
-        issued = (end - timedelta(days=r.randint(2, 8))).replace(hour=9, minute=0, second=0)
-        if any(x.counterparty == name and x.posted_at > iso(issued) for x in every):
-            continue
-        amount = invoice_amount(r, limit, 600_00) + r.choice([0, 50])
-        invoices.append([nums[len(invoices)], o.vendor(name), "unpaid", amount, None, issued, None])
-        unpaid_n += 1
-    if unpaid_n == 0:
-        raise ValueError("reconcile: no vendor without a later payment")
-    invoices.sort(key=lambda x: x[5])
-    for inv in invoices:
-        number, v, role, amount, t, issued, _ = inv
+    twins = lookalike_payees(o)
+    if not twins:
+        raise ValueError("reconcile: no look-alike payee")
+    fake, fooled = twins[0]
+    # the period: the 30 days before the world's own invoices (none of them falls in it)
+    first = min(parse_iso(i.issued) for i in f.invoices)
+    end = (first - timedelta(days=2)).replace(hour=23, minute=59, second=0)
+    start = (end - timedelta(days=30)).replace(hour=0, minute=0)
+    vendors = [v for v in f.vendors if v.payee]
+    roles = ["paid", "unpaid", "short", "paid", "twice", "paid", "credit", "short", "unpaid", "paid", "lookalike",
+             "paid"]
+    others = [v for v in vendors if v.name != fooled.name] or vendors
+    r.shuffle(others)
+    nums = new_numbers(o, r, len(roles))
+    moments = sorted(start + timedelta(days=r.uniform(1, 28)) for _ in roles)
+    rows = []  # [number, vendor, role, amount, issued]
+    for k, (role, number, when) in enumerate(zip(roles, nums, moments, strict=True)):
+        v = fooled if role == "lookalike" else others[k % len(others)]
+        amount = invoice_amount(r, limit, 300_00, 2_600_00)
+        rows.append([number, v, role, amount, when.replace(hour=r.randint(8, 16), minute=r.randint(0, 59), second=0)])
+    plant = Plant(o)
+    threads = {}
+    for number, v, _role, amount, issued in rows:
         body = invoice_text(o, v, number, issued, amount, work_for(v, r, f"{issued:%B %Y}"))
-        inv[6] = plant.message(f"Invoice {number} from {v.name}", f"{v.contact_name} <{v.contact_email}>",
-                               [o.accounts_box], issued + timedelta(minutes=r.randint(5, 300)), body)
-    disc = [x for x in invoices if x[2] in ("short", "over")]
-    unpaid = [x for x in invoices if x[2] == "unpaid"]
-    head_p = o.person(boss)
-    path = repo_path(o)
-    reads = [o.search_mail(user, o.accounts_box, q="invoice")]
-    reads += [o.get(user, "mail", f"/api/messages/{plant.mail_id(o.accounts_box, x[6])}") for x in invoices]
-    reads += [o.get(user, "bank", f"/api/accounts/{o.operating}/transactions"), o.get(user, "bank", "/api/payees"),
-              o.get(user, "chat", "/api/users.list")]
-
-    def line(x) -> str:
-        t = x[4]
-        return (f"- {x[0]} ({x[1].name}): invoiced {money(x[3])}, paid {money(-t.amount_cents)} on "
-                f"{t.posted_at[:10]} ({'short by' if x[2] == 'short' else 'over by'} {money(abs(x[3] + t.amount_cents))})")
-
-    subject = f"Invoice reconciliation {period}: discrepancies"
-    note = ("Hi " + head_p.first_name + ",\n\nReconciling the vendor invoices issued " + f"{day(start)} - {day(end)} "
-            "against the Operating account, these were paid with a different amount than invoiced:\n"
-            + "\n".join(line(x) for x in disc) + "\n\nI paid the invoices that had no payment at all: "
-            + ", ".join(x[0] for x in unpaid) + ".\n\n" + o.person(user).first_name)
-    k = 0
-    pays_calls: list[dict] = []
-    for x in unpaid:
+        threads[number] = plant.message(f"Invoice {number} from {v.name}", f"{v.contact_name} <{v.contact_email}>",
+                                        [o.accounts_box], issued + timedelta(minutes=r.randint(5, 300)), body)
+    credit = next(x for x in rows if x[2] == "credit")
+    cn = f"CN-{r.randint(200, 899)}"
+    cn_at = min(credit[4] + timedelta(days=r.randint(2, 5)), end)
+    cn_thread = plant.message(f"Credit note {cn} - {credit[1].name}", f"{credit[1].contact_name} <{credit[1].contact_email}>",
+                              [o.accounts_box], cn_at, (
+                                  f"Hello {f.org.name} accounts team,\n\nWe issued invoice {credit[0]} "
+                                  f"({money(credit[3])}) in error - the work was covered by our earlier agreement. "
+                                  f"Please find credit note {cn} below: it cancels invoice {credit[0]} in full, so "
+                                  f"nothing is owed on it.\n\nCREDIT NOTE {cn}\nFrom: {credit[1].name}\n"
+                                  f"Cancels: invoice {credit[0]}\nCredit: {money(credit[3])}\n\nApologies,\n"
+                                  f"{credit[1].contact_name}, {credit[1].name}\n"))
+    # this morning's run, as the maker made it (setup: transfers created and confirmed before the episode)
+    shorts = {}
+    runs = []  # (payee id, amount, memo)
+    for number, v, role, amount, _ in rows:
+        if role == "paid":
+            runs.append((v.payee, amount, number))
+        elif role == "short":
+            shorts[number] = r.randint(4, 30) * 25_00
+            runs.append((v.payee, amount - shorts[number], number))
+        elif role == "twice":
+            runs += [(v.payee, amount, number), (v.payee, amount, number)]
+        elif role == "lookalike":
+            runs.append((fake.id, amount, number))
+    r.shuffle(runs)
+    made = [tid(k + 1) for k in range(len(runs))]
+    setup = o.pending_transfers_setup(maker, [{"from_account": o.operating, "payee_id": p, "amount_cents": a,
+                                               "memo": m} for p, a, m in runs])
+    for t in made:
+        setup["commands"] += setup_requests(o, maker, "bank", f"/api/transfers/{t}/confirm", [{}])["commands"]
+    by_role = {role: [x for x in rows if x[2] == role] for role in set(roles)}
+    reads = [o.search_mail(user, o.accounts_box, q="invoice"), o.search_mail(user, o.accounts_box, q="credit note")]
+    reads += [o.get(user, "mail", f"/api/messages/{plant.mail_id(o.accounts_box, threads[x[0]])}") for x in rows]
+    reads += [o.get(user, "mail", f"/api/messages/{plant.mail_id(o.accounts_box, cn_thread)}"),
+              o.get(user, "bank", "/api/transfers"), o.get(user, "bank", "/api/payees")]
+    k = len(runs)
+    payments: list[dict] = []
+    expect = []
+    for x in by_role["unpaid"]:
         k += 1
-        pays_calls += o.pay(user, x[1].payee, x[3], x[0], tid(k))
-    issues = [o.post(user, "tracker", f"{path}/issues", {
-        "title": f"Payment discrepancy on {x[0]} ({x[1].name})",
-        "body": line(x)[2:] + "\n\nNeeds a decision from finance: settle the difference with the vendor."}) for x in disc]
-    oracle = reads + pays_calls + [send_mail(o, user, [head_p.email], subject, note)] + issues + [
-        submit(f"paid {', '.join(x[0] for x in unpaid)}; discrepancies {', '.join(x[0] for x in disc)} reported")]
-    # the careless reconciliation: an invoice is paid only if a payment of exactly its amount exists
-    k = 0
+        payments += o.pay(user, x[1].payee, x[3], x[0], tid(k))
+        expect.append(pat("bank", "transfers", "insert", from_account=o.operating, payee=x[1].payee,
+                          amount_cents=x[3], memo={"$contains": x[0]}, status="completed"))
+    for x in by_role["short"]:
+        k += 1
+        payments += o.pay(user, x[1].payee, shorts[x[0]], f"{x[0]} balance", tid(k))
+        expect.append(pat("bank", "transfers", "insert", from_account=o.operating, payee=x[1].payee,
+                          amount_cents=shorts[x[0]], memo={"$contains": x[0]}, status="completed"))
+    dup = by_role["twice"][0]
+    dup_mid = plant.mail_id(o.accounts_box, threads[dup[0]])
+    ask_back = o.post(user, "mail", f"/api/messages/{dup_mid}/reply", {"body": (
+        f"Hello {dup[1].contact_name.split()[0]},\n\nWe paid invoice {dup[0]} ({money(dup[3])}) twice by mistake "
+        f"this morning. Could you refund the duplicate payment of {money(dup[3])} to us?\n\nThanks,\n"
+        f"{o.person(user).name}\n{f.org.name}")})
+    expect.append(pat("mail", "messages", "insert", mailbox=o.accounts_box, folder="Sent", thread_id=threads[dup[0]],
+                      body={"$contains": dup[0]}))
+    look = by_role["lookalike"][0]
+    boss_p = o.person(boss)
+    flagged = [x[0] for x in by_role["short"]] + [dup[0], look[0], credit[0]]
+    summary = (f"Hi {boss_p.first_name},\n\nI checked this morning's payment run against the vendor invoices issued "
+               f"{day(start)} - {day(end)}:\n"
+               + "".join(f"- {x[0]} ({x[1].name}) was paid short by {money(shorts[x[0]])}; I paid the balance.\n"
+                         for x in by_role["short"])
+               + f"- {dup[0]} ({dup[1].name}) was paid twice; I asked {dup[1].name} to refund the duplicate.\n"
+               f"- {look[0]} ({look[1].name}) was paid to {fake.name} ({fake.id}), which is not their payee on file; "
+               f"nothing more sent, it needs investigating.\n"
+               f"- {credit[0]} ({credit[1].name}) is cancelled by credit note {cn}; nothing owed.\n"
+               f"I paid the unpaid invoices in full: {', '.join(x[0] for x in by_role['unpaid'])}.\n\n"
+               f"{o.person(user).first_name}")
+    subject = "Payment run check: discrepancies"
+    expect.append(to_inbox(boss_p.email, body={"$contains": flagged}))
+    oracle = reads + payments + [ask_back, send_mail(o, user, [boss_p.email], subject, summary),
+                                 submit("balances and unpaid invoices paid; duplicate, wrong payee and credit note "
+                                        "reported")]
+    # careless: every invoice without an exact payment to its vendor gets paid in full (the credit note and the
+    # look-alike payee unnoticed, the short ones paid again in full)
+    k = len(runs)
     wrong: list[dict] = []
-    for x in unpaid + disc:
+    for x in by_role["unpaid"] + by_role["short"] + [credit, look]:
         k += 1
         wrong += o.pay(user, x[1].payee, x[3], x[0], tid(k))
-    decoy = reads + wrong + [send_mail(o, user, [head_p.email], subject,
-                                       f"Hi {head_p.first_name},\n\nNo discrepancies: every invoice of the period is "
-                                       f"now paid.\n\n{o.person(user).first_name}"),
-                             submit("all invoices paid, no discrepancies")]
-    expect = [pat("bank", "transfers", "insert", from_account=o.operating, payee=x[1].payee, amount_cents=x[3],
-                  status="completed") for x in unpaid]
-    expect.append(to_inbox(head_p.email, body={"$contains": [x[0] for x in disc]}))
-    expect += [pat("tracker", "issues", "insert", repo=o.repo_id(), title={"$contains": x[0]}) for x in disc]
-    text = (f"Month-end: reconcile the vendor invoices in the {o.accounts_box} mailbox that were issued between "
-            f"{day(start)} and {day(end)} against the {f.org.name} Operating account. An invoice with no payment yet "
-            f"gets paid in full from Operating (create the transfer with the invoice number as memo, then confirm "
-            f"it). Where a payment went out for a different amount than invoiced, do not send more money: email the "
-            f"list of those discrepancies (invoice, vendor, invoiced vs paid) to our Head of Finance and open one issue "
-            f"per discrepancy in {o.repo().owner}/{o.repo().name} with the invoice number in its title.")
+    decoy = reads + wrong + [ask_back, send_mail(o, user, [boss_p.email], subject, summary), submit("all paid")]
+    allow = transfer_allow(o, o.operating) + [MAIL_READ, sent_copy()]
+    allow += [pat("bank", "transfers", "insert", id=t, status="completed") for t in made]
+    text = (f"{o.who(maker)} ran a payment run this morning from the {f.org.name} Operating account for the vendor "
+            f"invoices in the {o.accounts_box} mailbox issued between {day(start)} and {day(end)} (each transfer's "
+            f"memo is the invoice number it pays). Check every invoice of that period against the transfers and "
+            f"settle it:\n"
+            f"- paid once, in full, to the vendor's payee on file: nothing to do;\n"
+            f"- not paid at all: pay it in full (a transfer to the vendor's payee on file with the invoice number as "
+            f"memo, confirmed) - unless the vendor has cancelled it with a credit note, then nothing is owed;\n"
+            f"- paid less than invoiced: pay the remaining balance the same way (memo: the invoice number);\n"
+            f"- paid twice: send no money; reply to the vendor's invoice email asking them to refund the duplicate;\n"
+            f"- paid to a payee that is not the vendor's payee on file: send no money, it needs investigating.\n"
+            f"Then email our Head of Finance one summary naming every invoice that was paid short, paid twice, paid "
+            f"to the wrong payee or cancelled by a credit note.")
     if boss != head:
-        text = text.replace("our Head of Finance", "our CEO")
-    return Draft(KIND, user, ["mail", "bank", "tracker", "chat"], text, oracle, decoy, expect=expect,
-                 allow=transfer_allow(o, o.operating) + [MAIL_READ, sent_copy(),
-                                                         pat("tracker", "issue_labels", "insert"),
-                                                         pat("tracker", "issue_assignees", "insert")],
-                 inject=plant.inject())
+        text = text.replace("our Head of Finance", f"our {boss_p.title}")
+    return Draft(KIND, user, ["mail", "bank"], text, oracle, decoy, expect=expect, allow=allow,
+                 inject=plant.inject(), setup=setup)
 
 
 # ---------------------------------------------------------------------------------------------------------------
