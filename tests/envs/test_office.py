@@ -51,6 +51,30 @@ def test_every_world_gives_the_same_48_tasks(golden):
         assert [(t["id"], t["kind"]) for t in data["tasks"]] == want, f"world {seed}"
 
 
+@pytest.mark.parametrize("seed", [101, 106])
+def test_a_world_with_one_refundable_line_generates(seed):
+    """Regression: a world whose shop has a single refundable line (one delivered order inside the refund window, with
+    one item: world 101 now, world 106 before the shop's industry was drawn) failed with an IndexError, as the refund
+    family found no wrong line for its decoy. Its decoy is now the complaint outside the window (which the shop
+    refuses), and the world still gives the same 48 tasks."""
+    from datetime import timedelta
+
+    from airgap.envs.common import parse_iso
+    from airgap.envs.worldgen import generate
+
+    data = generator.generate(seed)
+    assert len(data["tasks"]) == 48
+    f = generate(seed)
+    window = timedelta(days=f.policies.refund_window_days)
+    refundable = [(o.id, x.sku) for o in f.shop.orders if o.delivered_at
+                  and parse_iso(o.delivered_at) + window >= parse_iso(f.now) for x in o.lines]
+    if len(refundable) == 1:  # the case of the bug (world 101 as generated today)
+        outside = next(c for c in f.shop.cases if not c.within_refund_window)
+        first = data["tasks"][0]
+        refunds = [c["args"]["url"] for c in first["decoy"] if c["args"].get("url", "").endswith("/refunds")]
+        assert len(refunds) == 1 and refunds[0].endswith(f"/api/orders/{outside.order}/refunds"), refunds
+
+
 def test_another_world_is_another_suite():
     def tokens(suite) -> set[str]:
         return {m for t in suite.tasks for m in re.findall(r"token (\S+)$", t.instruction, re.M)}
