@@ -27,6 +27,10 @@ KNOWN: list[tuple[str, str, str, str, str | None, dict]] = [
       for n in ("start", "end")],
     ("calendar", "post", "/api/freebusy", "body", "users", {"maxItems": 50, "minItems": 1}),
     ("calendar", "post", "/api/events", "body", "attendees", {"maxItems": 50}),
+    *[("calendar", m, p, "body", "recurrence", {"maxItems": 10}) for m, p in (("post", "/api/events"),
+                                                                            ("patch", "/api/events/{event_id}"))],
+    *[("calendar", "patch", "/api/events/{event_id}/instances/{instance}", "body", n, EVENT) for n in ("start", "end")],
+    *[("calendar", "get", "/api/events/{event_id}/instances", "query", n, WINDOW) for n in ("start", "end")],
     ("calendar", "post", "/api/events/{event_id}/respond", "body", "status", {"enum": ["accepted", "declined", "tentative"]}),
     ("calendar", "get", "/api/events", "query", "tz", {"maxLength": 64}),
     # bank: the per-transfer limit (the organisation's policy: read it from /api/limits), page size, statuses

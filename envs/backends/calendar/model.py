@@ -1,10 +1,11 @@
 """The calendar API's request and response bodies (pydantic): what its OpenAPI document describes."""
 from datetime import datetime, timedelta
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from airgap.envs.backends.calendar import EARLIEST, LATEST, MAX_EVENT, MAX_WINDOW
+from airgap.envs.backends.calendar.recurrence import MAX_COUNT, MAX_INTERVAL, MAX_LINES
 
 #: When a time may be, in every request (a 422 outside): the OpenAPI extensions every client can read.
 BOUNDS = {"x-airgap-earliest": EARLIEST.isoformat().replace("+00:00", "Z"),
@@ -54,11 +55,25 @@ class EventOut(BaseModel):
     my_status: str = Field(description="organizer, needs-action, accepted, declined or tentative")
     created: str
     updated: str
+    recurrence: list[str] | None = Field(None, description="a series' RRULE/EXDATE lines (null: a single event)")
+    recurring_event_id: int | None = Field(None, description="an instance of a series: the series' id (`id` is "
+                                           "that id too); null for a single event or the series itself")
+    instance_id: str | None = Field(None, description="an instance: `<series id>_<original start, UTC "
+                                    "YYYYMMDDTHHMMSSZ>`, usable in /api/events/{id}/instances/{instance}")
+    original_start: str | None = Field(None, description="an instance: where the rule put it (UTC), even if moved")
 
 
 NAIVE = " (without an offset it is read in `timezone`)"
 EVENT_SPAN = span(MAX_EVENT, "an event", NAIVE)
 WINDOW_SPAN = span(MAX_WINDOW, "a free/busy query", NAIVE)
+
+
+RecurrenceLine = Annotated[str, Field(min_length=1, max_length=2000)]
+RECURRENCE = ("a repeating event, as Google Calendar's API takes it: one `RRULE:` line (RFC 5545; FREQ=DAILY, WEEKLY "
+              f"or MONTHLY; INTERVAL up to {MAX_INTERVAL}, COUNT up to {MAX_COUNT} or UNTIL, BYDAY) and any `EXDATE:` "
+              "lines (original starts left out: 20250317T150000Z in UTC, or local with ;TZID=), e.g. "
+              '["RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=6", "EXDATE:20250317T150000Z"]. The rule runs in `timezone` (the '
+              "wall-clock time stays across daylight saving); `start`/`end` are the first instance. 422 otherwise")
 
 
 class EventIn(Strict):
@@ -69,6 +84,7 @@ class EventIn(Strict):
     description: str = Field("", max_length=20_000)
     location: str = Field("", max_length=300)
     attendees: list[str] = Field(default_factory=list, max_length=50, description="usernames or e-mail addresses")
+    recurrence: list[RecurrenceLine] | None = Field(None, max_length=MAX_LINES, description=RECURRENCE)
 
 
 class EventPatch(Strict):
@@ -80,6 +96,19 @@ class EventPatch(Strict):
     location: str | None = Field(None, max_length=300)
     add_attendees: list[str] = Field(default_factory=list, max_length=50)
     remove_attendees: list[str] = Field(default_factory=list, max_length=50)
+    recurrence: list[RecurrenceLine] | None = Field(None, max_length=MAX_LINES, description=(
+        "replace a series' rule ([] makes it a single event); changing the rule or moving the series drops the "
+        "changes made to single instances"))
+
+
+class InstancePatch(Strict):
+    """One instance of a series, changed on its own (stored as an exception; the other instances keep the series)."""
+    title: str | None = Field(None, min_length=1, max_length=300)
+    start: datetime | None = Field(None, **EVENT_SPAN)
+    end: datetime | None = Field(None, **EVENT_SPAN)
+    timezone: str | None = Field(None, max_length=64, description="zone of naive start/end; default the series'")
+    description: str | None = Field(None, max_length=20_000)
+    location: str | None = Field(None, max_length=300)
 
 
 class RespondIn(Strict):
