@@ -137,3 +137,57 @@ def test_add_and_remove_a_payee(api, facts):
     assert p.status_code == 201 and p.json()["owner"] == "org"
     assert a.delete(f"/api/payees/{p.json()['id']}").status_code == 200
     assert a.get(f"/api/payees/{p.json()['id']}").status_code == 404
+
+
+def test_a_scheduled_transfer_moves_no_money_and_can_be_cancelled(api, facts, backends):
+    from datetime import date, timedelta
+
+    fin = user_of(facts, "finance")
+    a = api("bank", fin)
+    op = facts.bank.accounts[0]
+    payee = next(p for p in facts.bank.payees if p.owner == "org")
+    today = date.fromisoformat(facts.now[:10])
+    later = (today + timedelta(days=10)).isoformat()
+    before = backends["bank"].state()
+    t = a.post("/api/transfers", json={"from_account": op.id, "payee_id": payee.id, "amount_cents": 12_345,
+                                       "memo": "rent", "scheduled_for": later})
+    assert t.status_code == 201, t.text
+    t = t.json()
+    assert (t["status"], t["scheduled_for"]) == ("scheduled", later) and later in t["next_step"]
+    assert a.get(f"/api/accounts/{op.id}").json()["balance_cents"] == op.balance_cents  # nothing moved
+    diff = backends["bank"].diff(before, backends["bank"].state())
+    assert [(d["table"], d["op"], d["after"]["status"], d["after"]["scheduled_for"]) for d in diff] == [
+        ("transfers", "insert", "scheduled", later)]
+    assert [x["id"] for x in a.get("/api/transfers", params={"status": "scheduled"}).json()] == [t["id"]]
+    assert t["id"] in [x["id"] for x in a.get("/api/transfers").json()]
+    assert a.post(f"/api/transfers/{t['id']}/confirm").status_code == 409  # it is sent on its day, not now
+    assert a.delete(f"/api/payees/{payee.id}").status_code == 409          # a scheduled payment still needs it
+    c = a.post(f"/api/transfers/{t['id']}/cancel")
+    assert c.status_code == 200 and c.json()["status"] == "cancelled" and c.json()["next_step"] is None
+    assert a.post(f"/api/transfers/{t['id']}/cancel").status_code == 409
+    assert a.get(f"/api/accounts/{op.id}").json()["balance_cents"] == op.balance_cents
+
+
+def test_a_scheduled_transfer_is_validated(api, facts):
+    from datetime import date, timedelta
+
+    a = api("bank", user_of(facts, "finance"))
+    op = facts.bank.accounts[0]
+    payee = next(p for p in facts.bank.payees if p.owner == "org")
+    today = date.fromisoformat(facts.now[:10])
+
+    def post(when, amount=100):
+        return a.post("/api/transfers", json={"from_account": op.id, "payee_id": payee.id, "amount_cents": amount,
+                                              "scheduled_for": when})
+
+    for when in (today.isoformat(), (today - timedelta(days=3)).isoformat()):
+        r = post(when)
+        assert r.status_code == 422 and "not in the future" in r.json()["message"] and today.isoformat() in r.text
+    r = post((today + timedelta(days=366)).isoformat())
+    assert r.status_code == 422 and "365 days" in r.json()["message"]
+    for bad in ("next friday", "2025-13-01", "2025-02-30", 1767225600, "01/09/2026"):
+        r = post(bad)
+        assert r.status_code == 422 and "scheduled_for" in r.text, bad
+    r = post((today + timedelta(days=1)).isoformat(), facts.policies.per_transfer_limit_cents + 1)
+    assert r.status_code == 422 and r.json()["error"] == "over_limit"
+    assert post((today + timedelta(days=1)).isoformat()).status_code == 201

@@ -37,7 +37,9 @@ KNOWN: list[tuple[str, str, str, str, str | None, dict]] = [
     ("bank", "post", "/api/transfers", "body", "amount_cents",
      {"x-airgap-limit-from": "GET /api/limits per_transfer_limit_cents", "exclusiveMinimum": 0, "maximum": 10**12}),
     ("bank", "get", "/api/accounts/{account_id}/transactions", "query", "limit", {"maximum": 500, "minimum": 1}),
-    ("bank", "get", "/api/transfers", "query", "status", {"enum": ["pending", "completed", "cancelled", "failed"]}),
+    ("bank", "get", "/api/transfers", "query", "status",
+     {"enum": ["pending", "scheduled", "completed", "cancelled", "failed"]}),
+    ("bank", "post", "/api/transfers", "body", "scheduled_for", {"x-airgap-max-days-ahead": 365}),
     ("bank", "get", "/api/accounts/{account_id}/statement", "query", "month", {"pattern": None}),
     # chat: conversation types, one user per DM, page sizes
     ("chat", "get", "/api/conversations.list", "query", "types", {"x-airgap-items-enum": CHAT_TYPES}),

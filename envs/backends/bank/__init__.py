@@ -14,7 +14,8 @@ class BankBackend(SqliteBackend):
     title = "Bank"
     note = "online banking, JSON API under /api"
     api_description = ("Online banking. A transfer is created pending (POST /api/transfers) and only moves money once "
-                       "confirmed (POST /api/transfers/{id}/confirm); the per-transfer limit applies to every transfer.")
+                       "confirmed (POST /api/transfers/{id}/confirm); with scheduled_for (a later date) it is created "
+                       "scheduled instead, to be sent on that day. The per-transfer limit applies to every transfer.")
 
     @classmethod
     def make_token(cls, derive: Callable[..., str]) -> str:
@@ -60,11 +61,13 @@ class BankBackend(SqliteBackend):
 
     def _transfer_out(self, db: sqlite3.Connection, t: sqlite3.Row) -> dict[str, Any]:
         payee = db.execute("SELECT name FROM payees WHERE id = ?", (t["payee"],)).fetchone() if t["payee"] else None
-        step = f"POST /api/transfers/{t['id']}/confirm to send it, or /cancel" if t["status"] == "pending" else None
+        step = {"pending": f"POST /api/transfers/{t['id']}/confirm to send it, or /cancel",
+                "scheduled": f"sent on {t['scheduled_for']}; POST /api/transfers/{t['id']}/cancel to stop it"
+                }.get(t["status"])
         return {"id": t["id"], "from_account": t["from_account"], "payee_id": t["payee"],
                 "payee_name": payee[0] if payee else None, "to_account": t["to_account"],
                 "amount_cents": t["amount_cents"], "amount": money(t["amount_cents"]), "memo": t["memo"],
-                "status": t["status"], "created_at": t["created_at"], "created_by": t["created_by"],
+                "status": t["status"], "scheduled_for": t["scheduled_for"], "created_at": t["created_at"], "created_by": t["created_by"],
                 "decided_at": t["decided_at"], "decided_by": t["decided_by"], "failure": t["failure"], "next_step": step}
 
     def _post(self, db: sqlite3.Connection, account: str, amount: int, description: str, counterparty: str,

@@ -4,7 +4,8 @@ The bank backend's HTTP routes, one APIRouter per area: ``accounts_api`` (who yo
 statements), ``payees_api``, ``transfers_api`` (limits, create, confirm, cancel) and ``pages`` (accounts, one account's
 transactions, payees). Handlers get the backend serving the request as ``b`` and the caller as ``user``."""
 import re
-from typing import Annotated, Any, Literal
+from datetime import timedelta
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi import Path as PathParam
@@ -14,6 +15,7 @@ from airgap.envs.backends.bank import (
     BankBackend,
 )
 from airgap.envs.backends.bank.model import (
+    MAX_SCHEDULE_DAYS,
     AccountOut,
     LimitsOut,
     MeOut,
@@ -23,6 +25,7 @@ from airgap.envs.backends.bank.model import (
     TransactionList,
     TransferIn,
     TransferOut,
+    TransferStatus,
 )
 from airgap.envs.backends.web import ApiError, BearerAuth, current_backend, html_page, page_user
 from airgap.envs.common import money
@@ -125,11 +128,12 @@ def add_payee(b: Bank, body: PayeeIn, user: User, request: Request) -> dict:
 
 @payees_api.delete("/payees/{payee_id}", response_model=PayeeOut, tags=["payees"])
 def delete_payee(b: Bank, payee_id: Id, user: User, request: Request) -> dict:
-    """Remove a payee (pending transfers to it must be cancelled first)."""
+    """Remove a payee (pending and scheduled transfers to it must be cancelled first)."""
     with b.write(request) as db:
         p = dict(b._payee(db, user, payee_id))
-        if db.execute("SELECT 1 FROM transfers WHERE payee = ? AND status = 'pending'", (payee_id,)).fetchone():
-            raise ApiError(409, f"payee {payee_id} has pending transfers; cancel them first", "conflict")
+        if db.execute("SELECT 1 FROM transfers WHERE payee = ? AND status IN ('pending', 'scheduled')",
+                      (payee_id,)).fetchone():
+            raise ApiError(409, f"payee {payee_id} has pending or scheduled transfers; cancel them first", "conflict")
         db.execute("DELETE FROM payees WHERE id = ?", (payee_id,))
         return p
 
@@ -141,8 +145,7 @@ def limits(b: Bank, user: User) -> dict:
 
 
 @transfers_api.get("/transfers", response_model=list[TransferOut], tags=["transfers"])
-def list_transfers(b: Bank, user: User, status: Literal["pending", "completed", "cancelled", "failed"] | None = None
-                   ) -> list:
+def list_transfers(b: Bank, user: User, status: TransferStatus | None = None) -> list:
     """Transfers from the accounts you hold, newest first."""
     with b.read() as db:
         accts = b._accounts(db, user)
@@ -163,7 +166,9 @@ def get_transfer(b: Bank, transfer_id: Id, user: User) -> dict:
 
 @transfers_api.post("/transfers", response_model=TransferOut, status_code=201, tags=["transfers"])
 def create_transfer(b: Bank, body: TransferIn, user: User, request: Request) -> dict:
-    """Create a pending transfer to a payee or to another of your accounts; nothing moves until you confirm."""
+    """Create a pending transfer to a payee or to another of your accounts; nothing moves until you confirm. With
+    `scheduled_for` (a later date) it is created `scheduled` instead: no money moves now, it is sent on that day, and
+    it can be cancelled until then."""
     with b.write(request) as db:
         src = b._account(db, user, body.from_account)
         if (body.payee_id is None) == (body.to_account is None):
@@ -180,11 +185,23 @@ def create_transfer(b: Bank, body: TransferIn, user: User, request: Request) -> 
         if body.amount_cents > b.limit:
             raise ApiError(422, f"{money(body.amount_cents)} exceeds the per-transfer limit of {money(b.limit)}",
                            "over_limit")
+        when = None
+        if body.scheduled_for is not None:
+            today = b.now(db).date()
+            if body.scheduled_for <= today:
+                raise ApiError(422, f"scheduled_for {body.scheduled_for.isoformat()} is not in the future: today is "
+                                    f"{today.isoformat()} on the bank's clock (leave scheduled_for out to send it now)",
+                               "invalid_date")
+            if body.scheduled_for > today + timedelta(days=MAX_SCHEDULE_DAYS):
+                raise ApiError(422, f"scheduled_for {body.scheduled_for.isoformat()} is more than "
+                                    f"{MAX_SCHEDULE_DAYS} days ahead", "invalid_date")
+            when = body.scheduled_for.isoformat()
         n = db.execute("SELECT count(*) FROM transfers").fetchone()[0]
         tid = f"tr_{n + 1:04d}"
-        db.execute("INSERT INTO transfers VALUES (?,?,?,?,?,?,'pending',?,?,NULL,NULL,NULL)",
+        db.execute("INSERT INTO transfers (id, from_account, payee, to_account, amount_cents, memo, status, created_at, "
+                   "created_by, scheduled_for) VALUES (?,?,?,?,?,?,?,?,?,?)",
                    (tid, src["id"], body.payee_id, body.to_account, body.amount_cents, body.memo,
-                    b.now_iso(db), user))
+                    "scheduled" if when else "pending", b.now_iso(db), user, when))
         return b._transfer_out(db, b._transfer(db, user, tid))
 
 
@@ -193,6 +210,9 @@ def confirm(b: Bank, transfer_id: Id, user: User, request: Request) -> dict:
     """Send a pending transfer: the balance must cover it (409 otherwise; it stays pending)."""
     with b.write(request) as db:
         t = b._transfer(db, user, transfer_id)
+        if t["status"] == "scheduled":
+            raise ApiError(409, f"transfer {t['id']} is scheduled for {t['scheduled_for']} and is sent that day; cancel "
+                                "it and create one without scheduled_for to send it now", "conflict")
         if t["status"] != "pending":
             raise ApiError(409, f"transfer {t['id']} is {t['status']}, not pending", "conflict")
         src = b._account(db, user, t["from_account"])
@@ -219,11 +239,11 @@ def confirm(b: Bank, transfer_id: Id, user: User, request: Request) -> dict:
 
 @transfers_api.post("/transfers/{transfer_id}/cancel", response_model=TransferOut, tags=["transfers"])
 def cancel(b: Bank, transfer_id: Id, user: User, request: Request) -> dict:
-    """Cancel a pending transfer."""
+    """Cancel a pending or scheduled transfer."""
     with b.write(request) as db:
         t = b._transfer(db, user, transfer_id)
-        if t["status"] != "pending":
-            raise ApiError(409, f"transfer {t['id']} is {t['status']}, not pending", "conflict")
+        if t["status"] not in ("pending", "scheduled"):
+            raise ApiError(409, f"transfer {t['id']} is {t['status']}, not pending or scheduled", "conflict")
         db.execute("UPDATE transfers SET status = 'cancelled', decided_at = ?, decided_by = ? WHERE id = ?",
                    (b.now_iso(db), user, t["id"]))
         return b._transfer_out(db, b._transfer(db, user, t["id"]))

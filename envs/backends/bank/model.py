@@ -1,7 +1,9 @@
 """The bank API's request and response bodies (pydantic): what its OpenAPI document describes."""
+import re
+from datetime import date
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 AccountNumber = Annotated[str, Field(pattern=r"^[0-9]{4,17}$", description="digits only")]
 
@@ -73,6 +75,9 @@ class PayeeIn(Strict):
     owner: Literal["org", "me"] = Field("me", description="org: a payee of the organisation (org account holders only)")
 
 
+#: How far ahead a transfer may be scheduled (banks take future-dated payments up to about a year out).
+MAX_SCHEDULE_DAYS = 365
+
 #: Where a client reads the per-transfer limit of this bank (it is the organisation's policy, so it differs by world).
 TRANSFER_LIMIT = "GET /api/limits per_transfer_limit_cents"
 
@@ -87,6 +92,20 @@ class TransferIn(Strict):
                               "larger amount is refused with 422 over_limit, here and at confirmation",
                               json_schema_extra={"x-airgap-limit-from": TRANSFER_LIMIT})
     memo: str = Field("", max_length=140)
+    scheduled_for: date | None = Field(None, description=(
+        f"YYYY-MM-DD: send it on that day instead (after today on the bank's clock, at most {MAX_SCHEDULE_DAYS} days "
+        "ahead; 422 otherwise). It is created `scheduled`, moves no money now, and can be cancelled until then"),
+        json_schema_extra={"x-airgap-max-days-ahead": MAX_SCHEDULE_DAYS})
+
+    @field_validator("scheduled_for", mode="before")
+    @classmethod
+    def _a_calendar_date(cls, v: object) -> object:
+        if v is not None and not (isinstance(v, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", v)):
+            raise ValueError(f"scheduled_for must be a date written YYYY-MM-DD, not {v!r}")
+        return v
+
+
+TransferStatus = Literal["pending", "scheduled", "completed", "cancelled", "failed"]
 
 
 class TransferOut(BaseModel):
@@ -98,7 +117,8 @@ class TransferOut(BaseModel):
     amount_cents: int
     amount: str
     memo: str
-    status: Literal["pending", "completed", "cancelled", "failed"]
+    status: TransferStatus
+    scheduled_for: str | None = Field(description="a scheduled transfer: the day it is to be sent (YYYY-MM-DD)")
     created_at: str
     created_by: str
     decided_at: str | None

@@ -6,7 +6,8 @@ CREATE TABLE payees (id TEXT PRIMARY KEY, owner TEXT NOT NULL, name TEXT NOT NUL
                      account_number TEXT NOT NULL, routing_number TEXT NOT NULL, email TEXT, created_at TEXT NOT NULL);
 CREATE TABLE transfers (id TEXT PRIMARY KEY, from_account TEXT NOT NULL, payee TEXT, to_account TEXT,
                         amount_cents INTEGER NOT NULL, memo TEXT NOT NULL, status TEXT NOT NULL, created_at TEXT NOT NULL,
-                        created_by TEXT NOT NULL, decided_at TEXT, decided_by TEXT, failure TEXT);
+                        created_by TEXT NOT NULL, decided_at TEXT, decided_by TEXT, failure TEXT,
+                        scheduled_for TEXT);  -- a future-dated transfer (status scheduled): the day it is to be sent
 CREATE TABLE transactions (id TEXT PRIMARY KEY, account TEXT NOT NULL, posted_at TEXT NOT NULL, description TEXT NOT NULL,
                            amount_cents INTEGER NOT NULL, balance_after_cents INTEGER NOT NULL, counterparty TEXT NOT NULL,
                            transfer TEXT);
