@@ -74,7 +74,7 @@ class Backend(ABC):
 
     def behave(self, world: dict[str, Any]) -> None:
         """Set this episode's behaviour from the task's ``world`` mapping, after ``reset()`` (default: nothing to set;
-        the chat backend reads ``colleagues``, the simulated people who answer direct messages)."""
+        the chat backend reads ``colleagues``, the simulated people who answer direct messages and @-mentions)."""
         return None
 
     def token(self, username: str) -> str:

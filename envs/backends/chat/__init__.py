@@ -58,26 +58,65 @@ class ChatBackend(SqliteBackend):
 
     def behave(self, world: dict[str, Any]) -> None:
         """``world.colleagues``: ``{username: {"rules": [{"match": regex, "reply": text}], "default": text}}``.
-        A direct message to one of them gets their answer in the same DM: the reply of the first rule whose
-        regex matches the message (case-insensitive), else the default ("no idea"). Deterministic, rule-based:
-        the world's facts decide what each colleague knows."""
+        A direct message to one of them gets their answer in the same DM, and a channel message that @-mentions them
+        gets it as a reply in that message's thread: the reply of the first rule whose regex matches the message
+        (case-insensitive), else the default ("no idea"). Deterministic, rule-based: the world's facts decide what
+        each colleague knows."""
         self.colleagues = dict(world.get("colleagues") or {})
 
-    def _answer_as_colleague(self, db: sqlite3.Connection, channel: sqlite3.Row, me: str, text: str,
-                             thread: str | None) -> None:
-        if not self.colleagues or not channel["is_im"]:
-            return
-        row = db.execute("SELECT u.id, u.username FROM members m JOIN users u ON u.id = m.user "
-                         "WHERE m.channel = ? AND m.user != ? LIMIT 1", (channel["id"], me)).fetchone()
-        who = self.colleagues.get(row["username"]) if row else None
-        if who is None:
-            return
-        reply = next((r["reply"] for r in who.get("rules", []) if re.search(r["match"], text, re.I | re.S)),
-                     who.get("default", "Sorry, no idea - I don't know that one."))
-        db.execute("UPDATE _meta SET value = value + 1 WHERE key = 'ticks'")  # they answer a second later
-        db.execute("INSERT INTO messages VALUES (?,?,?,?,?,NULL)", (self._new_ts(db), channel["id"], row["id"], reply,
-                                                                    thread))
+    def _reply(self, username: str, text: str) -> str:
+        who = self.colleagues[username]
+        return next((r["reply"] for r in who.get("rules", []) if re.search(r["match"], text, re.I | re.S)),
+                    who.get("default", "Sorry, no idea - I don't know that one."))
 
+    def mentioned(self, db: sqlite3.Connection, text: str) -> list[sqlite3.Row]:
+        """The users a message mentions, in the order it names them: Slack's ``<@U123>`` (what clients send when
+        one picks a name), or typed ``@username``, ``@display name`` or ``@Full Name`` (a name two people share
+        mentions neither)."""
+        users = db.execute("SELECT * FROM users WHERE deleted = 0").fetchall()
+        by_id = {u["id"]: u for u in users}
+        names: dict[str, list[sqlite3.Row]] = {}
+        for u in users:
+            for n in {u["username"], u["display_name"], u["real_name"]}:
+                if n:
+                    names.setdefault(n.lower(), []).append(u)
+        found: list[tuple[int, sqlite3.Row]] = []
+        for m in re.finditer(r"<@([A-Z0-9]+)(?:\|[^>]*)?>", text):
+            if m.group(1) in by_id:
+                found.append((m.start(), by_id[m.group(1)]))
+        for m in re.finditer(r"(?<![\w<])@", text):  # the longest name that follows the @ (Full Name before Full)
+            rest = text[m.end():].lower()
+            for n in sorted(names, key=len, reverse=True):
+                if rest.startswith(n) and not (rest[len(n):len(n) + 1].isalnum() or rest[len(n):len(n) + 1] == "_"):
+                    if len({u["id"] for u in names[n]}) == 1:
+                        found.append((m.start(), names[n][0]))
+                    break
+        out: list[sqlite3.Row] = []
+        for _, u in sorted(found, key=lambda x: x[0]):
+            if u["id"] not in {o["id"] for o in out}:
+                out.append(u)
+        return out
+
+    def _answer_as_colleague(self, db: sqlite3.Connection, channel: sqlite3.Row, me: str, text: str,
+                             thread: str | None, ts: str) -> None:
+        """Colleagues answer the message ``ts`` just posted by ``me``: in a DM the other person (in the DM); in a
+        channel each colleague it @-mentions who can read the channel (public, or a member), in its thread."""
+        if not self.colleagues:
+            return
+        if channel["is_im"]:
+            row = db.execute("SELECT u.id, u.username FROM members m JOIN users u ON u.id = m.user "
+                             "WHERE m.channel = ? AND m.user != ? LIMIT 1", (channel["id"], me)).fetchone()
+            answering, where = ([row] if row is not None else []), thread
+        else:
+            answering = [u for u in self.mentioned(db, text) if u["id"] != me and (
+                not channel["is_private"] or self._is_member(db, channel["id"], u["id"]))]
+            where = thread or ts  # a reply in the thread the mention started (or is in)
+        for row in answering:
+            if row["username"] not in self.colleagues:
+                continue
+            db.execute("UPDATE _meta SET value = value + 1 WHERE key = 'ticks'")  # they answer a second later
+            db.execute("INSERT INTO messages VALUES (?,?,?,?,?,NULL)",
+                       (self._new_ts(db), channel["id"], row["id"], self._reply(row["username"], text), where))
 
     # -------------------------------------------------------------- helpers
     def _me(self, user: str) -> str:

@@ -181,7 +181,7 @@ def post_message(b: Chat, body: PostIn, request: Request, user: User) -> dict:
             parent = p["thread_ts"] or p["ts"]
         ts = b._new_ts(db)
         db.execute("INSERT INTO messages VALUES (?,?,?,?,?,NULL)", (ts, c["id"], me, body.text, parent))
-        b._answer_as_colleague(db, c, me, body.text, parent)
+        b._answer_as_colleague(db, c, me, body.text, parent, ts)
         return {"ok": True, "channel": c["id"], "ts": ts,
                 "message": b._message_json(db, b._message(db, c["id"], ts))}
 
