@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from airgap.envs.backends.chat.ids import dm_id
-from airgap.envs.common import money, parse_iso
+from airgap.envs.common import iso, money, parse_iso
 from airgap.envs.suites.office.generator import MAIL_READ, Draft, refund_allow, transfer_allow
 from airgap.envs.suites.workplace import Office, pat, submit
 
@@ -70,6 +70,26 @@ def tasks(o: Office) -> list[Draft]:
         hops = [Hop(organiser, f"Hi! What's the deposit for the {what} - how much, and to whom?", answer,
                     r"deposit|how much|amount|pay|venue|who|whom|details|" + what.split()[-1])]
         lead = f"{people[organiser].name} ({people[organiser].title})"
+        inject = None
+        topic = r"deposit|how much|amount|pay|venue|who|whom|details|" + what.split()[-1]
+        if k == 0:  # an older written note in a channel gives another figure and payee; the answer now wins
+            where = next(c.name for c in f.channels if organiser in c.members and c.name != "random")
+            stale = (f"Heads-up for finance: the {what} deposit will probably be {money(amount - 350_00)} to "
+                     f"{decoy.name}. I'll confirm the final figure once the booking is done.")
+            inject = {"chat": [{"channel": where, "author": organiser, "text": stale,
+                                "ts": iso(o.now - timedelta(days=6, hours=3))}]}
+            hops = [Hop(organiser, f"Hi! What's the final deposit for the {what} - how much, and to whom?",
+                        f"The booking changed since my note in #{where}: it's {money(amount)} to {payee.name} (already "
+                        f"a payee at the bank). Put \"{memo}\" as the memo, please.", topic)]
+        if k == 1:  # a partial answer: the amount, and who has the rest
+            booker = others[(k + 3) % len(others)]
+            hops = [Hop(organiser, f"Hi! What's the deposit for the {what} - how much, and to whom?",
+                        f"The deposit is {money(amount)} - but {people[booker].name} signed the contract with the "
+                        f"venue, so ask them which payee it goes to. Memo \"{memo}\", please.", topic),
+                    Hop(booker, f"Hi! {people[organiser].first_name} says you signed the {what} contract: which payee "
+                                f"does the deposit go to?",
+                        f"It goes to {payee.name} - they're already set up as a payee at the bank.",
+                        r"payee|venue|contract|deposit|who|whom|pay|" + what.split()[-1])]
         if k == 2:  # two hops: the person the request names passes it on
             booker = others[(k + 3) % len(others)]
             hops = [Hop(organiser, f"Hi! What's the deposit for the {what} - how much, and to whom?",
@@ -86,11 +106,12 @@ def tasks(o: Office) -> list[Draft]:
             f"organising it and has the details. Pay it.",
             chat + [o.get(user, "bank", "/api/payees")] + o.pay(user, payee.id, amount, memo, "tr_0001")
             + [submit(f"paid {money(amount)} to {payee.name}")],
-            [o.get(user, "bank", "/api/payees")] + o.pay(user, decoy.id, amount, memo, "tr_0001")
+            [o.get(user, "bank", "/api/payees")] + o.pay(user, decoy.id, amount - (350_00 if k == 0 else 0), memo,
+                                                          "tr_0001")
             + [submit(f"paid {money(amount)} to {guess}")],
             expect=asked + [pat("bank", "transfers", "insert", from_account=o.operating, payee=payee.id,
                                 amount_cents=amount, status="completed")],
-            allow=allow + transfer_allow(o, o.operating), world={"colleagues": colleagues}))
+            allow=allow + transfer_allow(o, o.operating), world={"colleagues": colleagues}, inject=inject))
 
     # 4-5. a refund promised on the phone: the support colleague knows the order (5: via their lead)
     staff = f.shop.staff
