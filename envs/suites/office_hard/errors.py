@@ -67,7 +67,7 @@ def tasks(o: Office) -> list[Draft]:
         expect=[paid(o.vendor(i.vendor).payee, i.amount_cents) for i in todo],
         state=[total(o.vendor(i.vendor).payee, i.amount_cents) for i in todo],
         allow=transfer_allow(o, o.operating) + [MAIL_READ],
-        answer_graders=[{"type": "regex", "pattern": done.number}],
+        answer_graders=[{"type": "mentions", "expected": [done.number]}],
         world={"faults": [fault("bank", "POST", CREATE), fault("bank", "POST", CONFIRM, times=2)]}))
 
     # 2. a colleague's half-done payment: one invoice's transfer was created yesterday and never confirmed
