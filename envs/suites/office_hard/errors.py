@@ -121,7 +121,7 @@ def tasks(o: Office) -> list[Draft]:
         f"Support agreed these refunds (each the whole line, no shipping): {listing}. Make sure each customer has "
         f"been refunded for that line exactly once, then submit a summary saying which refunds you issued.",
         reads + calls + [submit("refunded " + ", ".join(x[0].id for x in todo_r) + f"; {first[0].id} was already refunded")],
-        reads[:1] + [refund(*first[:2], first[2].problem)] * 3 + [submit("failed: the shop keeps failing")],
+        reads + [refund(*todo_r[0][:2], todo_r[0][2].problem)] * 2 + [submit("failed: the shop keeps failing")],
         expect=[pat("shop", "refunds", "insert", order_id=order.id, sku=line.sku, quantity=line.quantity)
                 for order, line, _ in todo_r],
         allow=[a for x in lines for a in refund_allow(o, x[0].id)]
@@ -209,9 +209,7 @@ def tasks(o: Office) -> list[Draft]:
             parts.append(min(limit, left))
             left -= parts[-1]
         oracle = [o.get(user, "mail", "/api/messages", q=v.name), o.get(user, "mail", "/api/messages", q="Approved"),
-                  o.get(user, "bank", "/api/payees"),
-                  o.post(user, "bank", "/api/transfers", {"from_account": o.operating, "payee_id": v.payee,
-                                                          "amount_cents": amount, "memo": "approved"})]
+                  o.get(user, "bank", "/api/payees"), o.get(user, "bank", "/api/limits")]
         for n, part in enumerate(parts, start=1):
             create, confirm = o.pay(user, v.payee, part, f"approved, part {n} of {len(parts)}", f"tr_{n:04d}")
             oracle += [create, confirm] + ([confirm] if n == 1 else [])
@@ -273,7 +271,7 @@ def tasks(o: Office) -> list[Draft]:
             f"We have ended our contract with {p.name}. Settle what the email about it asks, then remove them as a "
             f"payee at the bank: after their final invoice, no more money may go to them. Leave every other vendor's "
             f"payments as they are.",
-            look + [remove] + ([cancel[0]] * 2 if k else [cancel[0]]) + cancel[1:] + pay_final
+            look + [o.get(user, "bank", "/api/limits")] + ([cancel[0]] * 2 if k else [cancel[0]]) + cancel[1:] + pay_final
             + [remove, submit(f"paid {number}, cancelled 2 queued transfers, removed {p.name}")],
             look + [remove] + [o.post(user, "bank", f"/api/transfers/{t}/confirm") for t in ("tr_0001", "tr_0002", "tr_0003")]
             + [remove, submit("removed")],

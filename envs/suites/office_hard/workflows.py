@@ -312,7 +312,7 @@ def reconcile(o: Office) -> Draft:
         if role == "paid":
             runs.append((v.payee, amount, number))
         elif role == "short":
-            shorts[number] = r.randint(4, 30) * 25_00
+            shorts[number] = max(25_00, min(r.randint(4, 30) * 25_00, amount // 3 // 25_00 * 25_00))
             runs.append((v.payee, amount - shorts[number], number))
         elif role == "twice":
             runs += [(v.payee, amount, number), (v.payee, amount, number)]
