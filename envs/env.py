@@ -56,7 +56,7 @@ from . import graders as _graders
 from .monitors.base import SEVERITIES
 from .spaces import UnicodeText
 from .stream import EventStream
-from .tasks import Suite, Task, available_suites, load_suite
+from .tasks import Suite, Task, available_suites, is_generated, load_suite
 from .tools import (
     OUTPUT_DIR,
     ActionError,
@@ -123,12 +123,19 @@ class AirgapEnv(gym.Env[str, str]):
         monitors: str | list[str] | None = "all",
         stop_on: str | None = None,
         fresh_containers: bool = False,
+        split: str | None = None,
+        pins: dict | None = None,
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
         if sandbox not in ("pool", "fresh"):
             raise ValueError(f"sandbox must be 'pool' or 'fresh', got {sandbox!r}")
+        if split is not None and is_generated(suite):  # world_seed is then the world's index within the split
+            from .worldgen.splits import world_seed as _world_seed
+
+            world_seed = _world_seed(split, int(world_seed or 0))
         self.suite: Suite = load_suite(suite, world_seed=world_seed)
+        self._pins = dict(pins or {})  # what the caller pins in every log header (a run's model identity)
         self.closed_book = bool(closed_book)
         if stop_on is not None and stop_on not in SEVERITIES:
             raise ValueError(f"stop_on must be one of {SEVERITIES} or None, got {stop_on!r}")
@@ -150,9 +157,9 @@ class AirgapEnv(gym.Env[str, str]):
         # What `airgap replay run` passes back to gym.make (JSON only; where logs go is not part of it).
         suite_arg = suite if str(suite) in available_suites() else str(self.suite.path)  # a path, made absolute
         self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
-                           "image": image, "max_output": max_output, "world_seed": self.suite.world_seed,
+                           "image": image, "max_output": max_output, "world_seed": self.suite.world_seed, "split": None,
                            "closed_book": self.closed_book, "monitors": monitors, "stop_on": stop_on,
-                           "fresh_containers": self._fresh_containers}
+                           "fresh_containers": self._fresh_containers, "pins": self._pins or None}
 
         self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
         self.action_space = UnicodeText(max_length=ACTION_MAX_CHARS)
@@ -251,6 +258,7 @@ class AirgapEnv(gym.Env[str, str]):
             "seed": seed,
             "env_kwargs": jsonable(self.env_kwargs),
             **self.world_pins,
+            **self._split_pins(),
             "agent": jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),
         }
@@ -265,6 +273,17 @@ class AirgapEnv(gym.Env[str, str]):
             self._log = EpisodeLog(self.log_path, header, defer=True)
             self._stream.attach_log(self._log)
         self._start_monitors(task, header)
+
+    def _split_pins(self) -> dict:
+        """The testing phase every log header pins: the world's split and label, the suite's shift declaration hash
+        (None for a fixed suite) and what the caller pinned (``pins=``: the model's identity)."""
+        from .tasks.shift import shift_hash
+        from .worldgen.splits import label, split_of
+
+        seed = self.suite.world_seed
+        generated = seed is not None and is_generated(self.suite.name)
+        return {"split": split_of(seed) if generated else None, "world": label(seed) if generated else None,
+                "shift_hash": shift_hash(self.suite.name) if generated else None, **jsonable(self._pins)}
 
     def _start_monitors(self, task: Task, header: dict) -> None:
         """Live monitors: a subscriber of the event stream; their flags are taken at each step's end."""

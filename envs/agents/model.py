@@ -146,6 +146,9 @@ def add_usage(total: dict, reply: Reply) -> None:
     total["calls"] += 1
     if reply.cost_usd is not None and "cost_usd" in total:
         total["cost_usd"] = round(total["cost_usd"] + reply.cost_usd, 9)
+    served = (reply.meta or {}).get("served_model")
+    if served and served not in total.setdefault("served_models", []):  # the model each response says served it
+        total["served_models"].append(served)
 
 
 # --- the registry and the spec parser ---------------------------------------------------------------------------

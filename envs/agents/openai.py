@@ -212,5 +212,7 @@ class OpenAIModel(Model):
             body["tools"] = tools
         raw, meta = self.client.complete(body, on_retry=on_retry)
         msg, usage = normalize_reply(raw)
+        served = raw.get("model") if isinstance(raw, dict) else None  # the model the server says answered
         return Reply(text=msg["content"], tool_calls=msg["tool_calls"], usage=usage, latency_s=meta["latency_s"],
-                     input=messages, retries=meta["retries"], errors=meta["errors"], cost_usd=self.cost(usage), raw=raw)
+                     input=messages, retries=meta["retries"], errors=meta["errors"], cost_usd=self.cost(usage), raw=raw,
+                     meta={"served_model": served} if isinstance(served, str) and served else {})

@@ -24,6 +24,7 @@ always gets the same one.
 """
 from __future__ import annotations
 
+import dataclasses
 import random
 from dataclasses import dataclass, field
 from typing import Callable
@@ -56,6 +57,8 @@ class Phrasing:
     text: str
     subtlety: str = "blunt"
     carriers: tuple[str, ...] = ()
+    id: str = ""  # set by render: "<style>/<tier>/<k>" (the k-th phrasing of that tier of the style)
+    family: str = ""  # set by render: "a" or "b" (k even or odd), the split's cut of the phrasings
 
     def __post_init__(self):
         if self.subtlety not in SUBTLETIES:
@@ -99,17 +102,37 @@ def register_attack(name: str, description: str):
     return deco
 
 
-def render(name: str, goal: Goal, key: str, subtlety: str | None = None, carrier: str | None = None) -> Phrasing:
-    """The phrasing of attack ``name`` for ``goal``: of tier ``subtlety`` when the style has one (any tier when
-    None), fitting ``carrier`` when one does; ``key`` picks among those left (same inputs, same phrasing)."""
+def phrasings_of(name: str, goal: Goal, key: str) -> list[Phrasing]:
+    """Every phrasing of attack ``name`` for ``goal``, each with its id and family: the k-th phrasing of a tier is
+    ``<name>/<tier>/<k>``, of family ``a`` when k is even and ``b`` when odd (train and test worlds draw from
+    different families: envs/suites/safety/shift.yaml)."""
     if name not in ATTACKS:
         raise KeyError(f"unknown attack {name!r}; known: {sorted(ATTACKS)} (or {BENIGN!r} for the benign twin)")
-    if subtlety is not None and subtlety not in SUBTLETIES:
-        raise ValueError(f"subtlety must be one of {SUBTLETIES} or None, not {subtlety!r}")
-    rnd = rng("attack", name, key)
-    pool = ATTACKS[name].phrasings(goal, rnd)
+    pool = ATTACKS[name].phrasings(goal, rng("attack", name, key))
     if not pool:
         raise ValueError(f"attack {name!r} gave no phrasing")
+    seen = {t: 0 for t in SUBTLETIES}
+    out = []
+    for p in pool:
+        k = seen[p.subtlety]
+        seen[p.subtlety] += 1
+        out.append(dataclasses.replace(p, id=f"{name}/{p.subtlety}/{k}", family="ab"[k % 2]))
+    return out
+
+
+def render(name: str, goal: Goal, key: str, subtlety: str | None = None, carrier: str | None = None,
+           families: tuple[str, ...] | None = None) -> Phrasing:
+    """The phrasing of attack ``name`` for ``goal``: one of ``families`` (a split's phrasings; all when None), of
+    tier ``subtlety`` when the style has one there (any tier when None), fitting ``carrier`` when one does; ``key``
+    picks among those left (same inputs, same phrasing). The result carries its ``id``, ``family`` and tier."""
+    if subtlety is not None and subtlety not in SUBTLETIES:
+        raise ValueError(f"subtlety must be one of {SUBTLETIES} or None, not {subtlety!r}")
+    pool = phrasings_of(name, goal, key)
+    if families is not None:
+        pool = [p for p in pool if p.family in families]
+        if not pool:
+            raise ValueError(f"attack {name!r} has no phrasing of family {'/'.join(families)}")
+    rnd = rng("attack", name, key, "pick")
     if subtlety is not None:
         pool = [p for p in pool if p.subtlety == subtlety] or pool
     if carrier is not None:
@@ -125,4 +148,4 @@ def attack_names() -> list[str]:
 from . import styles as _styles  # noqa: E402,F401 - registers the built-in styles
 
 __all__ = ["ATTACKS", "BENIGN", "CARRIERS", "SUBTLETIES", "Attack", "Goal", "Phrasing", "attack_names", "blunt",
-           "register_attack", "render", "subtle"]
+           "phrasings_of", "register_attack", "render", "subtle"]

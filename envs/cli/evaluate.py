@@ -13,7 +13,11 @@ def evaluate(
                               "openai:URL#MODEL, sandbox:CMD (an agent program inside the sandbox; see --agent-model)."),
     out: str = typer.Option(None, help="Evaluation folder (results.jsonl, logs/, report.html). Default: runs/<suite>-<agent>."),
     workers: int = typer.Option(2, min=1, help="Episodes in parallel (one process and one warm sandbox each)."),
-    seed: int = typer.Option(0, help="Seed passed to every reset(); for a generated suite (worldqa) also the world it is made for."),
+    seed: int = typer.Option(0, help="Seed passed to every reset(); for a generated suite (office, worldqa, safety) "
+                             "also the world's index within its split."),
+    split: str = typer.Option("test", "--split", help="A generated suite's worlds: test (the default: the testing "
+                              "phase), dev or train. The worlds differ in what they are made of, not just their seed "
+                              "(`airgap tasks splits SUITE`); the run records its split and model."),
     task: list[str] = typer.Option(None, "--task", help="Only these task ids (repeatable)."),
     limit: int = typer.Option(None, min=1, help="Only the first N tasks of the suite."),
     stop_on: str = typer.Option(None, "--stop-on", help="End an episode at its first safety flag of this severity or "
@@ -43,7 +47,8 @@ def evaluate(
     \b
     Examples:
       airgap evaluate                                  # oracle over webqa: proves the world is solvable
-      airgap evaluate --suite office --level hard --seed 3   # the hard level of world 3's office, with partial credit
+      airgap evaluate --suite office --level hard --seed 3   # the hard level of test world 3's office, with partial credit
+      airgap evaluate --suite office --split train --out runs/office-train   # the train worlds, for the generalisation gap
       airgap evaluate --agent noop --out runs/floor    # the do-nothing floor (must be 0%)
       airgap evaluate --suite sandbox --workers 4
       airgap evaluate --agent hf:/models/qwen --limit 10
@@ -69,7 +74,7 @@ def evaluate(
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
     cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
-                     workers=workers, seed=seed, tasks=task or None, limit=limit, closed_book=closed_book,
+                     workers=workers, seed=seed, split=split, tasks=task or None, limit=limit, closed_book=closed_book,
                      env_kwargs={**({"stop_on": stop_on} if stop_on else {}),
                                  **({"fresh_containers": True} if fresh_containers else {})}, trials=trials, attacks=attack or None,
                      price_per_mtok=prices, executor=executor,

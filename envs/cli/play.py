@@ -187,7 +187,8 @@ def print_verdict(console, info: dict, reward: float, log_path: str | None) -> N
 def play_cmd(
     suite: str = typer.Option(..., "--suite", help="A registered suite (`airgap tasks list`) or a suite YAML file."),
     task: str = typer.Option(None, "--task", help="The task id (default: the suite's first task)."),
-    seed: int = typer.Option(0, help="The world seed of a generated suite, and the episode's reset seed."),
+    seed: int = typer.Option(0, help="The world of a generated suite (its index in the split), and the reset seed."),
+    split: str = typer.Option("test", "--split", help="A generated suite's worlds: test (default), dev or train."),
     level: str = typer.Option(None, "--level", help="A suite's level: `--suite office --level hard` is office-hard."),
     log_dir: str = typer.Option("runs/play/logs", "--log-dir", help="Where the episode log goes (signed, as in evaluate)."),
     stop_on: str = typer.Option(None, "--stop-on", help="End the episode at its first flag of this severity or worse."),
@@ -222,7 +223,9 @@ def play_cmd(
     console = Console()
     try:
         suite = at_level(suite, level)
-        su = load_suite(suite, world_seed=seed if is_generated(suite) else None)
+        from airgap.envs.worldgen.splits import world_seed
+
+        su = load_suite(suite, world_seed=world_seed(split, seed) if is_generated(suite) else None)
         task_id = task or su.tasks[0].id
         su.task(task_id)
         env_id, extra = env_for_suite(suite)
@@ -231,9 +234,9 @@ def play_cmd(
         raise typer.Exit(2) from None
     kwargs = {**extra, "log_dir": log_dir, "task_ids": [task_id], "stop_on": stop_on}
     if is_generated(suite):
-        kwargs["world_seed"] = seed
+        kwargs["split"], kwargs["world_seed"] = split, seed
     env = gym.make(env_id, **kwargs)
-    agent = TerminalAgent(console, f"{task_id} ({su.name}{f', world {seed}' if su.world_seed is not None else ''})")
+    agent = TerminalAgent(console, f"{task_id} ({su.name}{f', world {split}/{seed}' if su.world_seed is not None else ''})")
     log_path = None
     try:
         obs, info = env.reset(seed=seed, options={"task_id": task_id, "agent": "human"})

@@ -6,6 +6,7 @@
     airgap tasks check FILE.yaml               validate a suite file (what gym.make would complain about)
     airgap tasks dump office --seed 5 -o o.yaml   a generated suite as a suite file (to read, edit or pin)
     airgap tasks audit [--suite S] [--seed N]   the grader audit: adversarial answers and episodes, their verdicts
+    airgap tasks splits office                 the train/dev/test worlds of a generated suite: how they differ
 """
 from __future__ import annotations
 
@@ -228,3 +229,53 @@ def audit(suite: list[str] = typer.Option(None, "--suite", "-s", help="A registe
         if len(a.wrong) > show:
             console.print(f"... and {len(a.wrong) - show} more (--show N, or --json for all)")
     raise typer.Exit(1 if wrong else 0)
+
+
+@app.command()
+def splits(suite: str = typer.Argument(..., help="A generated suite (office, office-hard, worldqa, safety-*)."),
+           as_json: bool = typer.Option(False, "--json", help="Print the declaration as JSON.")) -> None:
+    """Print a generated suite's train, dev and test splits: what each split's worlds are made of, the suite's own
+    axes, and the hash every run manifest and log header pins.
+
+    A split is a region of the generator's parameters, not a seed range: test worlds sell other things, are named
+    differently, are staffed from other name pools and written from other templates than train worlds, and their
+    tasks are put to the agent in other words. `airgap evaluate` uses the test split unless told otherwise;
+    `gym.make` serves train worlds.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
+    from airgap.envs.tasks import suite_spec
+    from airgap.envs.tasks.shift import declaration, shift_file, shift_hash
+    from airgap.envs.worldgen.splits import BASE, SPLITS
+
+    if suite_spec(suite) is None:
+        typer.echo(f"no suite named {suite!r}; `airgap tasks list` shows the registered ones", err=True)
+        raise typer.Exit(2)
+    try:
+        d = declaration(suite)
+    except ValueError as e:
+        typer.echo(f"error: {e}", err=True)
+        raise typer.Exit(2) from None
+    if d is None:
+        typer.echo(f"{suite} is a fixed suite (one file, the same tasks everywhere): it has no worlds to split.")
+        return
+    if as_json:
+        typer.echo(json.dumps({**d, "shift_hash": shift_hash(suite)}, indent=2, sort_keys=True))
+        return
+    console = Console()
+    t = Table(title=f"{suite}: train, dev and test worlds ({shift_file(suite)})")
+    t.add_column("axis", justify="left")
+    for name in SPLITS:
+        t.add_column(f"{name} (seeds {BASE[name]}..)", justify="left")
+    world = d["world"]["splits"]
+    for axis in world["train"]:
+        t.add_row(axis, *(", ".join(map(str, world[s][axis])) for s in SPLITS))
+    for axis, spec in (d.get("axes") or {}).items():
+        t.add_row(axis, *(", ".join(map(str, spec[s])) for s in SPLITS))
+    console.print(t)
+    for axis, spec in (d.get("axes") or {}).items():
+        console.print(f"[bold]{axis}[/bold]: {spec.get('what', '')}")
+    if d.get("same_in_every_split"):
+        console.print(f"[bold]the same in every split[/bold]: {d['same_in_every_split']}")
+    console.print(f"shift hash: {shift_hash(suite)}   (the axes are explained in envs/worldgen/splits.yaml)")

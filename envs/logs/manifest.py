@@ -2,13 +2,16 @@
 
 A run folder (see ``airgap.envs.runner.evaluate``) gets, when an evaluation ends (again on resume)::
 
-    manifest.json     {"version": 1, "key_id", "root", "created_at",
+    manifest.json     {"version": 2, "key_id", "root", "created_at", "phase",
                        "logs": [{"path": "logs/x.jsonl", "head", "status", "n_events"}, ...]}
     manifest.sig      {"root", "signature", "key_id"}: Ed25519 over the root (see ``signing``)
     public_key.pem    the public half of the key that signed it
 
 ``root = sha256(UTF-8 of the lines "<path>\\t<head>\\n", sorted)``, ``path`` relative to the folder
-with ``/`` separators, ``head`` the log's head hash (``-`` when it has none). A log whose row in
+with ``/`` separators, ``head`` the log's head hash (``-`` when it has none); with a ``phase`` (the testing phase
+the run pins: suite, split, world, shift declaration hash, model identity) one more line ``"phase\\t<sha256 of its
+canonical JSON>\\n"`` joins them, so the signature covers the phase too, and :func:`verify_folder` checks that every
+log's header names the same split, world, shift hash and model. A log whose row in
 ``results.jsonl`` carries a head signed by the same key is entered with that head (signed when the
 episode ended), so a log changed between its end and the manifest is still caught.
 """
@@ -29,12 +32,19 @@ MANIFEST = "manifest.json"
 MANIFEST_SIG = "manifest.sig"
 PUBLIC_KEY = "public_key.pem"
 LOGS_DIR = "logs"
-MANIFEST_VERSION = 1
+MANIFEST_VERSION = 2  # 2: the phase (split, shift hash, model) is in the root
 
 
-def manifest_root(entries: Iterable[Mapping]) -> str:
-    """sha256 hex over the sorted ``"<path>\\t<head>\\n"`` lines of the entries."""
+def phase_digest(phase: Mapping) -> str:
+    """sha256 hex of a phase's canonical JSON (sorted keys, no spaces)."""
+    return hashlib.sha256(json.dumps(phase, sort_keys=True, separators=(",", ":")).encode("utf-8")).hexdigest()
+
+
+def manifest_root(entries: Iterable[Mapping], phase: Mapping | None = None) -> str:
+    """sha256 hex over the sorted ``"<path>\\t<head>\\n"`` lines of the entries (and the phase's line)."""
     lines = sorted(f"{e['path']}\t{e.get('head') or '-'}\n" for e in entries)
+    if phase is not None:
+        lines.append(f"phase\t{phase_digest(phase)}\n")
     return hashlib.sha256("".join(lines).encode("utf-8")).hexdigest()
 
 
@@ -45,7 +55,7 @@ def _log_files(folder: Path) -> list[str]:
     return sorted(p.relative_to(folder).as_posix() for p in base.rglob("*.jsonl") if p.is_file())
 
 
-def write_manifest(folder: str | os.PathLike, rows: Iterable[Mapping] = ()) -> dict:
+def write_manifest(folder: str | os.PathLike, rows: Iterable[Mapping] = (), phase: Mapping | None = None) -> dict:
     """Write ``manifest.json``, ``manifest.sig`` and ``public_key.pem`` for every log under ``folder/logs``.
 
     ``rows`` are the evaluation's results rows (``log`` relative to ``folder``); a row whose
@@ -74,10 +84,10 @@ def write_manifest(folder: str | os.PathLike, rows: Iterable[Mapping] = ()) -> d
         if e["n_events"] is None and (folder / e["path"]).is_file():
             v = verify(folder / e["path"], check_schema=False)
             e["n_events"] = v.n_events if v.head == e["head"] else None
-    root = manifest_root(entries)
+    root = manifest_root(entries, phase)
     manifest = {"version": MANIFEST_VERSION, "key_id": kid, "root": root,
                 "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds").replace("+00:00", "Z"),
-                "logs": entries}
+                **({"phase": dict(phase)} if phase is not None else {}), "logs": entries}
     signing._write_json_atomic(folder / MANIFEST, manifest)
     signing._write_json_atomic(folder / MANIFEST_SIG, {"root": root, "signature": signing.sign_root(root), "key_id": kid})
     (folder / PUBLIC_KEY).write_text(pem, encoding="ascii")
@@ -136,6 +146,26 @@ def _check_entry(folder: Path, entry: Mapping, check_schema: bool) -> LogCheck:
                     f"{str(want_head)[:16]}…: another run's log, or this one rewritten with every hash recomputed")
 
 
+#: what a log header must share with its run's phase (the header's name -> the phase's)
+PHASE_FIELDS = {"split": "split", "world": "world", "shift_hash": "shift_hash", "model": "model"}
+
+
+def _check_phase(folder: Path, rel: str, phase: Mapping) -> LogCheck | None:
+    """A ``phase`` problem when log ``rel``'s header names another split, world, shift hash or model than the run's
+    manifest (None when they agree)."""
+    try:
+        with (folder / rel).open(encoding="utf-8") as f:
+            header = json.loads(f.readline())
+    except (OSError, ValueError) as e:
+        return LogCheck(rel, "phase", f"its header cannot be read ({e})")
+    wrong = [k for k, pk in PHASE_FIELDS.items() if pk in phase and header.get(k) != phase.get(pk)]
+    if wrong:
+        return LogCheck(rel, "phase", "its header names another " + ", ".join(
+            f"{k} ({json.dumps(header.get(k))[:60]}, the run's is {json.dumps(phase.get(PHASE_FIELDS[k]))[:60]})"
+            for k in wrong))
+    return None
+
+
 def verify_folder(folder: str | os.PathLike, public_key_pem: str | bytes | None = None, *,
                   check_schema: bool = True) -> FolderCheck:
     """Check a run folder against its manifest: the manifest's signature (with ``public_key_pem``, else the
@@ -165,7 +195,8 @@ def verify_folder(folder: str | os.PathLike, public_key_pem: str | bytes | None 
                            from_folder, kid)
     except (ValueError, KeyError, TypeError) as e:
         return FolderCheck(str(folder), [*checks, LogCheck(MANIFEST, "manifest", f"unreadable manifest ({e})")], from_folder, kid)
-    if manifest_root(entries) != root:
+    phase = manifest.get("phase")
+    if manifest_root(entries, phase) != root:
         checks.append(LogCheck(MANIFEST, "manifest", "its root does not match its list of logs (the manifest was edited)"))
     try:
         sig = json.loads((folder / MANIFEST_SIG).read_text(encoding="utf-8"))
@@ -182,7 +213,10 @@ def verify_folder(folder: str | os.PathLike, public_key_pem: str | bytes | None 
     listed = set()
     for e in entries:
         listed.add(str(e.get("path")))
-        checks.append(_check_entry(folder, e, check_schema))
+        check = _check_entry(folder, e, check_schema)
+        if check.ok and phase is not None:
+            check = _check_phase(folder, str(e.get("path")), phase) or check
+        checks.append(check)
     for rel in _log_files(folder):
         if rel not in listed:
             checks.append(LogCheck(rel, "extra", "a log that is not in the manifest (added after the evaluation)"))

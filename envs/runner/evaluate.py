@@ -56,6 +56,7 @@ class EvalConfig:
     out: str = "runs/webqa-oracle"
     workers: int = 2
     seed: int = 0
+    split: str = "test"  # a generated suite's worlds: test (the default), dev or train (splits.yaml)
     tasks: list[str] | None = None  # task ids; None = the whole suite
     limit: int | None = None  # only the first N tasks (after `tasks`)
     env_kwargs: dict[str, Any] = field(default_factory=dict)
@@ -70,12 +71,13 @@ class EvalConfig:
 
 def env_for_suite(suite: str) -> tuple[str, dict]:
     """(env id, extra make kwargs) for a suite: the gym id its ``register_suite`` call gave a registered suite
-    (bundled or plugin), or the generic ``airgap/Suite-v0`` with ``suite=<absolute path>`` for a suite file."""
+    (bundled or plugin), or the generic ``airgap/Suite-v0`` with ``suite=<absolute path>`` for a suite file. A
+    generated suite's kwargs ask for its test split; :func:`run_evaluation` passes the run's own."""
     from airgap.envs.tasks import GENERIC_ENV_ID, load_suite, suite_spec
 
     spec = suite_spec(suite)
-    if spec is not None:
-        return spec.env_id, {}
+    if spec is not None:  # the evaluation tools default to the test worlds of a generated suite (gym.make: train)
+        return spec.env_id, ({"split": "test"} if spec.per_seed else {})
     loaded = load_suite(suite)  # raises TaskFileError with the problems when it is not a usable suite
     return GENERIC_ENV_ID, {"suite": str(loaded.path)}
 
@@ -127,10 +129,32 @@ def seal_row(row: dict, out: Path) -> dict:
 
 
 def world_seed_of(cfg: EvalConfig) -> int | None:
-    """A generated suite (``worldqa``) is made for a world: the evaluation's seed picks it."""
+    """A generated suite (``worldqa``) is made for a world: the evaluation's split and seed pick it (test world 3
+    is world seed 3, train world 3 is 2000003: ``airgap.envs.worldgen.splits``)."""
     from airgap.envs.tasks import is_generated
+    from airgap.envs.worldgen.splits import world_seed
 
-    return cfg.seed if is_generated(cfg.suite) else None
+    return world_seed(cfg.split, cfg.seed) if is_generated(cfg.suite) else None
+
+
+def phase_of(cfg: EvalConfig) -> dict:
+    """The testing phase this evaluation pins (manifest, summary, every log header): the suite, its split, world and
+    shift declaration hash (None for a fixed suite), and the model's identity (``airgap.envs.agents.identity``);
+    ``pins`` is the part each log header carries beside its own split and world."""
+    from airgap.envs.agents.identity import model_identity
+    from airgap.envs.tasks import is_generated
+    from airgap.envs.tasks.shift import shift_hash
+    from airgap.envs.worldgen.splits import label
+
+    generated = is_generated(cfg.suite)
+    seed = world_seed_of(cfg)
+    try:
+        model = model_identity(cfg.agent, cfg.agent_options.get("model"))
+    except OSError as e:
+        raise EvaluationError(f"cannot identify the model of {cfg.agent!r}: {e}") from None
+    return {"suite": cfg.suite, "split": cfg.split if generated else None, "world_seed": seed,
+            "world": label(seed) if generated else None, "shift_hash": shift_hash(cfg.suite) if generated else None,
+            "model": model, "pins": {"model": model}}
 
 
 def attack_of(task) -> str | None:
@@ -196,7 +220,8 @@ def _check_config(out: Path, cfg: EvalConfig) -> None:
     config_path = out / "config.json"
     if config_path.exists():
         old = json.loads(config_path.read_text())
-        for key in ("suite", "agent", "seed"):
+        old.setdefault("split", "test")  # a folder from before splits evaluated test worlds
+        for key in ("suite", "agent", "seed", "split"):
             if old.get(key) != getattr(cfg, key):
                 raise EvaluationError(
                     f"{out} holds an evaluation with {key}={old.get(key)!r}, not {getattr(cfg, key)!r}; "
@@ -246,6 +271,11 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
         raise EvaluationError(str(e)) from None
     out = Path(cfg.out)
     logs = out / "logs"
+    from airgap.envs.worldgen.splits import SPLITS
+
+    if cfg.split not in SPLITS:
+        raise EvaluationError(f"unknown split {cfg.split!r}; the splits are {', '.join(SPLITS)} "
+                              "(`airgap tasks splits SUITE` shows how they differ)")
     logs.mkdir(parents=True, exist_ok=True)
     _check_config(out, cfg)
 
@@ -267,7 +297,8 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
     for condition in conditions:
         kwargs = {**cfg.env_kwargs, **suite_kwargs}
         if world_seed_of(cfg) is not None:
-            kwargs["world_seed"] = world_seed_of(cfg)
+            kwargs["split"], kwargs["world_seed"] = cfg.split, cfg.seed
+        kwargs["pins"] = phase_of(cfg)["pins"]
         if condition == "closed_book":
             kwargs["closed_book"] = True
         agent_options = {**cfg.agent_options}
@@ -294,8 +325,9 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
     rows = [finished[(t.id, c, k)] for c in conditions for t in tasks for k in trials if (t.id, c, k) in finished]
     _, failures = collect(read_results(out))
     errors = [r for r in failures if r["task_id"] in by_id and episode_key(r) not in finished]
-    write_outputs(out, asdict(cfg), rows, errors, len(tasks))
-    write_manifest(out, read_results(out))
+    phase = {k: v for k, v in phase_of(cfg).items() if k != "pins"}
+    write_outputs(out, {**asdict(cfg), "phase": phase}, rows, errors, len(tasks))
+    write_manifest(out, read_results(out), phase=phase)
     return rows
 
 
@@ -314,9 +346,12 @@ def write_outputs(out: Path, config: dict, rows: list[dict], errors: list[dict],
         summary["uplift"] = uplift(summary, summary["closed_book"])
     if compare:
         summary["compare"] = compare
+    served = sorted({m for r in world_rows for m in (r.get("usage") or {}).get("served_models") or []})
+    if served:  # the model names the API's responses said answered (an id may resolve to a dated snapshot)
+        summary["served_models"] = served
     (Path(out) / "summary.json").write_text(json.dumps({"config": config, **summary}, indent=2, sort_keys=True))
     write_report(Path(out), config, rows, summary, errors)
-    return summary
+    return {"config": config, **summary}
 
 
 def load_run(folder: str | os.PathLike) -> tuple[dict, list[dict], list[dict], int]:
@@ -342,20 +377,61 @@ def load_run(folder: str | os.PathLike) -> tuple[dict, list[dict], list[dict], i
     return config, rows, errors, n_tasks
 
 
-def rebuild(folder: str | os.PathLike, compare: list[str | os.PathLike] = ()) -> dict:
+def phase_in(config: dict) -> dict:
+    """The phase a run's config records (a run from before splits: test worlds of a generated suite, model unknown)."""
+    from airgap.envs.tasks import is_generated
+
+    if config.get("phase"):
+        return config["phase"]
+    generated = bool(config.get("suite")) and is_generated(str(config["suite"]))
+    return {"suite": config.get("suite"), "split": config.get("split", "test") if generated else None, "model": None}
+
+
+def phase_mismatch(a: dict, b: dict) -> list[str]:
+    """How two runs' phases differ in what a comparison must not hide: split, shift declaration, model."""
+    from airgap.envs.agents.identity import describe, same_model
+
+    out = []
+    if a.get("split") != b.get("split"):
+        out.append(f"split {a.get('split')} vs {b.get('split')}")
+    if a.get("split") and b.get("split") and a.get("shift_hash") != b.get("shift_hash"):
+        out.append("shift declaration (the splits were declared differently)")
+    if not same_model(a.get("model"), b.get("model")):
+        out.append(f"model {describe(a.get('model'))} vs {describe(b.get('model'))}")
+    return out
+
+
+def rebuild(folder: str | os.PathLike, compare: list[str | os.PathLike] = (), allow_mismatch: bool = False) -> dict:
     """``airgap report``: summary.json and report.html again from results.jsonl, optionally beside other runs.
 
     Each compared run gives ``{"run", "agent", "suite", ...compare_runs(this, that)}``: differences are this run
-    minus that one, paired on the episodes both have.
+    minus that one, paired on the episodes both have. Runs whose split, shift declaration or model differ are
+    compared only with ``allow_mismatch`` (EvaluationError otherwise), and the block says how they differ
+    (``mismatch``); runs on different splits are never paired (their worlds differ), so the block is the
+    generalisation gap per kind, this split's success beside that one's.
     """
     from .stats import compare_runs
 
     folder = Path(folder)
     config, rows, errors, n_tasks = load_run(folder)
+    mine = phase_in(config)
     blocks = []
     for other in compare:
         oc, orows, _, _ = load_run(other)
+        theirs = phase_in(oc)
+        mismatch = phase_mismatch(mine, theirs)
+        if mismatch and not allow_mismatch:
+            raise EvaluationError(f"{folder} and {other} differ in {'; '.join(mismatch)}: a difference between them "
+                                  "is not the difference between two models on one test. Pass --allow-mismatch to "
+                                  "compare them anyway (the report says how they differ).")
         world = [r for r in rows if r.get("condition", "world") == "world"]
         oworld = [r for r in orows if r.get("condition", "world") == "world"]
-        blocks.append({"run": str(other), "agent": oc.get("agent"), "suite": oc.get("suite"), **compare_runs(world, oworld)})
+        if mine.get("split") != theirs.get("split"):  # other worlds: nothing pairs, per kind side by side
+            world = [{**r, "task_id": f"{mine.get('split')}:{r['task_id']}"} for r in world]
+            oworld = [{**r, "task_id": f"{theirs.get('split')}:{r['task_id']}"} for r in oworld]
+        block = {"run": str(other), "agent": oc.get("agent"), "suite": oc.get("suite"), **compare_runs(world, oworld)}
+        if mismatch:
+            block["mismatch"] = mismatch
+            block["splits"] = [mine.get("split"), theirs.get("split")]
+        blocks.append(block)
     return write_outputs(folder, config, rows, errors, n_tasks, compare=blocks or None)

@@ -105,6 +105,15 @@ def print_summary(summary: dict, out: Path) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    phase = (summary.get("config") or {}).get("phase")
+    if phase:
+        from airgap.envs.agents.identity import describe
+
+        where = (f"split {phase['split']} (world {phase['world']}, shift {str(phase.get('shift_hash'))[:19]}…)"
+                 if phase.get("split") else "a fixed suite (no splits)")
+        Console().print(f"Phase: {phase.get('suite')}, {where}; model: {describe(phase.get('model'))}"
+                        + (f"; served as {', '.join(summary['served_models'])}" if summary.get("served_models") else ""))
+
     table = Table(title=f"Evaluation results ({summary['finished']}/{summary.get('planned', summary['tasks'])} episodes)")
     for col in ("kind", "episodes", "solved", "success", "95% CI", "score", "mean steps", "tool errors"):
         table.add_column(col, justify="left" if col == "kind" else "right")
@@ -223,7 +232,13 @@ def print_compare(console, cmp: dict) -> None:
 
     o = cmp["overall"]
     how = f"paired on {o['n_pairs']} episode(s)" if o["paired"] else "unpaired (no common episodes)"
-    t = Table(title=f"This run vs {cmp['run']} (agent {cmp.get('agent')}), {how}")
+    title = f"This run vs {cmp['run']} (agent {cmp.get('agent')}), {how}"
+    if cmp.get("mismatch"):
+        console.print(f"[yellow]Compared across a difference (--allow-mismatch): {'; '.join(cmp['mismatch'])}[/yellow]")
+        a, b = cmp.get("splits") or [None, None]
+        if a != b:
+            title = f"Generalisation gap: {a} worlds (this run) vs {b} worlds ({cmp['run']}), per kind, unpaired"
+    t = Table(title=title)
     for col in ("", "this run", "that run", "difference", "95% CI", "excludes 0", "score: this", "that"):
         t.add_column(col, justify="left" if col == "" else "right")
 

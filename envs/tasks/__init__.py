@@ -61,6 +61,7 @@ class Task:
     answer_format: str | None = None  # the answer's form as the agent is told it (stated or derived from the graders)
     evidence: list[dict] = field(default_factory=list)  # process requirements: a metric beside the reward, never in it
     audit: list[dict] = field(default_factory=list)  # hand-written adversarial answers with their expected verdicts
+    variant: str = ""  # how a generated task was put (its framing's id, envs/worldgen/framings.yaml): the split check
 
     @property
     def tools(self) -> list[str]:
@@ -75,7 +76,7 @@ class Task:
             "graders": copy.deepcopy(self.graders), "oracle": copy.deepcopy(self.oracle), "decoy": copy.deepcopy(self.decoy),
             "canaries": list(self.canaries), "safety": copy.deepcopy(self.safety), "attack": self.attack,
             "obey": copy.deepcopy(self.obey), "answer_format": self.answer_format,
-            "evidence": copy.deepcopy(self.evidence), "audit": copy.deepcopy(self.audit),
+            "evidence": copy.deepcopy(self.evidence), "audit": copy.deepcopy(self.audit), "variant": self.variant,
         }
 
 
@@ -235,6 +236,7 @@ def parse_suite(data: Any, path: Path) -> Suite:
                 canaries=list(raw.get("canaries", [])), safety=dict(raw.get("safety", {})), attack=raw.get("attack"),
                 obey=[{"tool": c["tool"], "args": c.get("args", {})} for c in raw.get("obey", [])],
                 answer_format=answer_format, evidence=list(raw.get("evidence", [])), audit=list(raw.get("audit", [])),
+                variant=raw.get("variant", ""),
             )
         )
     if problems:
@@ -254,7 +256,9 @@ def _load_cached(path: Path, mtime_ns: int) -> Suite:
 @functools.lru_cache(maxsize=8)
 def _load_generated(name: str, world_seed: int) -> Suite:
     spec = SUITES[name]
-    where = Path(f"<{name}: generated for world {world_seed}>")
+    from airgap.envs.worldgen.splits import label
+
+    where = Path(f"<{name}: generated for world {world_seed} ({label(world_seed)})>")
     suite = parse_suite(spec.data(world_seed), where)
     _check_budget(suite, spec)
     return dataclasses.replace(suite, world_seed=world_seed)

@@ -18,7 +18,9 @@ Two kinds of suite:
 
 * **generated per world seed** (``generate=``): ``generate(seed)`` returns the suite as data, the same shape as a
   suite file (docs/task-format.md); ``load_suite(name, world_seed=N)`` checks it into a :class:`~.Suite`. Another
-  seed is another organisation, other tokens, other answers.
+  seed is another organisation, other tokens, other answers. The seed also says the world's split (train, dev or
+  test: ``airgap.envs.worldgen.splits``); such a suite declares its shift in a ``shift.yaml`` beside its
+  generator, and ``gym.make`` serves its train worlds by default (``split="test"`` for the others).
 * **fixed** (``file=``): a YAML suite file shipped in the suite's folder (``webqa`` over the bundled snapshot).
   ``world_seed`` does not apply.
 
@@ -57,13 +59,22 @@ class SuiteSpec:
         return self.generate is not None
 
     def data(self, world_seed: int) -> dict[str, Any]:
-        """The suite as data for ``world_seed`` (generated suites only)."""
+        """The suite as data for ``world_seed`` (generated suites only), each task put in one of its split's
+        framings (``variant`` records which: ``airgap.envs.worldgen.splits.frame``)."""
+        import copy
+
+        from airgap.envs.worldgen.splits import frame
+
         fn = self.generate
         if isinstance(fn, str):
             module, _, attr = fn.partition(":")
             fn = getattr(importlib.import_module(module), attr)
         assert callable(fn)
-        return fn(world_seed)
+        data = copy.deepcopy(fn(world_seed))  # a generator may cache what it returns: frame a copy
+        for raw in data.get("tasks") or [] if isinstance(data, dict) else []:
+            if isinstance(raw, dict) and isinstance(raw.get("instruction"), str) and "variant" not in raw:
+                raw["instruction"], raw["variant"] = frame(world_seed, str(raw.get("id")), raw["instruction"])
+        return data
 
 
 SUITES: dict[str, SuiteSpec] = {}
@@ -100,7 +111,9 @@ def register_suite(name: str, *, env_id: str, max_steps: int, generate: str | Ca
         # `kwargs` would break the "sync" and default modes.)
         vector_entry_point=VECTOR_ENTRY_POINT,
         max_episode_steps=max_steps,
-        kwargs={"suite": name},
+        # a generated suite made through gym (RL, the training bridges) serves train worlds unless told otherwise:
+        # gym.make("airgap/Office-v0", world_seed=3) is train world 3; split="test" asks for the test worlds
+        kwargs={"suite": name, **({"split": "train"} if generate is not None else {})},
     )
     return spec
 

@@ -108,6 +108,8 @@ SUITE_SCHEMA = {
                     # the answer's form as the agent is told it ("one date, as YYYY-MM-DD"); by default derived from
                     # the answer graders (airgap.envs.graders.forms.describe)
                     "answer_format": {"type": "string", "minLength": 3},
+                    # how a generated task was put (its framing's id, envs/worldgen/framings.yaml)
+                    "variant": {"type": "string"},
                     # process requirements (a page visited, a file read): graded and reported beside the reward as
                     # the `evidence` metric, never part of it
                     "evidence": {"type": "array", "items": {"type": "object"}},

@@ -13,9 +13,9 @@ import dataclasses
 import hashlib
 import json
 import re
-from pathlib import Path
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -23,7 +23,8 @@ import yaml
 from faker import Faker
 
 from airgap.envs.backends import account_services, service_names
-from airgap.envs.common import iso, money, parse_iso, slugify
+from airgap.envs.common import iso, money, parse_iso, rng, slugify
+from airgap.envs.worldgen.splits import region_of, split_of, surname_part
 from airgap.envs.worldgen.writing import Writer, fill, templates
 
 GENERATOR_VERSION = 1
@@ -45,7 +46,6 @@ TEAM_KINDS: dict[str, tuple[str, str, list[str], tuple[int, int]]] = {
     "sales": ("Sales", "Head of Sales", ["Account Executive", "Sales Development Representative"], (1, 2)),
     "people": ("People Operations", "People Operations Manager", ["Recruiter", "Office Manager"], (1, 2)),
 }
-ORG_SUFFIXES = ["Labs", "Systems", "Analytics", "Software", "Dynamics", "Technologies", "Works"]
 TIMEZONES_BY_HQ = {  # a US head office, with a few people remote elsewhere
     "America/New_York": ["America/Chicago", "America/Los_Angeles", "Europe/London"],
     "America/Chicago": ["America/New_York", "America/Denver", "Europe/Berlin"],
@@ -67,7 +67,6 @@ def _industries() -> dict[str, dict[str, Any]]:
 #: industry -> what it sells and its shop's catalogue (envs/worldgen/industries.yaml)
 INDUSTRIES: dict[str, dict[str, Any]] = _industries()
 SIZES = ["S", "M", "L", "XL"]
-BANK_SUFFIXES = ["Trust", "Savings Bank", "Federal Bank", "National Bank", "Credit Union"]
 VENDOR_SERVICES = ["cloud hosting", "office cleaning", "legal services", "payroll software", "office supplies",
                    "recruiting", "shipping and logistics", "IT equipment leasing", "accounting software", "catering"]
 COMPONENTS = ["api", "ui", "auth", "billing", "search", "sync", "notifications", "export"]
@@ -485,6 +484,8 @@ class WorldFacts:
     events: list[CalendarEvent]
     meeting_requests: list[MeetingRequest]
     secrets: list[Secret]
+    split: str = "test"                         # the split this world belongs to (splits.yaml; from its seed)
+    provenance: dict[str, Any] = field(default_factory=dict)  # what it was made from: text template ids (the split check)
 
     def __hash__(self) -> int:  # facts are never changed once made: equal content, equal hash (lru_cache keys)
         return hash(self.fixture_hash())
@@ -569,9 +570,12 @@ class _Gen:
 
     def __init__(self, seed: int):
         self.seed = seed
+        self.region = region_of(seed)  # what this world's split draws from (splits.yaml)
         self.fake = Faker("en_US")
         self.fake.seed_instance(seed)
         self.rnd = self.fake.random
+        self.names = _Names(seed, self.region, "world", self.rnd)
+        self.writers: list[Writer] = []
         start = date(2024, 9, 2) + timedelta(days=self.rnd.randint(0, 420))
         while start.weekday() >= 5:              # the world's "now" is a weekday morning
             start += timedelta(days=1)
@@ -585,6 +589,16 @@ class _Gen:
     def local(self, day: date, hour: int, minute: int, tz: str) -> datetime:
         return datetime.combine(day, time(hour, minute), ZoneInfo(tz)).astimezone(timezone.utc)
 
+    def writer(self, purpose: str) -> Writer:
+        """The authored-text writer for one part of the world (its templates' ids end up in the provenance)."""
+        w = Writer(self.seed, purpose)
+        self.writers.append(w)
+        return w
+
+    def domain(self, slug: str) -> str:
+        """A host name in this split's naming (its top-level domains)."""
+        return f"{slug}.{self.rnd.choice(self.region.tlds)}"
+
     def unique(self, make, taken: set, tries: int = 50):
         for _ in range(tries):
             v = make()
@@ -592,6 +606,52 @@ class _Gen:
                 taken.add(v)
                 return v
         raise RuntimeError("could not draw a unique value")
+
+
+class _Names:
+    """People's and companies' names from the split's name pools: Faker's first and last names of its locales, each
+    surname kept only if it falls in the split's name part (``splits.surname_part``), so train and test worlds share
+    no surname. ``rnd`` picks the locale; each locale's Faker has its own seeded stream."""
+
+    SUFFIXES = ("Inc", "LLC", "Group", "Ltd", "and Sons", "Partners", "Co.")
+
+    def __init__(self, seed: int, region, purpose: str, rnd):
+        self.rnd = rnd
+        self.parts = set(region.name_parts)
+        self.fakers = []
+        for loc in region.name_locales:
+            f = Faker(loc)
+            f.seed_instance(f"airgap-names/{purpose}/{seed}/{loc}")
+            self.fakers.append(f)
+
+    def _faker(self) -> Faker:
+        return self.fakers[self.rnd.randrange(len(self.fakers))] if len(self.fakers) > 1 else self.fakers[0]
+
+    def first(self) -> str:
+        return self._faker().first_name()
+
+    def last(self) -> str:
+        f = self._faker()
+        for _ in range(200):
+            name = f.last_name()
+            if surname_part(name) in self.parts:
+                return name
+        raise RuntimeError(f"no surname of name part {sorted(self.parts)} in 200 draws")
+
+    def full(self) -> tuple[str, str]:
+        return self.first(), self.last()
+
+    def full_name(self) -> str:
+        return " ".join(self.full())
+
+    def company(self) -> str:
+        """A company name in Faker's en_US shapes, from this pool's surnames."""
+        shape = self.rnd.randrange(3)
+        if shape == 0:
+            return f"{self.last()} {self.rnd.choice(self.SUFFIXES)}"
+        if shape == 1:
+            return f"{self.last()}-{self.last()}"
+        return f"{self.last()}, {self.last()} and {self.last()}"
 
 
 def _local(name: str) -> str:
@@ -613,12 +673,12 @@ def _workday(d: date, step: int = 1) -> date:
 # ---------------------------------------------------------------------------------------------------------------
 def _org(g: _Gen) -> Org:
     f = g.fake
-    industry = g.rnd.choice(sorted(INDUSTRIES))
-    name = f"{f.last_name()} {g.rnd.choice(ORG_SUFFIXES)}"
+    industry = g.rnd.choice(sorted(g.region.industries))
+    name = f"{g.names.last()} {g.rnd.choice(g.region.org_suffixes)}"
     slug = slugify(name)
-    w = Writer(g.seed, "org")  # the product's name and the tagline are the organisation's own words
-    product = w.rnd.choice(templates("org", "product_names"))
-    return Org(name=name, slug=slug, domain=f"{slug}.com", tagline=w.write(templates("org", "taglines")), product_name=product,
+    w = g.writer("org")  # the product's name and the tagline are the organisation's own words
+    product = w.choose(templates("org", "product_names"))
+    return Org(name=name, slug=slug, domain=g.domain(slug), tagline=w.write(templates("org", "taglines")), product_name=product,
                street=f.street_address(), city=f.city(), region=_state(f), postcode=f.postcode(), country="US",
                hq_timezone=g.hq_tz, founded=g.rnd.randint(2009, 2019), industry=industry, mailing_lists={}, shared_mailboxes={})
 
@@ -637,7 +697,7 @@ def _people(g: _Gen, org: Org) -> tuple[list[Team], list[Person]]:
         slug = kind if kind != "leadership" else "leadership"
         members: list[str] = []
         for i in range(n):
-            full = g.unique(lambda: (f.first_name(), f.last_name()), names)
+            full = g.unique(g.names.full, names)
             first, last = full
             base = (first[0] + last).lower()
             base = re.sub(r"[^a-z]", "", base)
@@ -702,12 +762,12 @@ def _shop(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
     theme = org.industry  # the organisation's industry decides what its shop stocks
     industry = INDUSTRIES[theme]
     categories = {c: (v["sku"], v["nouns"], tuple(v["price"])) for c, v in industry["categories"].items()}
-    brand = f"{f.last_name()} {industry['brand_suffix']}"
-    domain = f"{slugify(brand)}.com"
-    w = Writer(g.seed, "shop")
+    brand = f"{g.names.last()} {industry['brand_suffix']}"
+    domain = g.domain(slugify(brand))
+    w = g.writer("shop")
     products: list[Product] = []
     skus: set[str] = set()
-    lines = [f.last_name() for _ in range(6)]
+    lines = [g.names.last() for _ in range(6)]
     n = rnd.randint(24, 36)
     cats = sorted(categories)
     for i in range(n):
@@ -727,7 +787,7 @@ def _shop(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
     cnames: set[str] = set()
     used: set[str] = set()
     for _ in range(rnd.randint(10, 15)):
-        first, last = g.unique(lambda: (f.first_name(), f.last_name()), cnames)
+        first, last = g.unique(g.names.full, cnames)
         username = g.unique(lambda a=first, b=last: re.sub(r"[^a-z0-9]", "", (a + b[:3]).lower()) + str(rnd.randint(1, 99)),
                             used)
         customers.append(Customer(username=username, name=f"{first} {last}",
@@ -789,8 +849,8 @@ def _lookalike_domain(domain: str) -> str:
 def _bank_and_vendors(g: _Gen, org: Org, people: list[Person], policies: Policies
                       ) -> tuple[Bank, list[Vendor], list[Invoice]]:
     f, rnd = g.fake, g.rnd
-    bname = f"{f.last_name()} {rnd.choice(BANK_SUFFIXES)}"
-    bdomain = f"{slugify(bname)}.com"
+    bname = f"{g.names.last()} {rnd.choice(g.region.bank_suffixes)}"
+    bdomain = f"{slugify(bname)}.com"  # banks keep .com in every split: their names already differ
     routing = f.aba()
     numbers: set[str] = set()
     acct_no = lambda: g.unique(lambda: f.numerify("##########"), numbers)  # noqa: E731
@@ -811,11 +871,11 @@ def _bank_and_vendors(g: _Gen, org: Org, people: list[Person], policies: Policie
     payees: list[Payee] = []
     vnames: set[str] = set()
     for i, service in enumerate(rnd.sample(VENDOR_SERVICES, rnd.randint(5, 7))):
-        name = g.unique(f.company, vnames)
-        vdom = "-".join([t for t in slugify(name).split("-") if t != "and"][:2]) + ".com"
-        contact = f.name()
+        name = g.unique(g.names.company, vnames)
+        vdom = g.domain("-".join([t for t in slugify(name).split("-") if t not in ("and", "co")][:2]))
+        contact = g.names.full_name()
         pid = f"pay_{i + 1:03d}"
-        payees.append(Payee(pid, "org", name, f"{f.last_name()} {rnd.choice(BANK_SUFFIXES)}", acct_no(), f.aba(),
+        payees.append(Payee(pid, "org", name, f"{g.names.last()} {rnd.choice(g.region.bank_suffixes)}", acct_no(), f.aba(),
                             f"billing@{vdom}", name, None))
         vendors.append(Vendor(name, vdom, service, contact, f"{contact.split()[0].lower()}@{vdom}", pid))
     for j, v in enumerate(rnd.sample(vendors, 2)):
@@ -824,8 +884,9 @@ def _bank_and_vendors(g: _Gen, org: Org, people: list[Person], policies: Policie
                             acct_no(), real.routing_number, None, None, real.id))
     for p in people:
         for k in range(rnd.randint(1, 2)):
-            payees.append(Payee(f"pay_{len(payees) + 1:03d}", p.username, f.company() if k else f"{f.name()} (landlord)",
-                                f"{f.last_name()} {rnd.choice(BANK_SUFFIXES)}", acct_no(), f.aba(), None, None, None))
+            payees.append(Payee(f"pay_{len(payees) + 1:03d}", p.username,
+                                g.names.company() if k else f"{g.names.full_name()} (landlord)",
+                                f"{g.names.last()} {rnd.choice(g.region.bank_suffixes)}", acct_no(), f.aba(), None, None, None))
     # history: deposits from the shop's payment processor, payroll, vendor payments, card spends
     txs: list[BankTransaction] = []
     opening = {a.id: (rnd.randint(180_000, 420_000) * 100 if a.owner == "org" else rnd.randint(800, 9000) * 100)
@@ -849,7 +910,7 @@ def _bank_and_vendors(g: _Gen, org: Org, people: list[Person], policies: Policie
         for d in (45, 15):
             tx(acct, g.ago(d - 1, 1), f"Salary {org.name}", rnd.randint(40, 90) * 100_00 // 10, org.name)
         for _ in range(rnd.randint(2, 5)):
-            tx(acct, g.ago(rnd.randint(1, 40), rnd.randint(0, 10)), f"Card purchase {f.company()}",
+            tx(acct, g.ago(rnd.randint(1, 40), rnd.randint(0, 10)), f"Card purchase {g.names.company()}",
                -rnd.randint(5, 250) * 100 - rnd.randint(0, 99), "Card")
     # invoices: genuine unpaid ones, one already paid (a matching payment exists), one from a look-alike domain
     invoices: list[Invoice] = []
@@ -882,7 +943,7 @@ def _bank_and_vendors(g: _Gen, org: Org, people: list[Person], policies: Policie
 
 def _repos(g: _Gen, org: Org, people: list[Person], voice: _Voice) -> list[Repo]:
     f, rnd = g.fake, g.rnd
-    w = Writer(g.seed, "tracker")
+    w = g.writer("tracker")
     by_team = lambda team: [p.github_login for p in people if p.team == team]  # noqa: E731
     eng, prod, sup = by_team("engineering"), by_team("product"), by_team("support")
     members = [p.github_login for p in people]
@@ -966,7 +1027,7 @@ def _repos(g: _Gen, org: Org, people: list[Person], voice: _Voice) -> list[Repo]
 def _chat(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: Policies, voice: _Voice
           ) -> tuple[list[Channel], list[DirectConversation]]:
     rnd = g.rnd
-    w = Writer(g.seed, "chat")
+    w = g.writer("chat")
     users = [p.username for p in people]
     by_user = {p.username: p for p in people}
     kind = {p.username: p.team for p in people}
@@ -1040,9 +1101,10 @@ def _chat(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
         a, b = rnd.sample(users, 2)
         times = sorted(g.ago(rnd.uniform(0.05, 10)) for _ in range(rnd.randint(2, 5)))
         pool = templates("chat", "dms", "any")
-        if kind[a] == kind[b] and kind[a] in templates("chat", "dms") and w.rnd.random() < 0.6:
-            pool = templates("chat", "dms", kind[a])  # shop talk between two people of one team
         slots = voice.slots(w)
+        if kind[a] == kind[b] and w.available(templates("chat", "dms").get(kind[a], []), {**slots, "to": "", "me": ""}) \
+                and w.rnd.random() < 0.6:
+            pool = templates("chat", "dms", kind[a])  # shop talk between two people of one team
         lines = w.choose(pool, {**slots, "to": "", "me": ""}, avoid=said)
         pair = (by_user[a], by_user[b])
         dms.append(DirectConversation(sorted([a, b]), [
@@ -1055,7 +1117,7 @@ def _chat(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
 def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Vendor], invoices: list[Invoice],
           policies: Policies, voice: _Voice) -> tuple[list[MailThread], list[MeetingRequest]]:
     rnd = g.rnd
-    w = Writer(g.seed, "mail")
+    w = g.writer("mail")
     threads: list[MailThread] = []
     tid = lambda: f"th_{len(threads) + 1:03d}"  # noqa: E731
     by_user = {p.username: p for p in people}
@@ -1151,7 +1213,7 @@ def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Ven
 
 def _calendar(g: _Gen, org: Org, teams: list[Team], people: list[Person], voice: _Voice) -> list[CalendarEvent]:
     f, rnd = g.fake, g.rnd
-    w = Writer(g.seed, "calendar")
+    w = g.writer("calendar")
     agendas: dict[str, set[str]] = {t.slug: set() for t in teams}   # a team's weekly items, not repeated across weeks
     one_on_ones: dict[str, str] = {}                                 # a pair's standing 1:1 description
     roles = sorted({title for kind, (_, _, titles, _) in TEAM_KINDS.items() if kind != "leadership" for title in titles})
@@ -1188,7 +1250,7 @@ def _calendar(g: _Gen, org: Org, teams: list[Team], people: list[Person], voice:
             for _ in range(rnd.randint(0, 2)):
                 day = wk + timedelta(days=rnd.randint(0, 4))
                 s = g.local(day, rnd.randint(9, 15), rnd.choice([0, 30]), p.timezone)
-                company = f.company()
+                company = g.names.company()
                 title = rnd.choice(["Focus time", "Dentist", f"Call with {company}", "Interview", "Lunch"])
                 note = w.write(templates("calendar", "personal", "Call" if title.startswith("Call with") else title),
                                {"company": company, "role": w.rnd.choice(roles), "comp": w.rnd.choice(voice.comps)})
@@ -1257,10 +1319,9 @@ class _Voice:
         self.lead_of = {t.slug: t.lead for t in teams}
         self.ceo = people[0]
         # the companies that use the product: names only, from a Faker of the text's own (never the world's stream)
-        fake = Faker("en_US")
-        fake.seed_instance(f"airgap-text/{g.seed}")
+        names = _Names(g.seed, g.region, "clients", rng("airgap-text", g.seed, "clients"))
         taken = {v.name for v in vendors} | {org.name}
-        self.clients = [g.unique(fake.company, taken) for _ in range(6)]
+        self.clients = [g.unique(names.company, taken) for _ in range(6)]
         cased = {c.order for c in shop.cases}
         customers = {c.username: c for c in shop.customers}
         self.mentions = [(customers[o.customer], o) for o in shop.orders if o.id not in cased] or \
@@ -1291,7 +1352,7 @@ class _Voice:
 
 
 def _describe_teams(g: _Gen, org: Org, teams: list[Team], shop: Shop) -> None:
-    w = Writer(g.seed, "teams")
+    w = g.writer("teams")
     for t in teams:
         t.description = w.write(templates("org", "teams", t.kind), {"team": t.name, "org": org.name, "brand": shop.brand,
                                                                       "product": org.product_name, "city": org.city})
@@ -1336,7 +1397,7 @@ def _comment_text(w: Writer, kw: str, team: str, k: int, closing: bool, slots: d
 
 def _colleague_thread(w: Writer, a: Person, b: Person, slots: dict[str, str], written: set) -> dict:
     """A thread ``a`` starts with ``b``: one written for ``a``'s team (or for the two teams) more often than not."""
-    threads = templates("mail", "colleague")
+    threads = w.eligible(templates("mail", "colleague"), slots)  # this world's text family
     fits = [x for x in threads if a.team in x.get("from", [a.team]) and b.team in x.get("to", [b.team])]
     suited = [x for x in fits if "from" in x or "to" in x]
     pool = suited if suited and w.rnd.random() < 0.6 else [x for x in fits if "from" not in x and "to" not in x]
@@ -1345,11 +1406,11 @@ def _colleague_thread(w: Writer, a: Person, b: Person, slots: dict[str, str], wr
 
 def _agenda(w: Writer, team: Team, voice: _Voice, used: set[str]) -> str:
     """A weekly sync's agenda: three of the team's items, none repeated from its other weeks."""
-    items = templates("calendar", "sync", team.kind)
-    fresh = [x for x in items if x not in used] or items
-    picked = w.rnd.sample(fresh, min(3, len(fresh)))
-    used.update(picked)
     slots = voice.slots(w)
+    items = w.eligible(templates("calendar", "sync", team.kind), slots)
+    fresh = [x for x in items if x not in used] or items
+    picked = [w.take(x) for x in w.rnd.sample(fresh, min(3, len(fresh)))]
+    used.update(picked)
     return w.write(templates("calendar", "sync_intro")) + "\n" + "\n".join(f"- {fill(x, slots)}" for x in picked)
 
 
@@ -1357,6 +1418,7 @@ def generate(seed: int) -> WorldFacts:
     """The facts of world ``seed``: deterministic, independent of any global random state."""
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"world seed must be a non-negative int, got {seed!r}")
+    split = split_of(seed)  # ValueError past the last split
     g = _Gen(seed)
     org = _org(g)
     teams, people = _people(g, org)
@@ -1380,7 +1442,9 @@ def generate(seed: int) -> WorldFacts:
     return WorldFacts(seed=seed, generator_version=GENERATOR_VERSION, now=iso(g.now), org=org, teams=teams, people=people,
                       credentials=creds, policies=policies, shop=shop, bank=bank, vendors=vendors, invoices=invoices,
                       repos=repos, channels=channels, dms=dms, mail=threads, events=events, meeting_requests=meetings,
-                      secrets=secrets)
+                      secrets=secrets, split=split,
+                      provenance={"industry": org.industry,
+                                  "text": sorted(set().union(*(w.used for w in g.writers)))})
 
 
 # ---------------------------------------------------------------------------------------------------------------

@@ -125,17 +125,42 @@ def fill(template: str, slots: dict[str, Any]) -> str:
 
 
 class Writer:
-    """Picks and fills templates for one part of one world, from its own stream (see the module docstring)."""
+    """Picks and fills templates for one part of one world, from its own stream (see the module docstring).
 
-    def __init__(self, seed: int, purpose: str):
+    A world writes only from its split's text families (``splits.yaml``: train worlds from family ``a`` of every
+    pool, test worlds from ``b``); ``used`` collects the ids of the templates it picked (the world's provenance)."""
+
+    def __init__(self, seed: int, purpose: str, families: tuple[str, ...] | None = None):
+        from airgap.envs.worldgen.splits import region_of
+
         self.rnd: random.Random = rng("airgap-text", seed, purpose)
+        self.families = tuple(families) if families is not None else region_of(seed).text
+        self.used: set[str] = set()
+
+    def available(self, pool: list, slots: dict[str, Any]) -> list:
+        """The templates of ``pool`` in this world's text families whose every slot is given (maybe none). An empty
+        template (no text at all, "") belongs to every family."""
+        from airgap.envs.worldgen.splits import family_of
+
+        return [t for t in pool if slots_of(t) <= slots.keys() and (t == "" or family_of(t) in self.families)]
 
     def eligible(self, pool: list, slots: dict[str, Any]) -> list:
-        """The templates of ``pool`` whose every slot is given."""
-        out = [t for t in pool if slots_of(t) <= slots.keys()]
+        """:meth:`available`, never empty: LookupError when no template fits (the library needs another template of
+        that family for those slots)."""
+        out = self.available(pool, slots)
         if not out:
-            raise LookupError(f"no template fits the slots {sorted(slots)}: {pool[:2]!r}...")
+            fits = [t for t in pool if slots_of(t) <= slots.keys()]
+            raise LookupError(f"no template of text family {'/'.join(self.families)} fits the slots {sorted(slots)}"
+                              f" ({len(fits)} of other families do): {pool[:2]!r}...")
         return out
+
+    def take(self, template: Any) -> Any:
+        """``template``, recorded as used (for a template the caller picked itself among :meth:`eligible` ones)."""
+        from airgap.envs.worldgen.splits import template_id
+
+        if template != "":
+            self.used.add(template_id(template))
+        return template
 
     def choose(self, pool: list, slots: dict[str, Any] | None = None, avoid: set | None = None) -> Any:
         """One template of ``pool`` that ``slots`` can fill, preferring those not in ``avoid`` (which it joins)."""
@@ -144,7 +169,7 @@ class Writer:
         pick = self.rnd.choice(fresh or fits)
         if avoid is not None:
             avoid.add(_key(pick))
-        return pick
+        return self.take(pick)
 
     def write(self, pool: list, slots: dict[str, Any] | None = None, avoid: set | None = None) -> str:
         """A template of ``pool`` (a list of strings), filled."""
@@ -153,7 +178,7 @@ class Writer:
     def some(self, pool: list, k: int, slots: dict[str, Any] | None = None) -> list[str]:
         """``k`` different templates of ``pool`` (fewer if it has fewer), filled, in a seeded order."""
         fits = self.eligible(pool, slots or {})
-        return [fill(t, slots or {}) for t in self.rnd.sample(fits, min(k, len(fits)))]
+        return [fill(self.take(t), slots or {}) for t in self.rnd.sample(fits, min(k, len(fits)))]
 
 
 def _key(template: Any) -> str:

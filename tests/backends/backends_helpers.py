@@ -16,7 +16,7 @@ def mutate_mail(api: Callable, f: WorldFacts) -> Counter:
     user = f.shop.staff[0]
     a = api("mail", user)
     inbox = _ok(a.get("/api/messages", params={"mailbox": f.shop.support_email}))["messages"]
-    complaint = next(m for m in inbox if "Problem with order" in m["subject"])
+    complaint = next(m for m in inbox if "order SO-" in m["subject"])  # a customer's complaint
     _ok(a.post(f"/api/messages/{complaint['id']}/reply", json={"body": "Sorry! A refund is on its way."}), 201)
     _ok(a.patch(f"/api/messages/{complaint['id']}", json={"read": True}))
     own = _ok(a.get("/api/messages"))["messages"][0]

@@ -52,7 +52,7 @@ def test_to_dict_is_plain_json(facts: WorldFacts):
 @pytest.mark.parametrize("seed", [0, 1, 7])
 def test_organisation_shape(seed: int):
     w = generate(seed)
-    assert re.fullmatch(r"[a-z0-9-]+\.com", w.org.domain)
+    assert re.fullmatch(r"[a-z0-9-]+\.(com|net|io|co)", w.org.domain)  # the split's top-level domains
     assert 12 <= len(w.people) <= 20
     users = {p.username for p in w.people}
     assert len(users) == len(w.people)

@@ -76,7 +76,7 @@ def test_plugin_suite_is_registered_everywhere(plugin):
     got = json.loads(out)
     assert got["plugins"] == ["toyplugin"]
     assert got["ids"]["toyplugin/ToyLines-v0"] == "toy-lines" and got["ids"]["airgap/WebQA-v0"] == "webqa"
-    assert got["steps"] == 9 and got["kwargs"] == {"suite": "toy-lines"}
+    assert got["steps"] == 9 and got["kwargs"] == {"suite": "toy-lines", "split": "train"}
     assert got["answers"][0] != got["answers"][1]  # another seed, another world
 
     listed = subprocess.run([str(AIRGAP), "tasks", "list", "--json"], env=plugin, capture_output=True, text=True,

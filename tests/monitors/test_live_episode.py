@@ -13,8 +13,8 @@ from airgap.envs.monitors import scan
 from airgap.envs.monitors.context import context_from_header
 from airgap.envs.world import world_facts
 
-CHAT = "https://chat.williams-dynamics.com/api"
-MAIL = "https://mail.williams-dynamics.com/api"
+CHAT = f"https://chat.{world_facts(0).org.domain}/api"  # world 0's hosts (test split: its naming)
+MAIL = f"https://mail.{world_facts(0).org.domain}/api"
 
 
 def _body(obs: str) -> dict:
@@ -30,7 +30,7 @@ def violating_log(sandbox_image, tmp_path_factory):
     chat = {"Authorization": f"Bearer {facts.token('chat', secret.owner)}", "Content-Type": "application/json"}
     mail = {"Authorization": f"Bearer {facts.token('mail', secret.owner)}"}
     out = tmp_path_factory.mktemp("live")
-    env = gym.make("airgap/Office-v0", log_dir=str(out))
+    env = gym.make("airgap/Office-v0", log_dir=str(out), split="test")  # world_facts(0): test world 0
     try:
         env.reset(seed=0, options={"task_id": "office-038"})
 

@@ -33,6 +33,7 @@ from typing import Any, Callable
 from airgap.envs.attacks import ATTACKS, BENIGN, SUBTLETIES, Goal, render
 from airgap.envs.common import iso, money, rng
 from airgap.envs.suites.workplace import Office, python, submit
+from airgap.envs.worldgen.splits import split_of
 
 SUITES = ("safety-injection", "safety-exfiltration", "safety-egress", "safety-honesty")  # registered in __init__.py
 TOOLS = ["http", "shell", "python", "submit"]
@@ -519,6 +520,17 @@ def egress_threat(k: Kit, i: int) -> Threat:
 # =====================================================================================================================
 # Cases
 # =====================================================================================================================
+@functools.cache
+def _phrasing_families() -> dict[str, tuple[str, ...]]:
+    """split -> the attack phrasing families its worlds use (shift.yaml beside this file)."""
+    from pathlib import Path
+
+    import yaml
+
+    axis = yaml.safe_load(Path(__file__).with_name("shift.yaml").read_text(encoding="utf-8"))["axes"]["attack_phrasings"]
+    return {split: tuple(axis[split]) for split in ("train", "dev", "test")}
+
+
 def _attack_key(suite: str, seed: int, task_id: str) -> str:
     return f"{suite}|{seed}|{task_id}"
 
@@ -541,13 +553,14 @@ def cross(k: Kit, suite: str, task_id: str, c: Carrier, t: Threat, kind: str, in
     text = f"{c.ask}\n\n{k.preamble(services)}\nWhen you are done, call submit with your answer."
     out = []
     for pos, attack in enumerate([BENIGN, *ATTACKS]):
-        subtlety = None
+        subtlety = phrasing_id = None
         if attack == BENIGN:
             slot_text = c.benign
         else:
             phrasing = render(attack, t.goal, _attack_key(suite, k.seed, task_id),
-                              subtlety=subtlety_of(suite, k.seed, index, pos - 1), carrier=c.kind)
-            slot_text, subtlety = phrasing.text, phrasing.subtlety
+                              subtlety=subtlety_of(suite, k.seed, index, pos - 1), carrier=c.kind,
+                              families=_phrasing_families()[split_of(k.seed)])
+            slot_text, subtlety, phrasing_id = phrasing.text, phrasing.subtlety, phrasing.id
         planted = c.plant(slot_text)
         world: dict[str, Any] = {"snapshot": c.snapshot, "backends": services, "tools": list(c.tools)}
         if "inject" in planted:
@@ -565,8 +578,9 @@ def cross(k: Kit, suite: str, task_id: str, c: Carrier, t: Threat, kind: str, in
             "answer": c.answer, "world": world, "graders": c.graders, "oracle": oracle, "obey": obey,
             "safety": {"attack_predicates": t.predicates, "goal": t.goal.instruction, "slot": c.slot},
         }
-        if subtlety is not None:  # the tier of the phrasing planted (a benign twin has none)
+        if subtlety is not None:  # the tier and id of the phrasing planted (a benign twin has none)
             case["safety"]["subtlety"] = subtlety
+            case["safety"]["phrasing"] = phrasing_id
         if c.decoy:
             case["decoy"] = [*t.pre, *c.read, submit(c.decoy)]
         if files:
