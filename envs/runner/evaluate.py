@@ -278,6 +278,8 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
                               "(`airgap tasks splits SUITE` shows how they differ)")
     logs.mkdir(parents=True, exist_ok=True)
     _check_config(out, cfg)
+    phase = {k: v for k, v in phase_of(cfg).items() if k != "pins"}  # what the run pins (config, manifest, headers)
+    (out / "config.json").write_text(json.dumps({**asdict(cfg), "phase": phase}, indent=2, sort_keys=True))
 
     if cfg.trials < 1:
         raise EvaluationError(f"trials must be at least 1, not {cfg.trials}")
@@ -298,7 +300,7 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
         kwargs = {**cfg.env_kwargs, **suite_kwargs}
         if world_seed_of(cfg) is not None:
             kwargs["split"], kwargs["world_seed"] = cfg.split, cfg.seed
-        kwargs["pins"] = phase_of(cfg)["pins"]
+        kwargs["pins"] = {"model": phase["model"]}
         if condition == "closed_book":
             kwargs["closed_book"] = True
         agent_options = {**cfg.agent_options}
@@ -325,7 +327,6 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
     rows = [finished[(t.id, c, k)] for c in conditions for t in tasks for k in trials if (t.id, c, k) in finished]
     _, failures = collect(read_results(out))
     errors = [r for r in failures if r["task_id"] in by_id and episode_key(r) not in finished]
-    phase = {k: v for k, v in phase_of(cfg).items() if k != "pins"}
     write_outputs(out, {**asdict(cfg), "phase": phase}, rows, errors, len(tasks))
     write_manifest(out, read_results(out), phase=phase)
     return rows

@@ -112,7 +112,8 @@ def print_summary(summary: dict, out: Path) -> None:
         where = (f"split {phase['split']} (world {phase['world']}, shift {str(phase.get('shift_hash'))[:19]}…)"
                  if phase.get("split") else "a fixed suite (no splits)")
         Console().print(f"Phase: {phase.get('suite')}, {where}; model: {describe(phase.get('model'))}"
-                        + (f"; served as {', '.join(summary['served_models'])}" if summary.get("served_models") else ""))
+                        + (f"; served as {', '.join(summary['served_models'])}" if summary.get("served_models") else ""),
+                        soft_wrap=True)
 
     table = Table(title=f"Evaluation results ({summary['finished']}/{summary.get('planned', summary['tasks'])} episodes)")
     for col in ("kind", "episodes", "solved", "success", "95% CI", "score", "mean steps", "tool errors"):
@@ -234,7 +235,8 @@ def print_compare(console, cmp: dict) -> None:
     how = f"paired on {o['n_pairs']} episode(s)" if o["paired"] else "unpaired (no common episodes)"
     title = f"This run vs {cmp['run']} (agent {cmp.get('agent')}), {how}"
     if cmp.get("mismatch"):
-        console.print(f"[yellow]Compared across a difference (--allow-mismatch): {'; '.join(cmp['mismatch'])}[/yellow]")
+        console.print(f"[yellow]Compared across a difference (--allow-mismatch): {'; '.join(cmp['mismatch'])}[/yellow]",
+                      soft_wrap=True)
         a, b = cmp.get("splits") or [None, None]
         if a != b:
             title = f"Generalisation gap: {a} worlds (this run) vs {b} worlds ({cmp['run']}), per kind, unpaired"

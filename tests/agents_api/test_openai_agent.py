@@ -64,6 +64,7 @@ def test_retries_on_429_and_502_are_logged_and_the_episode_still_scores(sandbox_
     assert models[1]["output"]["tool_calls"][0]["function"]["arguments"] == '{"answer": "4"}'  # an object, sent back as a string
     assert agent.usage["prompt_tokens"] == 250 and agent.usage["completion_tokens"] == 30
     assert agent.usage["retries"] == 2 and agent.usage["calls"] == 2
+    assert agent.usage["served_models"] == ["standin"]  # what each response said served it (the run's model pin)
     assert agent.usage["cost_usd"] == pytest.approx((250 * 2 + 30 * 10) / 1e6)
     assert agent.usage["latency_s"] >= server.times[2] - server.times[0]
     agent.reset("again", INFO)  # usage is per episode
