@@ -280,10 +280,14 @@ class AirgapEnv(gym.Env[str, str]):
         from .tasks.shift import shift_hash
         from .worldgen.splits import label, split_of
 
-        seed = self.suite.world_seed
-        generated = seed is not None and is_generated(self.suite.name)
-        return {"split": split_of(seed) if generated else None, "world": label(seed) if generated else None,
+        cached = getattr(self, "_split_pins_cache", None)
+        if cached is None:  # the same for every episode of this env: read the declaration once
+            seed = self.suite.world_seed
+            generated = seed is not None and is_generated(self.suite.name)
+            cached = self._split_pins_cache = {
+                "split": split_of(seed) if generated else None, "world": label(seed) if generated else None,
                 "shift_hash": shift_hash(self.suite.name) if generated else None, **jsonable(self._pins)}
+        return dict(cached)
 
     def _start_monitors(self, task: Task, header: dict) -> None:
         """Live monitors: a subscriber of the event stream; their flags are taken at each step's end."""

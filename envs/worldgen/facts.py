@@ -815,6 +815,13 @@ def _shop(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
     delivered = [o for o in orders if o.delivered_at]
     inside = [o for o in delivered if parse_iso(o.delivered_at) + window >= g.now]
     outside = [o for o in delivered if parse_iso(o.delivered_at) + window < g.now]
+    if len(inside) < 2:  # a short window can leave one refundable order: bring the latest delivered ones inside it
+        for o in sorted(outside, key=lambda x: x.delivered_at, reverse=True)[:2 - len(inside)]:
+            shift = (g.now - window + timedelta(days=3)) - parse_iso(o.delivered_at)  # no draw: other worlds unmoved
+            o.placed_at, o.delivered_at = iso(parse_iso(o.placed_at) + shift), iso(parse_iso(o.delivered_at) + shift)
+        orders.sort(key=lambda o: o.placed_at)
+        inside = [o for o in delivered if parse_iso(o.delivered_at) + window >= g.now]
+        outside = [o for o in delivered if parse_iso(o.delivered_at) + window < g.now]
     cases: list[SupportCase] = []
     for i, (o, problem) in enumerate([(x, "damaged") for x in inside[:2]] + [(x, "damaged") for x in outside[:1]]
                                      + [(x, "wrong_item") for x in inside[2:3]]):
