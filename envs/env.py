@@ -338,13 +338,22 @@ class AirgapEnv(gym.Env[str, str]):
         """Prepare the sandbox as the task file says. A failure here is the task's bug, so it raises."""
         for path, content in (task.setup.get("files") or {}).items():
             self._sb.write_file(path, content.encode("utf-8"))
-        for cmd in task.setup.get("commands") or []:
-            r = self._sb.exec(cmd, timeout=60)
-            if r.exit_code != 0 or r.timed_out:
-                raise RuntimeError(
-                    f"task {task.id}: setup command {cmd!r} failed (exit {r.exit_code}, timed out: {r.timed_out}): "
-                    f"{(r.stderr or r.stdout)[-500:]!r}. Fix the task's setup in {self.suite.path}."
-                )
+        commands = task.setup.get("commands") or []
+        # what the setup writes to the services happened before the episode: their clocks run that long ago meanwhile
+        clocks = [b for b in (self._world.backends.values() if self._world is not None else []) if hasattr(b, "set_clock")]
+        for b in clocks if commands else []:
+            b.set_clock(before_now_s=int(float(task.setup.get("ago_hours", 1)) * 3600))
+        try:
+            for cmd in commands:
+                r = self._sb.exec(cmd, timeout=60)
+                if r.exit_code != 0 or r.timed_out:
+                    raise RuntimeError(
+                        f"task {task.id}: setup command {cmd!r} failed (exit {r.exit_code}, timed out: {r.timed_out}): "
+                        f"{(r.stderr or r.stdout)[-500:]!r}. Fix the task's setup in {self.suite.path}."
+                    )
+        finally:
+            for b in clocks if commands else []:
+                b.set_clock(before_now_s=None)
 
     def _on_backend_change(self, event: dict) -> None:
         """A committed write to a backend (from the http tool or from curl inside the sandbox alike): an event with its diff."""

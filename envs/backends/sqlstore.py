@@ -290,6 +290,17 @@ class SqliteBackend(Backend):
             else:
                 self.emit({"backend": self.name, "method": None, "path": None, "status": None, "changes": changes})
 
+    def set_clock(self, before_now_s: int | None) -> None:
+        """Run the clock ``before_now_s`` seconds before the world's "now" (a task's setup: what colleagues did before
+        the episode is stamped before it), still a second per write; None brings it back to "now" (no earlier than
+        where it is), where the episode's own writes start."""
+        with self._lock:
+            if before_now_s is None:
+                self._conn.execute("UPDATE _meta SET value = MAX(value, 0) WHERE key = 'ticks'")
+            else:
+                self._conn.execute("UPDATE _meta SET value = ? WHERE key = 'ticks'", (-int(before_now_s),))
+            self._conn.commit()
+
     def now(self, db: sqlite3.Connection) -> datetime:
         """The world's clock: the facts' ``now`` plus one second per committed write request."""
         ticks = db.execute("SELECT value FROM _meta WHERE key = 'ticks'").fetchone()[0]

@@ -101,6 +101,9 @@ SUITE_SCHEMA = {
                         "properties": {
                             "files": {"type": "object", "additionalProperties": {"type": "string"}},
                             "commands": {"type": "array", "items": {"type": "string"}},
+                            # the world's clock while the setup commands run: this many hours before "now" (default
+                            # 1), so what a colleague did before the episode is stamped before it
+                            "ago_hours": {"type": "number", "minimum": 0, "maximum": 720},
                         },
                         "additionalProperties": False,
                     },

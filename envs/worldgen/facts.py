@@ -46,6 +46,10 @@ TEAM_KINDS: dict[str, tuple[str, str, list[str], tuple[int, int]]] = {
     "sales": ("Sales", "Head of Sales", ["Account Executive", "Sales Development Representative"], (1, 2)),
     "people": ("People Operations", "People Operations Manager", ["Recruiter", "Office Manager"], (1, 2)),
 }
+#: a city in each zone a remote worker may live in (when a world would otherwise have everyone at head office)
+ZONE_CITIES = {"America/New_York": "New York", "America/Chicago": "Chicago", "America/Denver": "Denver",
+               "America/Los_Angeles": "Los Angeles", "Europe/London": "London", "Europe/Berlin": "Berlin",
+               "Asia/Kolkata": "Bengaluru", "Asia/Tokyo": "Tokyo"}
 TIMEZONES_BY_HQ = {  # a US head office, with a few people remote elsewhere
     "America/New_York": ["America/Chicago", "America/Los_Angeles", "Europe/London"],
     "America/Chicago": ["America/New_York", "America/Denver", "Europe/Berlin"],
@@ -720,6 +724,10 @@ def _people(g: _Gen, org: Org) -> tuple[list[Team], list[Person]]:
                 ceo = username
         teams.append(Team(slug=slug, name=team_name, kind=kind, lead=members[0], channel=slug if kind != "leadership"
                           else "leadership", description=""))  # written once the shop exists: _describe_teams
+    if len({p.timezone for p in people}) == 1:  # everyone at head office: one engineer works remotely (no draw,
+        remote = next(p for p in reversed(people) if p.team == "engineering")  # so other worlds are unchanged)
+        remote.timezone = remote_zones[0]
+        remote.city = ZONE_CITIES[remote.timezone]
     org.mailing_lists = {f"all@{org.domain}": [p.username for p in people]}
     for t in teams:
         if t.kind in ("engineering", "finance", "support", "sales"):

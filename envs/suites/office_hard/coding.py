@@ -1007,7 +1007,7 @@ def tasks(o: Office) -> list[Draft]:
             f"--date={created - timedelta(days=30):%Y-%m-%dT%H:%M:%S}",
             _curl(o, reporter.username, f"/repos/{owner}/{name}/issues",
                   {"title": title, "body": body + f"\n\n(Reported by {reporter.name}, {reporter.title}.)",
-                   "labels": ["bug"]})]}
+                   "labels": ["bug"]})], "ago_hours": 2}  # filed "a couple of hours" before the episode
         module_path = f"{ctx.repo_dir}/{ctx.pkg}/{bug.module}.py"
         fixed_src = clean[bug.module]
         decoy_kind = "comment-only" if k == 5 else "special-case"

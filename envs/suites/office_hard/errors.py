@@ -77,6 +77,7 @@ def tasks(o: Office) -> list[Draft]:
     pa, pb = o.vendor(a.vendor).payee, o.vendor(b.vendor).payee
     setup = o.pending_transfers_setup(maker, [{"from_account": o.operating, "payee_id": pa, "amount_cents": a.amount_cents,
                                                "memo": a.number}])
+    setup["ago_hours"] = 22  # "yesterday": the colleague's transfer is stamped the day before
     look = [o.get(user, "bank", "/api/transfers"), o.get(user, "bank", "/api/payees")]
     confirm_a = o.post(user, "bank", "/api/transfers/tr_0001/confirm")
     create_b, confirm_b = o.pay(user, pb, b.amount_cents, b.number, "tr_0002")
