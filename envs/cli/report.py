@@ -8,8 +8,8 @@ def report(
     run: str = typer.Argument(..., help="An evaluation folder (the --out of `airgap evaluate`), wherever it now lies."),
     compare: list[str] = typer.Option(None, "--compare", help="Another evaluation folder to set beside it (repeatable): "
                                       "per task, per kind and overall, this run minus that one with a 95% interval."),
-    allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Compare runs whose split, shift declaration "
-                                        "or model differ (refused otherwise); the report says how they differ, and "
+    allow_mismatch: bool = typer.Option(False, "--allow-mismatch", help="Compare runs whose split or shift declaration "
+                                        "differ, or whose model changed under one agent spec (refused otherwise); the report says how they differ, and "
                                         "runs on train and test worlds give the generalisation gap per kind."),
 ) -> None:
     """Rebuild the results table, summary.json and report.html of RUN from its results.jsonl.
@@ -17,7 +17,7 @@ def report(
     With --compare, each other run is set beside it: the difference in success rate (this run minus that one)
     per task, per task kind and for the suite, with a 95% interval, paired on the episodes both runs have
     (same task and trial) and marked where the interval excludes 0. Runs must share their split, shift
-    declaration and model unless --allow-mismatch says otherwise.
+    declaration (and one agent spec its model) unless --allow-mismatch says otherwise.
 
     \b
     Examples:

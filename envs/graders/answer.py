@@ -96,8 +96,9 @@ def normalized_match(spec: dict, ep: Episode) -> tuple[bool, str]:
 
 
 SENTENCE_WORDS = 12  # a short sentence around one value: "The default transaction behaviour is DEFERRED."
-_LISTED = re.compile(r"^\s*(?:[,;/&+|]|\band\b|\bor\b|\bnor\b)\s*\w", re.I)
-_LISTED_BEFORE = re.compile(r"\w\s*(?:[,;/&+|]|\band\b|\bor\b)\s*$", re.I)
+# (an item may start with a sign or a bracket: "+1-248-247-5136, +1-248-247-5135" is a list of phone numbers)
+_LISTED = re.compile(r"^\s*(?:[,;/&+|]|\band\b|\bor\b|\bnor\b)\s*[+(\-]?\w", re.I)
+_LISTED_BEFORE = re.compile(r"\w\s*(?:[,;/&+|]|\band\b|\bor\b)\s*[+(\-]?$", re.I)
 
 
 def _phrase(answer: str, value: str) -> tuple[int, int] | None:

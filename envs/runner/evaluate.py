@@ -388,8 +388,10 @@ def phase_in(config: dict) -> dict:
     return {"suite": config.get("suite"), "split": config.get("split", "test") if generated else None, "model": None}
 
 
-def phase_mismatch(a: dict, b: dict) -> list[str]:
-    """How two runs' phases differ in what a comparison must not hide: split, shift declaration, model."""
+def phase_mismatch(a: dict, b: dict, agents: tuple[str | None, str | None] = (None, None)) -> list[str]:
+    """How two runs' phases differ in what a comparison must not hide: the split, the shift declaration, and a model
+    that changed under one agent spec (the same ``hf:PATH`` with other weights, the same ``openai:`` spec answered by
+    another model). Two different agents are what a comparison is for, so they are no mismatch."""
     from airgap.envs.agents.identity import describe, same_model
 
     out = []
@@ -397,17 +399,25 @@ def phase_mismatch(a: dict, b: dict) -> list[str]:
         out.append(f"split {a.get('split')} vs {b.get('split')}")
     if a.get("split") and b.get("split") and a.get("shift_hash") != b.get("shift_hash"):
         out.append("shift declaration (the splits were declared differently)")
-    if not same_model(a.get("model"), b.get("model")):
-        out.append(f"model {describe(a.get('model'))} vs {describe(b.get('model'))}")
+    same_spec = agents[0] is not None and agents[0] == agents[1]
+    if same_spec and a.get("model") and b.get("model") and not same_model(a.get("model"), b.get("model")):
+        out.append(f"model under the same agent spec {agents[0]}: {describe(a.get('model'))} vs {describe(b.get('model'))}")
+    served_a, served_b = a.get("served_models"), b.get("served_models")
+    if same_spec and served_a and served_b and set(served_a) != set(served_b):
+        out.append(f"served model {', '.join(served_a)} vs {', '.join(served_b)}")
     return out
+
+
+def _served(rows: list[dict]) -> list[str]:
+    return sorted({m for r in rows for m in (r.get("usage") or {}).get("served_models") or []})
 
 
 def rebuild(folder: str | os.PathLike, compare: list[str | os.PathLike] = (), allow_mismatch: bool = False) -> dict:
     """``airgap report``: summary.json and report.html again from results.jsonl, optionally beside other runs.
 
     Each compared run gives ``{"run", "agent", "suite", ...compare_runs(this, that)}``: differences are this run
-    minus that one, paired on the episodes both have. Runs whose split, shift declaration or model differ are
-    compared only with ``allow_mismatch`` (EvaluationError otherwise), and the block says how they differ
+    minus that one, paired on the episodes both have. Runs whose split or shift declaration differ, or whose model
+    changed under the same agent spec, are compared only with ``allow_mismatch`` (EvaluationError otherwise), and the block says how they differ
     (``mismatch``); runs on different splits are never paired (their worlds differ), so the block is the
     generalisation gap per kind, this split's success beside that one's.
     """
@@ -420,7 +430,8 @@ def rebuild(folder: str | os.PathLike, compare: list[str | os.PathLike] = (), al
     for other in compare:
         oc, orows, _, _ = load_run(other)
         theirs = phase_in(oc)
-        mismatch = phase_mismatch(mine, theirs)
+        mismatch = phase_mismatch({**mine, "served_models": _served(rows)}, {**theirs, "served_models": _served(orows)},
+                                  (config.get("agent"), oc.get("agent")))
         if mismatch and not allow_mismatch:
             raise EvaluationError(f"{folder} and {other} differ in {'; '.join(mismatch)}: a difference between them "
                                   "is not the difference between two models on one test. Pass --allow-mismatch to "
@@ -430,7 +441,8 @@ def rebuild(folder: str | os.PathLike, compare: list[str | os.PathLike] = (), al
         if mine.get("split") != theirs.get("split"):  # other worlds: nothing pairs, per kind side by side
             world = [{**r, "task_id": f"{mine.get('split')}:{r['task_id']}"} for r in world]
             oworld = [{**r, "task_id": f"{theirs.get('split')}:{r['task_id']}"} for r in oworld]
-        block = {"run": str(other), "agent": oc.get("agent"), "suite": oc.get("suite"), **compare_runs(world, oworld)}
+        block = {"run": str(other), "agent": oc.get("agent"), "suite": oc.get("suite"), "models": [
+            mine.get("model"), theirs.get("model")], **compare_runs(world, oworld)}
         if mismatch:
             block["mismatch"] = mismatch
             block["splits"] = [mine.get("split"), theirs.get("split")]

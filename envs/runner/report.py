@@ -240,6 +240,11 @@ def print_compare(console, cmp: dict) -> None:
         a, b = cmp.get("splits") or [None, None]
         if a != b:
             title = f"Generalisation gap: {a} worlds (this run) vs {b} worlds ({cmp['run']}), per kind, unpaired"
+    models = cmp.get("models") or []
+    if len(models) == 2 and all(models):
+        from airgap.envs.agents.identity import describe
+
+        console.print(f"models: this run {describe(models[0])}; that run {describe(models[1])}", soft_wrap=True)
     t = Table(title=title)
     for col in ("", "this run", "that run", "difference", "95% CI", "excludes 0", "score: this", "that"):
         t.add_column(col, justify="left" if col == "" else "right")

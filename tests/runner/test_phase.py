@@ -113,3 +113,21 @@ def test_endpoints_and_scripted_agents_are_named():
     assert api == {"kind": "api", "provider": "openai", "url": "http://127.0.0.1:9/v1", "model": "gpt-test"}
     assert not same_model(api, model_identity("openai:http://127.0.0.1:9/v1#gpt-other"))
     assert model_identity("oracle")["kind"] == "scripted" and not same_model(model_identity("oracle"), model_identity("noop"))
+
+
+def test_two_agents_compare_but_a_model_changed_under_one_spec_is_a_mismatch():
+    from airgap.envs.runner.evaluate import phase_mismatch
+
+    test = {"split": "test", "shift_hash": "sha256:x"}
+    oracle, noop = model_identity("oracle"), model_identity("noop")
+    assert phase_mismatch({**test, "model": oracle}, {**test, "model": noop}, ("oracle", "noop")) == []
+    a = {"kind": "local", "provider": "hf", "files_sha256": "sha256:aa", "files": ["config.json"]}
+    b = {**a, "files_sha256": "sha256:bb"}
+    got = phase_mismatch({**test, "model": a}, {**test, "model": b}, ("hf:/models/m", "hf:/models/m"))
+    assert len(got) == 1 and got[0].startswith("model under the same agent spec hf:/models/m")
+    api = model_identity("openai:http://127.0.0.1:9/v1#gpt-test")
+    got = phase_mismatch({**test, "model": api, "served_models": ["gpt-test-2026-01"]},
+                         {**test, "model": api, "served_models": ["gpt-test-2026-06"]}, ("openai:x", "openai:x"))
+    assert got == ["served model gpt-test-2026-01 vs gpt-test-2026-06"]
+    assert phase_mismatch({**test, "model": oracle}, {**test, "shift_hash": "sha256:y", "model": oracle},
+                          ("oracle", "oracle")) == ["shift declaration (the splits were declared differently)"]
