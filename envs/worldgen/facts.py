@@ -1194,7 +1194,9 @@ def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Ven
         f"{hr.name} <{hr.email}>", [f"all@{org.domain}"], [], policies.effective + "T15:00:00Z",
         f"Hi all,\n\nFrom {policies.effective} the customer refund window is {policies.refund_window_days} days "
         f"(it was {prev.refund_window_days}), and a single bank transfer may not exceed "
-        f"{money(policies.per_transfer_limit_cents)} (it was {money(prev.per_transfer_limit_cents)}). Meals are reimbursed "
+        f"{money(policies.per_transfer_limit_cents)} (it was {money(prev.per_transfer_limit_cents)}); an approved payment "
+        f"above that is paid in several transfers to the same payee, none over the limit, each with the same reference. "
+        f"Meals are reimbursed "
         f"up to {money(policies.meal_per_diem_cents)} a day; keep receipts for anything over "
         f"{money(policies.receipt_required_over_cents)}; expenses over {money(policies.expense_approval_over_cents)} need "
         f"your manager's approval.\n\n{hr.name}\n{hr.title}\n")], None))

@@ -515,7 +515,8 @@ class _Builder:
         fin_lead = w.team("finance").lead
         out.append(Announcement("finance-policies-revised", pol.effective, "Finance and customer policies revised", fin_lead,
                                 [f"From {pol.effective} the customer refund window is {pol.refund_window_days} days and a "
-                                 f"single bank transfer may not exceed {money(pol.per_transfer_limit_cents)}. The mileage "
+                                 f"single bank transfer may not exceed {money(pol.per_transfer_limit_cents)} (an approved "
+                                 "payment above it goes in several transfers, none over the limit). The mileage "
                                  f"rate is now {pol.mileage_rate_cents} cents a mile and meals are reimbursed up to "
                                  f"{money(pol.meal_per_diem_cents)} a day. The handbook's policies page has the details.",
                                  self.prose("policy-announce", 2)]))
