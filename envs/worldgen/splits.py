@@ -133,17 +133,25 @@ def template_id(template: Any) -> str:
 def _text_families() -> dict[str, str]:
     """Every authored template's family: within each pool of the library (a list under a key), templates sorted by
     hash alternate between ``a`` and ``b``, so each family gets half of every pool (the odd one to ``a``)."""
+    out: dict[str, str] = {}
+    for pool in pools():
+        ranked = sorted({template_key(t) for t in pool}, key=lambda k: (_h(k), k))
+        for i, k in enumerate(ranked):
+            out.setdefault(k, FAMILIES[i % 2])
+    return out
+
+
+def pools() -> list[list]:
+    """Every template pool of the authored-text library: each list under a key (a conversation's replies too)."""
     from airgap.envs.worldgen.writing import library
 
-    out: dict[str, str] = {}
+    out: list[list] = []
 
     def walk(node: Any) -> None:
         if isinstance(node, dict):
             for v in node.values():
                 if isinstance(v, list):
-                    ranked = sorted({template_key(t) for t in v}, key=lambda k: (_h(k), k))
-                    for i, k in enumerate(ranked):
-                        out.setdefault(k, FAMILIES[i % 2])
+                    out.append(v)
                 walk(v)
         elif isinstance(node, list):
             for item in node:

@@ -15,8 +15,7 @@ import pytest
 from airgap.envs.tasks import SUITES, is_generated, load_suite
 from airgap.envs.tasks.shift import declaration, shift_hash
 from airgap.envs.worldgen.facts import INDUSTRIES, generate
-from airgap.envs.worldgen.splits import SPLITS, family_of, index_of, label, region, split_of, surname_part, world_seed
-from airgap.envs.worldgen.writing import library
+from airgap.envs.worldgen.splits import SPLITS, family_of, index_of, label, pools, region, split_of, surname_part, world_seed
 
 TRAIN, TEST = [world_seed("train", i) for i in range(100)], [world_seed("test", i) for i in range(20)]
 GENERATED = [name for name in SUITES if is_generated(name)]
@@ -119,20 +118,7 @@ def test_fixed_suites_have_no_split():
 
 
 def _all_templates() -> list:
-    out = []
-
-    def walk(node):
-        if isinstance(node, dict):
-            for v in node.values():
-                if isinstance(v, list):
-                    out.extend(x for x in v if x != "")
-                walk(v)
-        elif isinstance(node, list):
-            for x in node:
-                walk(x)
-
-    walk(library())
-    return out
+    return [t for pool in pools() for t in pool if t != ""]
 
 
 def _tid(t) -> str:
