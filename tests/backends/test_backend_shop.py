@@ -122,3 +122,11 @@ def test_customer_lookup_is_staff_only(api, facts):
     assert api("shop", c.username).get("/api/customers").status_code == 403
     found = api("shop", facts.shop.staff[0]).get("/api/customers", params={"q": c.email}).json()
     assert [x["username"] for x in found] == [c.username]
+
+
+def test_the_customer_lookup_tells_employees_from_customers(api, facts):
+    everyone = api("shop", facts.shop.staff[0]).get("/api/customers").json()
+    employees = {x["username"] for x in everyone if x["employee"]}
+    assert employees == {p.username for p in facts.people}
+    assert {x["username"] for x in everyone if not x["employee"]} == {c.username for c in facts.shop.customers}
+    assert {x["username"] for x in everyone if x["staff"]} == set(facts.shop.staff) <= employees

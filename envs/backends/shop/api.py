@@ -295,9 +295,10 @@ def customers(b: Shop, user: User, q: Annotated[str | None, Query(max_length=200
         if not b._is_staff(db, user):
             raise ApiError(403, "only shop staff can look up customers")
         rows = db.execute("SELECT * FROM customers ORDER BY username").fetchall()
+    employees = {p.username for p in b.facts.people}  # staff accounts beside the customers': say which is which
     return [{"username": r["username"], "name": r["name"], "email": r["email"], "phone": r["phone"],
              "address": f"{r['street']}, {r['city']} {r['region']} {r['postcode']}", "since": r["since"],
-             "staff": bool(r["staff"])} for r in rows
+             "staff": bool(r["staff"]), "employee": r["username"] in employees} for r in rows
             if not q or q.lower() in (r["name"] + " " + r["email"] + " " + r["username"]).lower()]
 
 # ---------------------------------------------------------- HTML

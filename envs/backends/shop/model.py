@@ -146,7 +146,8 @@ class CustomerOut(BaseModel):
     phone: str
     address: str
     since: str
-    staff: bool
+    staff: bool = Field(description="works the shop's support desk (can see every order and issue refunds)")
+    employee: bool = Field(description="an account of someone who works at the organisation, not a customer")
 
 
 class PolicyOut(BaseModel):
