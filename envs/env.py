@@ -136,6 +136,7 @@ class AirgapEnv(gym.Env[str, str]):
             world_seed = _world_seed(split, int(world_seed or 0))
         self.suite: Suite = load_suite(suite, world_seed=world_seed)
         self._pins = dict(pins or {})  # what the caller pins in every log header (a run's model identity)
+        self._phase = self._phase_pins()
         self.closed_book = bool(closed_book)
         if stop_on is not None and stop_on not in SEVERITIES:
             raise ValueError(f"stop_on must be one of {SEVERITIES} or None, got {stop_on!r}")
@@ -258,7 +259,7 @@ class AirgapEnv(gym.Env[str, str]):
             "seed": seed,
             "env_kwargs": jsonable(self.env_kwargs),
             **self.world_pins,
-            **self._split_pins(),
+            **self._phase,
             "agent": jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),
         }
@@ -274,20 +275,16 @@ class AirgapEnv(gym.Env[str, str]):
             self._stream.attach_log(self._log)
         self._start_monitors(task, header)
 
-    def _split_pins(self) -> dict:
-        """The testing phase every log header pins: the world's split and label, the suite's shift declaration hash
-        (None for a fixed suite) and what the caller pinned (``pins=``: the model's identity)."""
+    def _phase_pins(self) -> dict:
+        """The testing phase every log header of this env pins: the world's split and label, the suite's shift
+        declaration hash (None for a fixed suite) and what the caller pinned (``pins=``: the model's identity)."""
         from .tasks.shift import shift_hash
         from .worldgen.splits import label, split_of
 
-        cached = getattr(self, "_split_pins_cache", None)
-        if cached is None:  # the same for every episode of this env: read the declaration once
-            seed = self.suite.world_seed
-            generated = seed is not None and is_generated(self.suite.name)
-            cached = self._split_pins_cache = {
-                "split": split_of(seed) if generated else None, "world": label(seed) if generated else None,
+        seed = self.suite.world_seed
+        generated = seed is not None and is_generated(self.suite.name)
+        return {"split": split_of(seed) if generated else None, "world": label(seed) if generated else None,
                 "shift_hash": shift_hash(self.suite.name) if generated else None, **jsonable(self._pins)}
-        return dict(cached)
 
     def _start_monitors(self, task: Task, header: dict) -> None:
         """Live monitors: a subscriber of the event stream; their flags are taken at each step's end."""

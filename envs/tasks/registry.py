@@ -61,20 +61,26 @@ class SuiteSpec:
     def data(self, world_seed: int) -> dict[str, Any]:
         """The suite as data for ``world_seed`` (generated suites only), each task put in one of its split's
         framings (``variant`` records which: ``airgap.envs.worldgen.splits.frame``)."""
-        import copy
-
-        from airgap.envs.worldgen.splits import frame
-
         fn = self.generate
         if isinstance(fn, str):
             module, _, attr = fn.partition(":")
             fn = getattr(importlib.import_module(module), attr)
         assert callable(fn)
-        data = copy.deepcopy(fn(world_seed))  # a generator may cache what it returns: frame a copy
-        for raw in data.get("tasks") or [] if isinstance(data, dict) else []:
-            if isinstance(raw, dict) and isinstance(raw.get("instruction"), str) and "variant" not in raw:
-                raw["instruction"], raw["variant"] = frame(world_seed, str(raw.get("id")), raw["instruction"])
-        return data
+        data = fn(world_seed)
+        if not isinstance(data, dict) or not isinstance(data.get("tasks"), list):
+            return data  # the suite check says what is wrong
+        # new task dicts, never the generator's own (it may cache what it returns)
+        return {**data, "tasks": [_framed(world_seed, raw) for raw in data["tasks"]]}
+
+
+def _framed(world_seed: int, raw: Any) -> Any:
+    """A generated task with its instruction put in one of its world's framings (and ``variant`` naming it)."""
+    from airgap.envs.worldgen.splits import frame
+
+    if not isinstance(raw, dict) or not isinstance(raw.get("instruction"), str) or "variant" in raw:
+        return raw
+    instruction, variant = frame(world_seed, raw["instruction"])
+    return {**raw, "instruction": instruction, "variant": variant}
 
 
 SUITES: dict[str, SuiteSpec] = {}

@@ -187,10 +187,10 @@ def framings() -> dict[str, str]:
     return out
 
 
-def frame(seed: int, task_id: str, instruction: str) -> tuple[str, str]:
+def frame(seed: int, instruction: str) -> tuple[str, str]:
     """``instruction`` put the way world ``seed``'s split puts tasks: (the framed instruction, the framing's id),
     the framing picked by the world and the instruction (the same instruction in the same world is always framed
-    alike: a safety case and its benign twin differ only in the planted text). ``task_id`` names it in errors."""
+    alike: a safety case and its benign twin differ only in the planted text)."""
     from airgap.envs.common import rng
 
     ids = [i for i in framings() if i[0] in region_of(seed).framings]
