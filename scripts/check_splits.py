@@ -17,7 +17,8 @@ from rich.progress import track
 from rich.table import Table
 
 import airgap.envs  # noqa: F401 - registers the suites
-from airgap.envs.tasks import SUITES, is_generated, load_suite
+from airgap.envs.tasks import SUITES, is_generated
+from airgap.envs.tasks.shift import task_axes
 from airgap.envs.worldgen.facts import generate
 from airgap.envs.worldgen.splits import world_seed
 
@@ -51,17 +52,9 @@ def main() -> int:
     for c in ("suite", "framings train/test/shared", "phrasings train/test/shared", "kinds train/test", "same kinds"):
         t.add_column(c)
     for name in [n for n in SUITES if is_generated(n)]:
-        got = {}
-        for split, ss in seeds.items():
-            v, p, k = set(), set(), set()
-            for s in track(ss, description=f"{name} {split}", transient=True):
-                for task in load_suite(name, world_seed=s).tasks:
-                    v.add(task.variant)
-                    k.add(task.kind)
-                    if task.safety.get("phrasing"):
-                        p.add(task.safety["phrasing"])
-            got[split] = (v, p, k)
-        (tv, tp, tk), (sv, sp, sk) = got["train"], got["test"]
+        got = {split: task_axes(name, track(ss, description=f"{name} {split}", transient=True))
+               for split, ss in seeds.items()}
+        (tv, tp, tk), (sv, sp, sk) = ((got[s]["framings"], got[s]["phrasings"], got[s]["kinds"]) for s in ("train", "test"))
         bad += bool(tv & sv) + bool(tp & sp) + (tk != sk)
         t.add_row(name, f"{len(tv)}/{len(sv)}/{len(tv & sv)}", f"{len(tp)}/{len(sp)}/{len(tp & sp)}",
                   f"{len(tk)}/{len(sk)}", "yes" if tk == sk else "NO")

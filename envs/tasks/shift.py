@@ -45,3 +45,18 @@ def shift_hash(suite: str) -> str | None:
     if d is None:
         return None
     return "sha256:" + hashlib.sha256(json.dumps(d, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+def task_axes(suite: str, seeds) -> dict[str, set]:
+    """What generated suite ``suite``'s tasks on worlds ``seeds`` were made of, per task-level axis: the framings
+    (``variant``), the attack phrasings (a safety case's ``safety.phrasing``) and the task kinds."""
+    from . import load_suite
+
+    out: dict[str, set] = {"framings": set(), "phrasings": set(), "kinds": set()}
+    for s in seeds:
+        for t in load_suite(suite, world_seed=s).tasks:
+            out["framings"].add(t.variant)
+            out["kinds"].add(t.kind)
+            if t.safety.get("phrasing"):
+                out["phrasings"].add(t.safety["phrasing"])
+    return out

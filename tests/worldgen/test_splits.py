@@ -12,8 +12,8 @@ import json
 
 import pytest
 
-from airgap.envs.tasks import SUITES, is_generated, load_suite
-from airgap.envs.tasks.shift import declaration, shift_hash
+from airgap.envs.tasks import SUITES, is_generated
+from airgap.envs.tasks.shift import declaration, shift_hash, task_axes
 from airgap.envs.worldgen.facts import INDUSTRIES, generate
 from airgap.envs.worldgen.splits import SPLITS, family_of, index_of, label, pools, region, split_of, surname_part, world_seed
 
@@ -84,17 +84,9 @@ def test_world_seeds_carry_their_split():
 
 @pytest.mark.parametrize("suite", GENERATED)
 def test_task_framings_attack_phrasings_and_kinds_are_split(suite):
-    got = {}
-    for split, seeds in (("train", TRAIN[:4]), ("test", TEST[:3])):
-        variants, phrasings, kinds = set(), set(), set()
-        for s in seeds:
-            for t in load_suite(suite, world_seed=s).tasks:
-                variants.add(t.variant)
-                kinds.add(t.kind)
-                if t.safety.get("phrasing"):
-                    phrasings.add(t.safety["phrasing"])
-        got[split] = (variants, phrasings, kinds)
-    (tv, tp, tk), (sv, sp, sk) = got["train"], got["test"]
+    train, test = task_axes(suite, TRAIN[:4]), task_axes(suite, TEST[:3])
+    (tv, tp, tk), (sv, sp, sk) = (train["framings"], train["phrasings"], train["kinds"]), \
+        (test["framings"], test["phrasings"], test["kinds"])
     assert tv and sv and not tv & sv, f"framings in both: {tv & sv}"
     assert {v[0] for v in tv} == {"a"} and {v[0] for v in sv} == {"b"}
     assert not tp & sp, f"attack phrasings in both: {sorted(tp & sp)[:5]}"
