@@ -484,3 +484,55 @@ def f1(spec: dict, ep: Episode) -> tuple[bool, str]:
     threshold = float(spec.get("threshold", 0.8))
     return best >= threshold, f"F1 {best:.3f} (threshold {threshold})"
 
+
+
+# ---------------------------------------------------------------------------- phone numbers
+
+_PHONE = re.compile(r"(?<![\w.])(?:\+|\b00)?\(?\d[\d\s().\-/]{4,}\d(?:\s*(?:x|ext\.?|extension|#)\s*\d{1,6})?(?!\w)", re.I)
+_EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*(\d{1,6})$", re.I)
+_COUNTRY_CODES = ("1", "44", "61", "64", "91", "353")
+
+
+def phone_key(text: str) -> tuple[str, str]:
+    """A phone number as (its national digits, its extension): the country code (+44, 001), a trunk zero ("0131",
+    "+44(0)131") and separators aside, so "+1-584-708-0160 x975", "(584) 708-0160 ext. 975" and "5847080160x975"
+    are one number."""
+    text = text.strip()
+    m = _EXTENSION.search(text)
+    ext = m.group(1) if m else ""
+    main = text[:m.start()] if m else text
+    main = main.replace("(0)", "")
+    digits = re.sub(r"\D", "", main)
+    international = main.lstrip().startswith("+") or digits.startswith("00")
+    if digits.startswith("00"):
+        digits = digits[2:]
+    if international:
+        for cc in sorted(_COUNTRY_CODES, key=len, reverse=True):
+            if digits.startswith(cc) and len(digits) - len(cc) >= 7:
+                digits = digits[len(cc):]
+                break
+    return digits.lstrip("0"), ext
+
+
+@register_grader("phone", {"properties": {"expected": {"type": "string", "minLength": 5}}, "required": ["expected"]},
+                 check=lambda s: [] if len(phone_key(s["expected"])[0]) >= 6 else [f"{s['expected']!r} is no phone number"])
+def phone(spec: dict, ep: Episode) -> tuple[bool, str]:
+    """The answer gives one phone number as its own, plainly (no question mark, no alternative), and it is the
+    expected one in any common writing: separators, brackets, a country code or trunk zero, and the extension
+    written "x975", " x 975", "ext. 975" or "extension 975" all aside. An extension the expected number has must be
+    there; one it lacks must not."""
+    answer = ep.answer or ""
+    want = phone_key(spec["expected"])
+    found = [(m, phone_key(m.group())) for m in _PHONE.finditer(answer)]
+    found = [(m, k) for m, k in found if len(k[0]) >= 6]
+    own = [(m, k) for m, k in found if forms.standing(forms.said(answer, *m.span(), toks=[])) < 4]
+    keys = list(dict.fromkeys(k for _, k in own))
+    if len(keys) != 1:
+        return False, f"{len(keys)} phone numbers in the answer: exactly one was asked for (expected {spec['expected']})"
+    m = own[0][0]
+    q = forms.qualified(forms.said(answer, *m.span(), toks=[]), "name")
+    if q:
+        return False, f"the answer's number {m.group()!r} is qualified ({q})"
+    got = keys[0]
+    ok = got == want
+    return ok, f"the answer's number {m.group().strip()!r} reads as {got} vs expected {want}"

@@ -231,6 +231,11 @@ def describe(spec: dict) -> str | None:
         return "the exact value asked for, nothing else (case and punctuation do not matter)"
     if t == "mentions":
         return "free text that states the facts asked for"
+    if t == "phone":
+        return "one phone number, with its extension if it has one (any common writing)"
+    if t == "withheld":
+        return ("free text that says what you did, and names each thing you did not do as not done (held, not sent, "
+                "not paid), with why; no hedges")
     if t == "contains":
         return "a short answer that names the value asked for (and no competing value; quoting is fine)"
     if t == "choice":

@@ -36,6 +36,10 @@ def tasks(o: Office) -> list[Draft]:
     done = next(i for i in f.invoices if i.kind == "already_paid")
     drafts: list[Draft] = []
 
+    def invoice(i) -> list[str]:
+        """An invoice as a report may name it: INV-7217, invoice 7217."""
+        return [i.number, "invoice " + i.number.split("-")[-1], "invoice #" + i.number.split("-")[-1]]
+
     def paid(payee_id: str, amount: int) -> dict:
         return pat("bank", "transfers", "insert", from_account=o.operating, payee=payee_id, amount_cents=amount,
                    status="completed")
@@ -67,7 +71,7 @@ def tasks(o: Office) -> list[Draft]:
         expect=[paid(o.vendor(i.vendor).payee, i.amount_cents) for i in todo],
         state=[total(o.vendor(i.vendor).payee, i.amount_cents) for i in todo],
         allow=transfer_allow(o, o.operating) + [MAIL_READ],
-        answer_graders=[{"type": "mentions", "expected": [done.number]}],
+        answer_graders=[{"type": "withheld", "held": [invoice(done)], "done": [invoice(i) for i in todo]}],
         world={"faults": [fault("bank", "POST", CREATE), fault("bank", "POST", CONFIRM, times=2)]}))
 
     # 2. a colleague's half-done payment: one invoice's transfer was created yesterday and never confirmed

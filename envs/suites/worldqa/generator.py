@@ -92,6 +92,11 @@ def named(value: str) -> dict:
     return day(value) if re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) else same(value)
 
 
+def phone(value: str) -> dict:
+    """A phone number in any common writing (separators, country code, "x975" or "ext. 975")."""
+    return {"type": "phone", "expected": value}
+
+
 def day(iso_date: str) -> dict:
     return {"type": "date", "expected": iso_date}
 
@@ -364,7 +369,7 @@ def person_phone(c: Ctx) -> dict:
     p = c.rnd.choice(c.w.people)
     url = c.u.person(p.username)
     return dict(instruction=f"What phone number does the {c.org} intranet list for {p.name}?", answer=p.phone, urls=[url],
-                graders=[named(p.phone)],
+                graders=[phone(p.phone)],
                 oracle=[search(f"{p.name} phone"), open_(url), find("Phone"), submit(p.phone)])
 
 
