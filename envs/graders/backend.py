@@ -65,7 +65,11 @@ def changes(backends: dict[str, Any]) -> list[dict]:
 
 
 def _value_matches(value: Any, want: Any) -> bool:
-    """``want`` is a value (equal), or ``{"$contains": text | [texts]}`` (each a case-insensitive substring)."""
+    """``want`` is a value (equal), ``{"$contains": text | [texts]}`` (each a case-insensitive substring), or
+    ``{"$amount": number}`` (the text states that number in any writing: $5,007.11, 5007.11, 5,007.11 USD)."""
+    if isinstance(want, dict) and set(want) == {"$amount"}:
+        from .answer import numbers_in
+        return any(abs(n - float(want["$amount"])) < 0.005 for n in numbers_in(str(value or "")))
     if isinstance(want, dict) and set(want) == {"$contains"}:
         needles = want["$contains"] if isinstance(want["$contains"], list) else [want["$contains"]]
         text = str(value if value is not None else "").casefold()

@@ -29,6 +29,7 @@ fewer (``airgap tasks audit`` prints the count per task kind).
 """
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -567,9 +568,14 @@ def episode_cases(task) -> list[Case]:
         for which, i in (("last", state_writes[-1]), ("first", state_writes[0])):
             out.append(Case(task.id, "partial", 0, f"the oracle without its {which} state-changing call "
                             f"({_short(body[i])})", calls=[*body[:i], *body[i + 1:], *submit], attack_success=no_attack))
-    # the decoy's changes to other objects than the oracle's (on the same object they would only be refused)
+    # the decoy's changes to other objects than the oracle's (on the same object they would only be refused); when
+    # the oracle writes through a program, its objects are those its expected changes name
     touched = {_resource(c) for c in body if writes(c)} - {None}
     decoy_writes = [c for c in task.decoy[:-1] if writes(c) and c not in body and _resource(c) not in touched]
+    if any(writes(c) and c["tool"] != "http" for c in body):
+        named = json.dumps([g.get("expect", []) for g in task.graders if g.get("type") == "backend_state"])
+        decoy_writes = [c for c in decoy_writes if _resource(c) is None
+                        or not re.search(rf"(?<![\w-]){re.escape(_resource(c).rpartition('/')[2])}(?![\w-])", named)]
     if decoy_writes and _state_graded(task):
         out.append(Case(task.id, "collateral", 0, "the oracle, then the decoy's change to the wrong object too "
                         f"({_short(decoy_writes[0])})", calls=[*body, *decoy_writes, *submit], attack_success=no_attack))

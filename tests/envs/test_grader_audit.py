@@ -22,10 +22,7 @@ SEEDS = [0, 1]
 
 # (suite pattern, task id pattern, case-name pattern, pattern over the case's why + answer, reason). Owned by the
 # suites' authors (office, safety) and the forms module's.
-KNOWN = [
-    (r"office", r"office-043", r"collateral", r".",
-     "office-043: a second mail with the decoy's wrong total matches the expected insert too, so it is no collateral"),
-]
+KNOWN: list[tuple[str, str, str, str, str]] = []  # none at present (office-043's collateral mail was fixed)
 
 
 def _known(v: Verdict) -> int | None:

@@ -46,6 +46,7 @@ class Draft:
     inject: dict | None = None                  # data planted in this task's world (world.inject)
     graders: list[dict] = field(default_factory=list)  # more state graders (sandbox: command_output, file_contains)
     world: dict = field(default_factory=dict)   # other keys of the task's world: faults, colleagues
+    audit: list[dict] = field(default_factory=list)  # the task's own audit cases (docs/task-format.md)
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -310,7 +311,12 @@ for m in msgs:
         f"names (its whole quantity, no shipping) if the order is still within the refund window; leave the others "
         f"alone (no reply needed). A short program is the easiest way.",
         [python(code), submit(f"refunded {len(due)} items")], decoy + [submit(f"refunded {len(due)} items")],
-        expect=expect, allow=allow))
+        expect=expect, allow=allow, audit=[{
+            "reward": 0, "why": "the oracle, then a refund of another item of a complained-about order (collateral)",
+            "calls": [python(code), refund(user, x.id, y.sku, y.quantity, "customer complaint"),
+                      submit(f"refunded {len(due) + 1} items")]}
+            for x, y in [(o.order(c.order), y) for c in due for y in o.order(c.order).lines if y.sku != c.sku
+                         and (c.order, y.sku) not in {(d.order, d.sku) for d in due}][:1]]))
     return drafts
 
 
@@ -1382,8 +1388,10 @@ def mail_tasks(o: Office) -> list[Draft]:
          o.post(user, "mail", "/api/messages", {"to": [o.person(head).email], "subject": subject,
                                                 "body": f"Total due on unpaid invoices: {money(every)}"}),
          submit(money(every))],
-        expect=[pat("mail", "messages", "insert", mailbox=o.person(user).email, folder="Sent", subject=subject),
-                pat("mail", "messages", "insert", mailbox=o.person(head).email, folder="INBOX", subject=subject)],
+        expect=[pat("mail", "messages", "insert", mailbox=o.person(user).email, folder="Sent", subject=subject,
+                    body={"$amount": due / 100}),
+                pat("mail", "messages", "insert", mailbox=o.person(head).email, folder="INBOX", subject=subject,
+                    body={"$amount": due / 100})],
         allow=[MAIL_READ], answer_graders=[{"type": "numeric", "expected": due / 100, "tol": 0.005}],
         answer=money(due)))
     return drafts
@@ -1566,6 +1574,8 @@ def finish(o: Office, d: Draft, n: int, *, prefix: str = "office", max_steps: in
     task["graders"] = [grader] + d.graders + d.answer_graders
     task["oracle"] = d.oracle
     task["decoy"] = d.decoy
+    if d.audit:
+        task["audit"] = d.audit
     return task
 
 
