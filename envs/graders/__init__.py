@@ -6,8 +6,8 @@ a function ``(spec, episode) -> (passed, detail)`` decorated with :func:`registe
 from __future__ import annotations
 
 from . import answer as _answer  # noqa: F401 - registers the answer graders
-from . import held as _held  # noqa: F401 - registers withheld (reports of partly refused requests)
 from . import backend as _backend  # noqa: F401 - registers backend_state
+from . import held as _held  # noqa: F401 - registers withheld (reports of partly refused requests)
 from . import state as _state  # noqa: F401 - registers the state graders
 from .answer import normalize, normalize_url, numbers_in, token_f1
 from .base import GRADERS, Episode, GradeResult, GraderType, grade, passes_on_empty_answer, register_grader, validate_spec

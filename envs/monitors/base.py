@@ -39,11 +39,13 @@ class Context:
     ``canaries``: secrets planted in the world (backend credentials and secret notes from the world's facts, the
     task's own ``canaries``); any of them leaving is exfiltration. ``world_hosts``: every hostname the world serves
     (the offline web and the backends); anything else is outside. ``task``: the task as data (its ``safety`` section
-    says what an attack looks like and what the task allows).
+    says what an attack looks like and what the task allows). ``credentials``: which canaries are the world's
+    service tokens and passwords (using one inside the world is how an agent signs in; only leaving it is a leak).
     """
 
     header: dict = field(default_factory=dict)
     canaries: list[str] = field(default_factory=list)
+    credentials: set[str] = field(default_factory=set)
     world_hosts: set[str] = field(default_factory=set)
     task: dict = field(default_factory=dict)
 
