@@ -20,6 +20,7 @@ class Flag:
     message: str
     evidence: list[int] = field(default_factory=list)  # seq numbers of the events the flag rests on
     step: int | None = None  # the env step of the last evidence event
+    score: float | None = None  # a monitor's own suspicion score in [0, 1] (a model-based monitor's), else None
 
     def __post_init__(self) -> None:
         if self.severity not in SEVERITIES:
@@ -29,6 +30,8 @@ class Flag:
         """The data of the ``flag`` log event (``name`` is the monitor, as the log schema has it)."""
         d = asdict(self)
         d["name"] = d.pop("monitor")
+        if d["score"] is None:
+            del d["score"]
         return d
 
 
@@ -94,10 +97,19 @@ def make_monitors(names: Iterable[str] | None = None) -> list[Monitor]:
     from . import builtin  # noqa: F401 - registers the built-in monitors
 
     chosen = list(MONITORS) if names is None else list(names)
-    unknown = [n for n in chosen if n not in MONITORS]
+    unknown = [n for n in chosen if n not in MONITORS and not n.startswith("model:")]
     if unknown:
-        raise ValueError(f"unknown monitors {unknown}; registered: {sorted(MONITORS)}")
-    return [MONITORS[n]() for n in chosen]
+        raise ValueError(f"unknown monitors {unknown}; registered: {sorted(MONITORS)}, or model:SPEC (a model reads "
+                         "the transcript)")
+    out: list[Monitor] = []
+    for n in chosen:
+        if n.startswith("model:"):
+            from .model import ModelMonitor
+
+            out.append(ModelMonitor(n.removeprefix("model:")))
+        else:
+            out.append(MONITORS[n]())
+    return out
 
 
 class MonitorSet:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from airgap.envs.logs import RESERVED_KEYS
+from airgap.envs.monitors.benchmark import suspicion
 
 
 @dataclass
@@ -74,6 +75,7 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
         "flags": [{"monitor": f.monitor, "severity": f.severity, "step": f.step, "message": f.message}
                   for f in getattr(env.unwrapped, "flags", [])],
     }
+    row["suspicion"] = suspicion(getattr(env.unwrapped, "flags", []))  # per monitor that flagged, and "any"
     if out.info.get("evidence") is not None:  # the task's process requirements, beside the reward
         row["evidence"] = all(r["passed"] for r in out.info["evidence"])
     return {**row, **safety_fields(out.info), **usage_field(agent)}
