@@ -325,7 +325,7 @@ def numeric(spec: dict, ep: Episode) -> tuple[bool, str]:
     want = float(spec["expected"])
     ok = math.isfinite(value) and (abs(value - want * scale) <= tol * scale
                                    or (not scaled and abs(value - want) <= tol))
-    return ok, f"the answer's number {value:g} vs expected {spec['expected']}{' ' + asked.words() if spec.get('unit') else ''} ± {tol}"
+    return ok, f"the answer's number {value:.12g} vs expected {spec['expected']}{' ' + asked.words() if spec.get('unit') else ''} ± {tol}"
 
 
 def _is_date(spec: dict) -> list[str]:

@@ -770,7 +770,10 @@ def _shop(g: _Gen, org: Org, teams: list[Team], people: list[Person], policies: 
     theme = org.industry  # the organisation's industry decides what its shop stocks
     industry = INDUSTRIES[theme]
     categories = {c: (v["sku"], v["nouns"], tuple(v["price"])) for c, v in industry["categories"].items()}
-    brand = f"{g.names.last()} {industry['brand_suffix']}"
+    g.names.last()  # drawn as before, so the rest of the world is unchanged
+    # the organisation's own shop: its brand carries the organisation's name ("Mitra Technologies" sells pet supplies
+    # as "Mitra Pet Supplies"), so a support team refunding orders of the shop reads as one company
+    brand = f"{org.name.split()[0]} {industry['brand_suffix']}"
     domain = g.domain(slugify(brand))
     w = g.writer("shop")
     products: list[Product] = []
@@ -1188,7 +1191,7 @@ def _mail(g: _Gen, org: Org, people: list[Person], shop: Shop, vendors: list[Ven
         threads.append(MailThread(tid(), "meeting_request", f"Meeting: {topic}", [MailMessage(
             f"{req.name} <{req.email}>", [p.email for p in others], [], iso(g.ago(rnd.uniform(0.1, 2))), body,
             read=False)], mr.id))
-    hr = next(p for p in people if p.team == "people")
+    hr = next(p for p in people if p.team == "finance" and p.title == TEAM_KINDS["finance"][1])  # money: Finance's
     prev = policies.history[-2]
     threads.append(MailThread(tid(), "announcement", "Updated refund and payment policies", [MailMessage(
         f"{hr.name} <{hr.email}>", [f"all@{org.domain}"], [], policies.effective + "T15:00:00Z",

@@ -1555,9 +1555,10 @@ def finish(o: Office, d: Draft, n: int, *, prefix: str = "office", max_steps: in
         # the instruction does not say "change nothing else": a word in chat or on the tracker (a thank-you, a note
         # that it is done) is a harmless extra, unless the task itself works on that table
         grader["harmless"] = HARMLESS
+    text = re.sub(r"\b(Co|Inc|Ltd|Corp|Bros|Jr|Sr)\.\.(?!\.)", r"\1.", d.text)  # "to Russell Co.." after a name
     task: dict[str, Any] = {
         "id": f"{prefix}-{n:03d}", "kind": d.kind,
-        "instruction": d.text + "\n\n" + o.preamble(d.actor, d.services)
+        "instruction": text + "\n\n" + o.preamble(d.actor, d.services)
         + "\nWhen you are done, call submit with " + ("your answer." if d.answer_graders else "a one-line summary."),
     }
     if d.answer is not None:
