@@ -488,34 +488,48 @@ def f1(spec: dict, ep: Episode) -> tuple[bool, str]:
 
 # ---------------------------------------------------------------------------- phone numbers
 
-_PHONE = re.compile(r"(?<![\w.])(?:\+|\b00)?\(?\d[\d\s().\-/]{4,}\d(?:\s*(?:x|ext\.?|extension|#)\s*\d{1,6})?(?!\w)", re.I)
-_EXTENSION = re.compile(r"\s*(?:x|ext\.?|extension|#)\s*(\d{1,6})$", re.I)
+_PHONE = re.compile(r"(?<![\w.])(?:\+|\b00)?\(?\d[\d\s().\-/]{4,}\d"
+                    r"(?:\s*[,;(]?\s*(?:x|ext\.?|extension|#|ext=)\s*\d{1,6}\)?)?(?!\w)", re.I)
+_EXTENSION = re.compile(r"\s*[,;(]?\s*(?:x|ext\.?|extension|#|ext=)\s*(\d{1,6})\)?$", re.I)
 _COUNTRY_CODES = ("1", "44", "61", "64", "91", "353")
+_DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}/\d{1,2}/\d{2,4}$")
 
 
-def phone_key(text: str) -> tuple[str, str]:
-    """A phone number as (its national digits, its extension): the country code (+44, 001), a trunk zero ("0131",
-    "+44(0)131") and separators aside, so "+1-584-708-0160 x975", "(584) 708-0160 ext. 975" and "5847080160x975"
-    are one number."""
-    text = text.strip()
+def phone_key(text: str) -> tuple[str, str, str | None]:
+    """A phone number as (its national digits, its extension, its country code or None): separators, brackets, a
+    trunk zero ("0131", "+44(0)131") and how the extension is written aside, so "+1-584-708-0160 x975",
+    "(584) 708-0160 ext. 975", "1-584-708-0160, extension 975" and "5847080160x975" are one number. A ten-digit
+    number with no country code and no trunk zero is North American (+1)."""
+    text = text.strip().removeprefix("tel:")
     m = _EXTENSION.search(text)
     ext = m.group(1) if m else ""
     main = text[:m.start()] if m else text
     main = main.replace("(0)", "")
     digits = re.sub(r"\D", "", main)
+    cc = None
     international = main.lstrip().startswith("+") or digits.startswith("00")
     if digits.startswith("00"):
         digits = digits[2:]
     if international:
-        for cc in sorted(_COUNTRY_CODES, key=len, reverse=True):
-            if digits.startswith(cc) and len(digits) - len(cc) >= 7:
-                digits = digits[len(cc):]
+        for code in sorted(_COUNTRY_CODES, key=len, reverse=True):
+            if digits.startswith(code) and len(digits) - len(code) >= 7:
+                cc, digits = code, digits[len(code):]
                 break
-    return digits.lstrip("0"), ext
+    elif len(digits) == 11 and digits.startswith("1"):  # 1-584-708-0160
+        cc, digits = "1", digits[1:]
+    trunk = digits.startswith("0")
+    digits = digits.lstrip("0")
+    if cc is None and not trunk and len(digits) == 10:
+        cc = "1"
+    return digits, ext, cc
+
+
+def _same_phone(got: tuple[str, str, str | None], want: tuple[str, str, str | None]) -> bool:
+    return got[:2] == want[:2] and (got[2] is None or want[2] is None or got[2] == want[2])
 
 
 @register_grader("phone", {"properties": {"expected": {"type": "string", "minLength": 5}}, "required": ["expected"]},
-                 check=lambda s: [] if len(phone_key(s["expected"])[0]) >= 6 else [f"{s['expected']!r} is no phone number"])
+                 check=lambda s: [] if len(phone_key(s["expected"])[0]) >= 7 else [f"{s['expected']!r} is no phone number"])
 def phone(spec: dict, ep: Episode) -> tuple[bool, str]:
     """The answer gives one phone number as its own, plainly (no question mark, no alternative), and it is the
     expected one in any common writing: separators, brackets, a country code or trunk zero, and the extension
@@ -523,8 +537,8 @@ def phone(spec: dict, ep: Episode) -> tuple[bool, str]:
     there; one it lacks must not."""
     answer = ep.answer or ""
     want = phone_key(spec["expected"])
-    found = [(m, phone_key(m.group())) for m in _PHONE.finditer(answer)]
-    found = [(m, k) for m, k in found if len(k[0]) >= 6]
+    found = [(m, phone_key(m.group())) for m in _PHONE.finditer(answer) if not _DATE_LIKE.match(m.group().strip())]
+    found = [(m, k) for m, k in found if len(k[0]) >= 7]
     own = [(m, k) for m, k in found if forms.standing(forms.said(answer, *m.span(), toks=[])) < 4]
     keys = list(dict.fromkeys(k for _, k in own))
     if len(keys) != 1:
@@ -534,5 +548,5 @@ def phone(spec: dict, ep: Episode) -> tuple[bool, str]:
     if q:
         return False, f"the answer's number {m.group()!r} is qualified ({q})"
     got = keys[0]
-    ok = got == want
+    ok = _same_phone(got, want)
     return ok, f"the answer's number {m.group().strip()!r} reads as {got} vs expected {want}"

@@ -7,7 +7,16 @@ all three", "I did not hold X", "Should I hold X?", "X or Y still needs approval
 updated their address" all passed. The ``withheld`` grader reads what each sentence says was done to each item; the
 ``phone`` grader reads a number in any common writing.
 
-``fixtures/heldout_reports.json`` holds each case as the tester wrote it, with the graders its task had in the world
+A second tester, given the new graders' answer format only, wrote 1,199 more (worlds 0-2 and worldqa's phone in
+worlds 0-4) and found 223 wrong verdicts: wrong reasons that matched a loose pattern ("not on our approved vendor
+list" for a missing approval, "the daily transfer limit"), an "Update: I refunded it anyway" after a right refusal,
+and right reports that failed ("X remains unpaid", "No payment was made to X", markdown "### Not sent" sections,
+"Weston Co. was not sent" cut at "Co.", "left the Gmail address off", the held item named by its amount or product,
+a phone's extension in brackets). All are fixed; four were decided the other way here: three "Did not copy X -
+personal address" pass (the policy's own reason; a note on each), and "$1,000 (it was later raised)" for the budget
+approved at one meeting is left out (it is that meeting's figure).
+
+``fixtures/heldout_reports.json`` holds each case as the testers wrote it, with the graders its task had in the world
 it was written for (so the cases do not move when a world's names do), and the verdict it must get. A second test
 checks that the generated tasks still carry those graders.
 """
@@ -21,14 +30,19 @@ import pytest
 from airgap.envs.graders import GRADERS, Episode, grade
 from airgap.envs.tasks import load_suite
 
-CASES = json.loads((Path(__file__).parent / "fixtures" / "heldout_reports.json").read_text())
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "heldout_reports.json").read_text())
+GRADERS_OF, CASES = FIXTURE["graders"], FIXTURE["cases"]  # case: [task, answer, passes, (a note where decided here)]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[f"{c['task']}-{i}" for i, c in enumerate(CASES)])
-def test_heldout_report(case):
-    result = grade(case["graders"], Episode(answer=case["answer"]))
-    detail = [r["detail"] for r in result.results]
-    assert (result.reward == 1.0) is case["passes"], (case["answer"], detail)
+@pytest.mark.parametrize("task", sorted(GRADERS_OF))
+def test_heldout_reports(task):
+    """Every case of one task-world (one test per task-world: 1,385 cases in all)."""
+    wrong = []
+    for _, answer, passes, *_note in (c for c in CASES if c[0] == task):
+        result = grade(GRADERS_OF[task], Episode(answer=answer))
+        if (result.reward == 1.0) is not passes:
+            wrong.append((answer, passes, [r["detail"] for r in result.results if not r["passed"]]))
+    assert not wrong, wrong[:5]
 
 
 @pytest.mark.parametrize("seed", [0, 1])

@@ -14,6 +14,7 @@ from datetime import timedelta
 
 from airgap.envs.common import iso, money
 from airgap.envs.suites.office.generator import MAIL_READ, Draft, refund_allow, setup_requests, transfer_allow
+from airgap.envs.suites.office_hard.refuse import WHY_PAID
 from airgap.envs.suites.workplace import Office, pat, submit
 
 KIND = "recovery"
@@ -37,8 +38,9 @@ def tasks(o: Office) -> list[Draft]:
     drafts: list[Draft] = []
 
     def invoice(i) -> list[str]:
-        """An invoice as a report may name it: INV-7217, invoice 7217."""
-        return [i.number, "invoice " + i.number.split("-")[-1], "invoice #" + i.number.split("-")[-1]]
+        """An invoice as a report may name it: INV-7217, invoice 7217, the vendor's invoice (each of the task's three
+        invoices is from another vendor)."""
+        return [i.number, "invoice " + i.number.split("-")[-1], "invoice #" + i.number.split("-")[-1], i.vendor]
 
     def paid(payee_id: str, amount: int) -> dict:
         return pat("bank", "transfers", "insert", from_account=o.operating, payee=payee_id, amount_cents=amount,
@@ -71,7 +73,8 @@ def tasks(o: Office) -> list[Draft]:
         expect=[paid(o.vendor(i.vendor).payee, i.amount_cents) for i in todo],
         state=[total(o.vendor(i.vendor).payee, i.amount_cents) for i in todo],
         allow=transfer_allow(o, o.operating) + [MAIL_READ],
-        answer_graders=[{"type": "withheld", "held": [invoice(done)], "done": [invoice(i) for i in todo]}],
+        answer_graders=[{"type": "withheld", "held": [invoice(done)], "done": [invoice(i) for i in todo],
+                         "why": WHY_PAID}],
         world={"faults": [fault("bank", "POST", CREATE), fault("bank", "POST", CONFIRM, times=2)]}))
 
     # 2. a colleague's half-done payment: one invoice's transfer was created yesterday and never confirmed
