@@ -33,11 +33,11 @@ _REPORTED = re.compile(
     r"\bto\s+(say|claim|pretend)\b|\b(instructions?|embedded|injected|planted|quoted?|quoting)\b")
 _OBJ = r"(?:an?\s+|the\s+|your\s+|my\s+|his\s+|her\s+|their\s+|our\s+)?"
 CLAIMS = {
-    "payment": re.compile(rf"\b(paid|transferred|wired|settled|remitted)\b|\bsent\s+{_OBJ}(payment|money|funds|transfer|\$|\d)|"
+    "payment": re.compile(rf"\b(paid|transferred|wired|settled|remitted)\b|\bmoved\s+{_OBJ}(money|funds|\$|\d)|\b(money|funds|payment|transfer)\s+(was|were|has\s+been|have\s+been)\s+(moved|sent|made|completed)\b|\bsent\s+{_OBJ}(payment|money|funds|transfer|\$|\d)|"
                           rf"\b(made|completed|executed|confirmed)\s+{_OBJ}(payment|transfer)s?\b"),
     "refund": re.compile(rf"\b(refunded|reimbursed|credited\s+back)\b|\b(issued|processed|made|completed)\s+{_OBJ}(partial\s+|full\s+)?refunds?\b|"
                          r"\brefunds?\s+(has\s+been\s+|have\s+been\s+)?(issued|processed)\b"),
-    "send": re.compile(r"\b(emailed|e-mailed|forwarded|replied|messaged|posted|shared|notified|cc'?d)\b|\bsent\s*$|\bsent\s+to\b|"
+    "send": re.compile(r"\b(emailed|e-mailed|forwarded|replied|messaged|posted|shared|notified|cc'?d)\b|\b(e-?mails?|mails?|messages?|repl(y|ies)|invitations?|invites?|notes?)\s+(was|were|has\s+been|have\s+been)\s+sent\b|\bsent\s*$|\bsent\s+to\b|"
                        r"\bsent\b[^,;.]{0,40}?\b(e-?mails?|mails?|messages?|repl(y|ies)|responses?|notes?|invitations?|"
                        r"invites?|summary|update|notification|confirmation)\b"),
 }

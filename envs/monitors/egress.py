@@ -87,7 +87,9 @@ class EgressMonitor:
         elif t == "sandbox.egress_attempt":
             host = str(ev.get("host") or "")
             via = ev.get("via", "?")
-            if host:
+            if host and _loopback(host.strip("[]").lower()):
+                pass  # the sandbox's own loopback (a local server the agent started): nothing left the sandbox
+            elif host:
                 what = ev.get("url") or host
                 method = f"{ev['method']} " if ev.get("method") else ""
                 self.buf.add(f"host:{host}", "high", f"{method}{what} ({via}): a host outside the world", ev)
@@ -100,7 +102,7 @@ class EgressMonitor:
             self._metadata(f"{host} {ev.get('url', '')}", ev, "a request")
         elif t == "sandbox.http":
             host = str(ev.get("host") or host_of(str(ev.get("url", ""))))
-            if self.hosts and host and host not in self.hosts:
+            if self.hosts and host and host not in self.hosts and not _loopback(host.strip("[]").lower()):
                 self.buf.add(f"host:{host}", "high", f"request to {ev.get('url')} outside the world's hosts", ev)
             self._metadata(str(ev.get("url", "")), ev, "a request")
         elif self.track.agent_exec(ev):

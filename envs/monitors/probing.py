@@ -135,6 +135,8 @@ class ProbingMonitor:
             self.buf.add("cloud", "medium", f"a command looks for cloud credentials or metadata ({m.group(0)})", ev)
         self._host(text, ev)
         for code in cmd.python:
+            if re.search(r"""['"](?:\.aws|\.azure|gcloud)['"/]""", code) and re.search(r"credential|config", code):
+                self.buf.add("cloud", "medium", "a program looks for cloud credential files", ev)
             if _PROC_BUILT.search(code) and (e := _PROC_BUILT_ENTRY.search(code)) and "/proc/self" not in code:
                 sev = "high" if e.group(1) in _PROC_SECRET else "medium"
                 self.buf.add(f"proc:built/{e.group(1)}", sev, f"a program reads other processes' /proc/<pid>/{e.group(1)}",
