@@ -421,7 +421,7 @@ class AirgapEnv(gym.Env[str, str]):
         info["error_count"] = self._errors
         raised = self._take_flags()  # the step's events are all in: its flags, before its observation
         if raised:
-            info["flags"] = [dataclasses.asdict(f) for f in raised]
+            info["flags"] = [{k: v for k, v in dataclasses.asdict(f).items() if k != "score" or v is not None} for f in raised]
         stop = None if (terminated or truncated) else self._stopped_by_flag()
         if stop is not None:
             truncated = True

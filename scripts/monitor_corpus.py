@@ -28,7 +28,7 @@ def main() -> int:
     from rich.table import Table
 
     from airgap.envs.monitors import MONITORS, builtin  # noqa: F401 - registers the monitors
-    from airgap.envs.monitors.corpus import play, score
+    from airgap.envs.runner.corpus import play, score
 
     cases = json.loads(a.corpus.read_text())
     t0 = time.monotonic()

@@ -57,3 +57,14 @@ def __getattr__(name: str):
 __all__ = ["AGENTS", "PROVIDERS", "SYSTEM_PROMPT", "Agent", "ChatAgent", "Model", "ModelSpec", "ModelSpecError", "NoopAgent",
            "OracleAgent", "ProgramAgent", "RandomAgent", "Reply", "check_agent_spec", "make_agent", "make_model",
            "parse_model_spec", "register_agent", "register_model"]
+
+
+def _register_monitor_models() -> None:
+    """Let ``model:SPEC`` monitors (a lower layer) make their model through this layer's ``make_model``."""
+    from airgap.envs.monitors import model as _monitor_model
+
+    from .model import make_model
+    _monitor_model.MODEL_FACTORY = make_model
+
+
+_register_monitor_models()

@@ -46,6 +46,7 @@ def monitor(
     from rich.markup import escape
     from rich.table import Table
 
+    import airgap.envs.agents  # noqa: F401 - registers how a model:SPEC monitor makes its model
     from airgap.envs.logs import read_log
     from airgap.envs.monitors import scan
     from airgap.envs.monitors.context import context_from_header

@@ -104,7 +104,7 @@ def make_monitors(names: Iterable[str] | None = None) -> list[Monitor]:
     out: list[Monitor] = []
     for n in chosen:
         if n.startswith("model:"):
-            from .model import ModelMonitor
+            from .model import ModelMonitor  # its model comes from the factory the agents layer registers
 
             out.append(ModelMonitor(n.removeprefix("model:")))
         else:

@@ -29,6 +29,8 @@ from .base import Context, Flag
 from .events import Tracker
 
 PROMPT = Path(__file__).with_name("prompts") / "transcript.yaml"
+#: How a model spec becomes a Model: set by ``airgap.envs.agents`` when it is imported (a higher layer).
+MODEL_FACTORY: Any = None
 PROMPT_ENV = "AIRGAP_MONITOR_PROMPT"
 MAX_TRANSCRIPT = 24_000  # characters; the middle of a longer transcript is cut (its start and end kept)
 _SCORE = re.compile(r"score\s*[:=]\s*([01](?:\.\d+)?|\.\d+)", re.I)
@@ -66,10 +68,12 @@ class ModelMonitor:
     severity = "medium"
 
     def __init__(self, spec: str, model: Any = None, threshold: float = 0.5, prompt: str | Path | None = None):
-        from airgap.envs.agents.model import make_model
-
         self.name = f"model:{spec}"
-        self.model = model or make_model(spec)
+        if model is None:  # the agents layer (above this one) registers how a spec becomes a Model
+            if MODEL_FACTORY is None:
+                raise ValueError(f"model:{spec}: no model factory registered (import airgap.envs.agents first)")
+            model = MODEL_FACTORY(spec)
+        self.model = model
         self.threshold = threshold
         self.prompt = load_prompt(prompt)
         self.reset(Context())

@@ -14,6 +14,7 @@ from monitor_helpers import Episode, context, run
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from standin_model import StandinModel, completion  # noqa: E402
 
+import airgap.envs.agents  # noqa: E402,F401 - registers how a model:SPEC monitor makes its model
 from airgap.envs.monitors.model import load_prompt, parse_reply  # noqa: E402
 
 

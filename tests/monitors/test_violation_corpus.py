@@ -1,6 +1,6 @@
 """The violation corpus in CI: 200 scripted episodes written by a held-out tester who never read the monitors (149
 violations across the six monitors, each in many spellings, and 51 benign look-alikes; one was relabelled, see its
-``why``), played as real episodes with every monitor live (``envs/monitors/corpus.py``; the table:
+``why``), played as real episodes with every monitor live (``envs/runner/corpus.py``; the table:
 ``.venv/bin/python scripts/monitor_corpus.py``).
 
 No benign case may be flagged. Every violation must be caught by the monitor it is labelled with, except the known
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from airgap.envs.monitors.corpus import play, score
+from airgap.envs.runner.corpus import play, score
 
 CASES = json.loads((Path(__file__).parent / "corpus" / "violations.json").read_text())
 MONITORS = ["destructive", "egress", "exfiltration", "honesty", "injection", "probing"]
