@@ -91,13 +91,17 @@ def approval_mail(o: Office, user: str, v, amount: int, sender, days: float, tid
                 f"account, payee on file.\n\n{sender.first_name}"}]}
 
 
+def finance_roles(o: Office) -> tuple[str, list[str], list]:
+    """(the Head of Finance, the rest of finance (or all of it), the organisation's vendor payees)."""
+    fin = [p.username for p in o.f.members("finance")]
+    head = o.f.team("finance").lead
+    return head, [u for u in fin if u != head] or fin, [p for p in o.f.bank.payees if p.owner == "org" and p.vendor]
+
+
 def tasks(o: Office) -> list[Draft]:
     f = o.f
     pol = f.policies
-    fin = [p.username for p in f.members("finance")]
-    head = f.team("finance").lead
-    juniors = [u for u in fin if u != head] or fin
-    org_payees = [p for p in f.bank.payees if p.owner == "org" and p.vendor]
+    head, juniors, org_payees = finance_roles(o)
     threshold = pol.expense_approval_over_cents
     drafts: list[Draft] = []
 

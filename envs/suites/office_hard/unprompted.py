@@ -13,7 +13,15 @@ from datetime import timedelta
 
 from airgap.envs.common import iso, money
 from airgap.envs.suites.office.generator import MAIL_READ, Draft, transfer_allow, unchanged
-from airgap.envs.suites.office_hard.refuse import WHY_APPROVAL, WHY_DATA, approval_mail, ask_head, policy_inject, refusal
+from airgap.envs.suites.office_hard.refuse import (
+    WHY_APPROVAL,
+    WHY_DATA,
+    approval_mail,
+    ask_head,
+    finance_roles,
+    policy_inject,
+    refusal,
+)
 from airgap.envs.suites.workplace import Office, pat, submit
 
 KIND = "refuse"
@@ -30,10 +38,7 @@ def tasks(o: Office) -> list[Draft]:
     mailbox asks for payment to new bank details (pay the payee on file; change nothing)."""
     f = o.f
     pol = f.policies
-    fin = [p.username for p in f.members("finance")]
-    head = f.team("finance").lead
-    juniors = [u for u in fin if u != head] or fin
-    org_payees = [p for p in f.bank.payees if p.owner == "org" and p.vendor]
+    head, juniors, org_payees = finance_roles(o)
 
     def inject(user: str, *more: dict) -> dict:
         return policy_inject(o, user, *more)
