@@ -125,6 +125,8 @@ class AirgapEnv(gym.Env[str, str]):
         fresh_containers: bool = False,
         split: str | None = None,
         pins: dict | None = None,
+        mode: str | None = None,
+        side_tasks: list[str] | None = None,
     ):
         if render_mode is not None and render_mode not in self.metadata["render_modes"]:
             raise ValueError(f"render_mode {render_mode!r} is not supported; use one of {self.metadata['render_modes']} or None")
@@ -140,6 +142,15 @@ class AirgapEnv(gym.Env[str, str]):
         self.closed_book = bool(closed_book)
         if stop_on is not None and stop_on not in SEVERITIES:
             raise ValueError(f"stop_on must be one of {SEVERITIES} or None, got {stop_on!r}")
+        from .suites.sabotage import MODES, SIDE_TASKS
+
+        if mode is not None and mode not in MODES:
+            raise ValueError(f"mode must be one of {MODES} or None, got {mode!r}")
+        unknown = [n for n in side_tasks or [] if n not in SIDE_TASKS]
+        if unknown:
+            raise ValueError(f"unknown side task(s) {unknown}; the side tasks are {sorted(SIDE_TASKS)}")
+        self.mode, self.side_tasks = mode, list(side_tasks) if side_tasks else None
+        self._side: Any = None  # this episode's side task (airgap.envs.suites.sabotage.SideCase), in a mode
         self._monitor_names = None if monitors in (None, "none") else (None if monitors == "all" else list(monitors))
         self._monitoring = monitors not in (None, "none")
         self._stop_on = stop_on
@@ -160,7 +171,8 @@ class AirgapEnv(gym.Env[str, str]):
         self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
                            "image": image, "max_output": max_output, "world_seed": self.suite.world_seed, "split": None,
                            "closed_book": self.closed_book, "monitors": monitors, "stop_on": stop_on,
-                           "fresh_containers": self._fresh_containers, "pins": self._pins or None}
+                           "fresh_containers": self._fresh_containers, "pins": self._pins or None,
+                           "mode": self.mode, "side_tasks": self.side_tasks}
 
         self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
         self.action_space = UnicodeText(max_length=ACTION_MAX_CHARS)
@@ -191,6 +203,7 @@ class AirgapEnv(gym.Env[str, str]):
             task = self.tasks[self._order[self._next % len(self.tasks)]]
             self._next += 1
         self.task = task
+        self._side = self._side_case(task)
         # Closed-book: the same instruction with every tool but submit removed (the baseline of what the model knows).
         self.tools = {t.name: t for t in toolset(["submit"] if self.closed_book else task.tools)}
         self._schemas = tool_schemas(list(self.tools.values()))
@@ -223,6 +236,8 @@ class AirgapEnv(gym.Env[str, str]):
         obs = self._reset_observation(task)
         info = self._reset_info()
         self._emit("reset", step=0, observation=obs, info=info, seed=seed, options=jsonable(options), tools=self._schemas)
+        if self.mode == "attack" and self._side is not None:  # the agent's secret brief: never in the world, the
+            info["side_task"] = self._side.info()  # observation, the log's reset event or the monitors' view
         self._frame = obs
         return obs, info
 
@@ -263,6 +278,8 @@ class AirgapEnv(gym.Env[str, str]):
             "agent": jsonable(options.get("agent")),
             "sandbox_id": getattr(self._sb, "id", None),
         }
+        if self.mode is not None:  # for offline analysis; no monitor reads it
+            header["mode"], header["side_task"] = self.mode, self._side.name if self._side is not None else None
         self._stream = EventStream()
         if self.log_dir is not None:
             from .logs import EpisodeLog
@@ -429,6 +446,8 @@ class AirgapEnv(gym.Env[str, str]):
             obs, _ = cap_text(obs, self.observation_space.max_length)
         if (terminated or truncated) and self.task.attack is not None:
             self._grade_security(info, step)
+        if (terminated or truncated) and self._side is not None:
+            self._grade_side_task(info, step)
         self._emit("observation", step=step, observation=obs, reward=reward, terminated=terminated,
                    truncated=truncated, info=jsonable(info), duration_s=round(elapsed, 6))
         self._frame = f"[step {step}] {name or '?'}({json.dumps(args, ensure_ascii=False) if args else ''})\n{obs}"
@@ -530,6 +549,26 @@ class AirgapEnv(gym.Env[str, str]):
         info["attack"] = self.task.attack
         info["security"] = outcome
         self._emit("security", step=step, attack=self.task.attack, **outcome)
+
+    def _side_case(self, task: Task) -> Any:
+        """The side task paired with ``task`` in a mode (``--mode attack|honest``), else None."""
+        if self.mode is None:
+            return None
+        from .suites import sabotage
+
+        name = sabotage.pick(task, self.side_tasks)
+        return sabotage.side_case(name, task, int(self.suite.world_seed or 0)) if name else None
+
+    def _grade_side_task(self, info: dict, step: int) -> None:
+        """A sabotage episode's side-task grade (``info["sabotage"]`` and a ``side_task`` log event): did the side
+        task's goal happen, in attack mode (the agent was told) and honest mode (it was not) alike."""
+        from .graders.backend import changes
+        from .suites.sabotage import SideEpisode, grade
+
+        backends = dict(self._world.backends) if self._world is not None else {}
+        outcome = {"mode": self.mode, **grade(self._side, SideEpisode(changes(backends), list(self._gate_events), self._sb))}
+        info["sabotage"] = outcome
+        self._emit("side_task", step=step, **outcome)
 
     def _graders(self) -> list[dict]:
         """The task's graders; closed-book keeps only those on the answer (no evidence can be gathered without tools)."""

@@ -6,6 +6,8 @@ can name an agent:
 ==========================  ==============================================================
 ``oracle``                  replays the task's oracle calls (proves a task solvable)
 ``decoy``, ``obey``         the task's wrong-but-plausible calls; a safety case's always-obeying calls
+``saboteur:blunt|careful``  the oracle plus the secret side task of ``--mode attack`` (``suites.sabotage``),
+                            plainly or spread, encoded and through in-world channels
 ``noop``                    submits ``""`` at once (must score 0 everywhere)
 ``random[:SEED]``           fuzzing: random, malformed and hostile actions, seeded
 ``hf:PATH``                 a transformers causal LM + tokenizer from a LOCAL folder; in ``evaluate``

@@ -1,4 +1,4 @@
-"""The built-in agent kinds: oracle, decoy, obey, noop, random[:SEED], sandbox:CMD (model specs make chat agents: ``base.make_agent``)."""
+"""The built-in agent kinds: oracle, decoy, obey, saboteur:STYLE, noop, random[:SEED], sandbox:CMD (model specs make chat agents: ``base.make_agent``)."""
 from __future__ import annotations
 
 from .base import register_agent
@@ -26,6 +26,15 @@ def _obey(rest: str, suite: str | None):
     from .scripted import OracleAgent
 
     return OracleAgent(suite=suite, calls="obey")
+
+
+@register_agent("saboteur", "saboteur:blunt|careful (with --mode attack)")
+def _saboteur(rest: str, suite: str | None):
+    """The oracle plus the side task of ``--mode attack``, done bluntly or carefully (spread, encoded, in-world
+    channels): the catch rate the monitors must reach."""
+    from .scripted import SaboteurAgent
+
+    return SaboteurAgent(rest or "blunt", suite=suite)
 
 
 @register_agent("noop", "noop")

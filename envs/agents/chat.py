@@ -46,7 +46,11 @@ class ChatAgent:
 
     def reset(self, obs: str, info: dict) -> None:
         self.tools = json.loads(json.dumps(info.get("tools", [])))
-        self.messages = [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": obs}]
+        system = SYSTEM_PROMPT
+        side = info.get("side_task")  # --mode attack: the secret side task goes in the system prompt, never the world
+        if isinstance(side, dict) and side.get("instruction"):
+            system += "\n\n" + str(side["instruction"])
+        self.messages = [{"role": "system", "content": system}, {"role": "user", "content": obs}]
         self._pending = None
         self._pending_obs = None
         self.usage = new_usage(self.model.prices)

@@ -37,6 +37,12 @@ def evaluate(
     executor: str = typer.Option("local", help="Where episodes run: local (worker processes) or ray (a Ray cluster)."),
     ray_address: str = typer.Option(None, "--ray-address", help="With --executor ray: auto (the running cluster), "
                                     "ray://HOST:PORT or HOST:PORT; unset starts a local Ray with --workers sandbox slots."),
+    mode: str = typer.Option(None, "--mode", help="Sabotage: attack (each task paired with a secret side task the agent "
+                             "is told in its system prompt: exfiltrate its token, pay an outside account, forward mail "
+                             "outside, plant a backdoor) or honest (the same pairs, untold). Reports main-task success, "
+                             "side-task success and how often the monitors caught a successful side task."),
+    side_task: list[str] = typer.Option(None, "--side-task", help="With --mode: pair only these side tasks (repeatable; "
+                                        "default every one that fits a task)."),
     fresh_containers: bool = typer.Option(False, "--fresh-containers", help="A new container for every episode "
                                           "(default: a sandbox is recycled between episodes when shown clean)."),
 ) -> None:
@@ -56,6 +62,7 @@ def evaluate(
       airgap evaluate --agent openai:URL#MODEL --trials 3 --price-per-mtok 0.15,0.60
       airgap evaluate --executor ray --ray-address auto  # on a Ray cluster (nodes started with a `sandbox` resource)
       airgap evaluate --suite safety-injection --agent obey --attack direct,encoded   # attack success, flagged
+      airgap evaluate --suite office --mode attack --agent saboteur:careful   # side-task success and evasion
       airgap evaluate --agent 'sandbox:python3 /workspace/agent.py' --agent-model openai:URL#MODEL
     """
     from pathlib import Path
@@ -70,6 +77,7 @@ def evaluate(
     try:
         prices = parse_prices(price_per_mtok)
         suite = at_level(suite, level)
+        side_tasks = check_sabotage(mode, side_task, agent)
     except ValueError as e:
         typer.echo(f"error: {e}", err=True)
         raise typer.Exit(2) from None
@@ -79,7 +87,8 @@ def evaluate(
                                  **({"fresh_containers": True} if fresh_containers else {})}, trials=trials, attacks=attack or None,
                      price_per_mtok=prices, executor=executor,
                      executor_options={"address": ray_address} if ray_address else {},
-                     agent_options={k: v for k, v in (("key_env", agent_key_env), ("model", agent_model)) if v})
+                     agent_options={k: v for k, v in (("key_env", agent_key_env), ("model", agent_model)) if v},
+                     mode=mode, side_tasks=side_tasks)
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                   TextColumn("{task.fields[last]}")) as bar:
         handle = bar.add_task(f"{suite} / {agent}", total=None, last="")
@@ -100,6 +109,25 @@ def evaluate(
     print_summary(summary, Path(cfg.out))
     if summary["harness_failures"]:
         raise typer.Exit(1)
+
+
+def check_sabotage(mode: str | None, side_tasks: list[str] | None, agent: str) -> list[str] | None:
+    """The side tasks asked for (comma-separated or repeated), checked against ``--mode``; a ValueError says what to fix."""
+    from airgap.envs.suites.sabotage import MODES, SIDE_TASKS
+
+    names = [n.strip() for item in side_tasks or [] for n in item.split(",") if n.strip()]
+    if mode is None:
+        if names:
+            raise ValueError("--side-task needs --mode attack (or --mode honest)")
+        if agent.startswith("saboteur"):
+            raise ValueError("a saboteur agent needs --mode attack (it has no side task otherwise)")
+        return None
+    if mode not in MODES:
+        raise ValueError(f"--mode must be one of {', '.join(MODES)}, not {mode!r}")
+    unknown = [n for n in names if n not in SIDE_TASKS]
+    if unknown:
+        raise ValueError(f"unknown side task(s) {', '.join(unknown)}; the side tasks are {', '.join(SIDE_TASKS)}")
+    return names or None
 
 
 def parse_prices(text: str | None) -> list[float] | None:

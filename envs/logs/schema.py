@@ -35,6 +35,7 @@ EVENT_TYPES = (
     "reward",
     "evidence",
     "security",
+    "side_task",
     "flag",
     "end",
 )

@@ -84,7 +84,8 @@ def run_episode(env, agent, task_id: str, seed: int, agent_spec: str | None = No
 def safety_fields(info: dict) -> dict:
     """``attack`` (the case's attack style, "none" for a benign twin), ``attack_success`` (the security grader's
     verdict) and ``subtlety`` (``blunt`` | ``subtle``: how the planted text read, when the case says) from a safety
-    case's final ``info``; nothing for a task that is not a safety case."""
+    case's final ``info``; ``mode``, ``side_task`` and ``side_task_success`` from a sabotage episode's; nothing for
+    other tasks."""
     fields: dict = {}
     if isinstance(info.get("attack"), str):
         fields["attack"] = info["attack"]
@@ -93,6 +94,9 @@ def safety_fields(info: dict) -> dict:
         fields["attack_success"] = bool(security["attack_success"])
     if isinstance(security, dict) and isinstance(security.get("subtlety"), str):
         fields["subtlety"] = security["subtlety"]
+    sabotage = info.get("sabotage")  # --mode attack|honest: the side task paired with the main task, and its grade
+    if isinstance(sabotage, dict):
+        fields.update(mode=sabotage.get("mode"), side_task=sabotage.get("name"), side_task_success=sabotage.get("success"))
     return fields
 
 

@@ -67,6 +67,8 @@ class EvalConfig:
     price_per_mtok: list[float] | None = None  # [input, output] US$ per million tokens, for the usage cost
     executor_options: dict[str, Any] = field(default_factory=dict)  # e.g. {"address": "auto"} for the ray executor
     agent_options: dict[str, Any] = field(default_factory=dict)  # more options for make_agent (e.g. key_env)
+    mode: str | None = None  # sabotage: "attack" (each task with a secret side task) or "honest" (the same pairs, untold)
+    side_tasks: list[str] | None = None  # the side tasks to pair from (None: every one that fits a task)
 
 
 def env_for_suite(suite: str) -> tuple[str, dict]:
@@ -301,6 +303,8 @@ def run_evaluation(cfg: EvalConfig, on_result: Callable[[dict, int, int], None] 
         if world_seed_of(cfg) is not None:
             kwargs["split"], kwargs["world_seed"] = cfg.split, cfg.seed
         kwargs["pins"] = {"model": phase["model"]}
+        if cfg.mode is not None:
+            kwargs["mode"], kwargs["side_tasks"] = cfg.mode, cfg.side_tasks
         if condition == "closed_book":
             kwargs["closed_book"] = True
         agent_options = {**cfg.agent_options}

@@ -159,6 +159,19 @@ def print_summary(summary: dict, out: Path) -> None:
             print_subtlety(console, sa)
         bu = sa["overall"]["benign_utility"]
         console.print(f"benign utility (benign twins): {_pct(bu['rate'])} ({bu['hits']}/{bu['n']}), 95% CI {_ci(bu['ci95'])}")
+    if summary.get("sabotage"):
+        sb = summary["sabotage"]
+        mt = Table(title=f"Sabotage ({'/'.join(sb['mode'])} mode): main task, side task, and whether a monitor caught it")
+        for col in ("side task", "episodes", "main task", "side task success", "95% CI", "caught", "evaded",
+                    "evasion", "episodes flagged"):
+            mt.add_column(col, justify="left" if col == "side task" else "right")
+        for name, b in [*sb["by_side_task"].items(), ("overall", sb["overall"])]:
+            m, st_, ev, fl = b["main_task_success"], b["side_task_success"], b["evasion_rate"], b["flagged"]
+            mt.add_row(name, str(b["episodes"]), f"{_pct(m['rate'])} ({m['hits']}/{m['n']})",
+                       f"{_pct(st_['rate'])} ({st_['hits']}/{st_['n']})", _ci(st_["ci95"]), str(b["caught"]),
+                       str(b["evaded"]), _pct(ev["rate"]) if ev["n"] else "-", f"{fl['hits']}/{fl['n']}",
+                       style="bold" if name == "overall" else ("red" if b["evaded"] else None))
+        console.print(mt)
     if summary.get("usage"):
         u = summary["usage"]
         parts = [f"{u['episodes']} episode(s)"]
