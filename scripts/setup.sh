@@ -52,7 +52,7 @@ stamp=.venv/.airgap-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   say "installing airgap and its dependencies into .venv (torch is the CPU build where one is on disk)"
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
-  .venv/bin/python -m pip install -q -e '.[test]' 2>&1 | grep -v '^WARNING: Location' || true
+  .venv/bin/python -m pip install -q -e '.[test,inspect]' 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -c 'import airgap.sandbox, airgap.corpus, airgap.envs' && touch "$stamp"
 fi
 

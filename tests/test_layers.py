@@ -28,6 +28,7 @@ LAYERS: list[set[str]] = [
     {"runner"},                                     # the one agent loop, executors, evaluate, stats, report, audit runs
     {"replay"},                                     # show, render, re-run and fork finished episodes
     {"export"},                                     # other formats of finished episodes
+    {"bridges"},                                    # Airgap inside other frameworks (Inspect AI); optional extras
     {"cli", "__init__", "__main__"},                # the `airgap` command and the package's front door
 ]
 RANK = {name: i for i, layer in enumerate(LAYERS) for name in layer}
