@@ -114,3 +114,43 @@ def test_inspect_eval_on_the_command_line_runs_a_suite(sandbox_image, tmp_path):
     log = read_eval_log(str(path))
     assert log.status == "success" and log.eval.task == "airgap/office"
     assert _scores(log)["airgap_utility"] == 0.0 and log.samples[0].store["airgap"]["submitted"] is False
+
+
+def test_inspect_view_serves_the_transcript_with_the_airgap_events(solved):
+    """`inspect view` (Inspect's own log viewer, on a loopback port this test opens) serves the sample with its scores and
+    the Airgap info events, as its web page reads them."""
+    import json
+    import socket
+    import time
+    import urllib.parse
+    import urllib.request
+
+    log, _ = solved
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    inspect = Path(sys.executable).with_name("inspect")
+    folder = str(Path(log.location).parent)
+    view = subprocess.Popen([str(inspect), "view", "--log-dir", folder, "--host", "127.0.0.1", "--port", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        base = f"http://127.0.0.1:{port}/api"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/log-files", timeout=5) as r:
+                    files = json.load(r)["files"]
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "inspect view did not answer"
+                time.sleep(0.5)
+        [name] = [f["name"] for f in files if f["name"].endswith(Path(log.location).name)]
+        with urllib.request.urlopen(f"{base}/logs/{urllib.parse.quote(name, safe='')}", timeout=60) as r:
+            served = json.load(r)
+    finally:
+        view.terminate()
+        view.wait(timeout=30)
+    [sample] = served["samples"]
+    assert sample["scores"]["airgap_utility"]["value"] == 1.0
+    infos = [e for e in sample["events"] if e["event"] == "info" and e.get("source") == "airgap"]
+    assert any(e["data"].get("type") == "sandbox.http" for e in infos if isinstance(e["data"], dict))

@@ -162,7 +162,7 @@ class AirgapSandboxEnvironment(SandboxEnvironment):
     def default_concurrency(cls) -> int | None:
         import os
 
-        return max(1, (os.cpu_count() or 2) // 2)  # one container per sample, each given a CPU by default
+        return os.cpu_count() or 2  # one container per sample, each limited to one CPU by default
 
     @classmethod
     async def task_init(cls, task_name: str, config: SandboxEnvironmentConfigType | None) -> None:
