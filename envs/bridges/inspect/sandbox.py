@@ -353,13 +353,23 @@ class AirgapSandboxEnvironment(SandboxEnvironment):
         step = self.record.begin("inspect.read_file", {"path": path}, ["reads_files"])
         t0 = time.monotonic()
         ok = False
+        limit = SandboxEnvironmentLimits.MAX_READ_FILE_SIZE
+
+        def read() -> bytes | None:
+            # the size first, so a file over the limit is never read into memory (the init reads a file whole); a
+            # path stat cannot size (missing, not allowed) is left to the read, which raises the right OSError
+            size = self.sandbox.exec(["stat", "-L", "-c", "%s", path], timeout=30)
+            if size.exit_code == 0 and size.stdout.strip().isdigit() and int(size.stdout) > limit:
+                return None
+            return self.sandbox.read_file(path)
+
         try:
-            data = await anyio.to_thread.run_sync(lambda: self._sandbox_call(lambda: self.sandbox.read_file(path)))
-            ok = True
+            data = await anyio.to_thread.run_sync(lambda: self._sandbox_call(read))
+            ok = data is not None
         finally:
             self.record.end(step, ok, "read" if ok else "failed", time.monotonic() - t0)
             _transcript_events(self.record)
-        if len(data) > SandboxEnvironmentLimits.MAX_READ_FILE_SIZE:
+        if data is None or len(data) > limit:
             raise OutputLimitExceededError(limit_str=SandboxEnvironmentLimits.MAX_READ_FILE_SIZE_STR, truncated_output=None)
         # newlines as they are (Inspect's contract: like open(newline=""))
         return data.decode("utf-8") if text else data
