@@ -122,3 +122,29 @@ def test_cli_cleanup_removes_the_sandbox_it_is_given(sandbox_image):
         assert not [r for r in list_objects() if r["labels"].get("airgap.sandbox") == sb.id]
     finally:
         sb.close()
+
+
+def test_no_sandbox_cleanup_leaves_the_container_running_with_its_log_sealed(sandbox_image, tmp_path):
+    """Inspect's `--no-sandbox-cleanup` skips sample cleanup and calls task_cleanup(cleanup=False): the container stays
+    (also past this process: it is no longer the process's to remove at exit), its log is sealed and signed, and
+    `inspect sandbox cleanup airgap ID` removes it."""
+    from airgap.envs.bridges.inspect.sandbox import AirgapSandboxConfig
+    from airgap.sandbox import cleanup
+    from airgap.sandbox.cleanup import list_objects
+    from airgap.sandbox.sandbox import sandbox_root
+
+    provider = registry_find_sandboxenv("airgap")
+    cfg = AirgapSandboxConfig(snapshot="none", mode="fresh", log_dir=str(tmp_path))
+    envs = anyio.run(provider.sample_init, "left_running", cfg, {})
+    env = envs["default"]
+    sb = env.sandbox
+    try:
+        anyio.run(provider.task_cleanup, "left_running", cfg, False)
+        assert env.record.closed and env.record.signature["signature"]
+        assert sb not in cleanup._live  # the exit handler will not remove it
+        running = [r for r in list_objects() if r["labels"].get("airgap.sandbox") == sb.id]
+        assert running and running[0]["status"] == "running"
+    finally:
+        anyio.run(provider.cli_cleanup, sb.id)
+    assert not [r for r in list_objects() if r["labels"].get("airgap.sandbox") == sb.id]
+    assert not (sandbox_root() / sb.id).exists()

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import json
 import secrets
+import shutil
 import time
 from pathlib import Path
 from typing import Any, Literal, Union, overload
@@ -52,6 +53,8 @@ ARGV_INLINE_MAX = 48 * 1024
 EXEC_FROM_FILE = ("import json,os,sys\np=sys.argv[1]\na=json.load(open(p))\nos.unlink(p)\ntry:\n os.execvp(a[0],a)\n"
                   "except OSError as e:\n sys.stderr.write(f'{a[0]}: {e.strerror}\\n')\n"
                   " sys.exit(127 if isinstance(e,FileNotFoundError) else 126)\n")
+#: Sample sandboxes not cleaned up yet, by task (what ``task_cleanup`` finds when Inspect skipped sample cleanup).
+_OPEN: dict[str, set] = {}
 AGENT_USERS = {"agent", "1000", "1000:1000"}  # the sandbox's one user (sandbox/image/Dockerfile), by name or id
 
 
@@ -217,7 +220,9 @@ class AirgapSandboxEnvironment(SandboxEnvironment):
 
         world, record = await anyio.to_thread.run_sync(open_world)
         _transcript_events(record)
-        return {"default": cls(world, record, cfg)}
+        env = cls(world, record, cfg)
+        _OPEN.setdefault(task_name, set()).add(env)
+        return {"default": env}
 
     @classmethod
     async def sample_cleanup(cls, task_name: str, config: SandboxEnvironmentConfigType | None,
@@ -225,6 +230,7 @@ class AirgapSandboxEnvironment(SandboxEnvironment):
         for env in environments.values():
             if not isinstance(env, AirgapSandboxEnvironment):
                 continue
+            _OPEN.get(task_name, set()).discard(env)
 
             def finish(env: AirgapSandboxEnvironment = env) -> dict:
                 try:
@@ -246,7 +252,27 @@ class AirgapSandboxEnvironment(SandboxEnvironment):
 
     @classmethod
     async def task_cleanup(cls, task_name: str, config: SandboxEnvironmentConfigType | None, cleanup: bool) -> None:
-        pass  # containers are returned at sample cleanup; the process's warm pools close at exit
+        """Samples' sandboxes are given back at sample cleanup. Those Inspect left (``--no-sandbox-cleanup``) stay running
+        for a human to look into, after this process too; their logs are sealed now. ``inspect sandbox cleanup airgap
+        ID`` (or without ID, once this process has exited) removes them."""
+        left = list(_OPEN.pop(task_name, set()))
+
+        def leave(env: AirgapSandboxEnvironment) -> str:
+            from airgap.sandbox import cleanup as sandbox_cleanup
+
+            env.record.close(status="left running")
+            sb = env.sandbox
+            sb.set_sink(None)
+            if not cleanup:
+                sandbox_cleanup.untrack(sb)  # not removed when this process exits
+                return f"{sb.id}: docker exec -it -u 1000 airgap-{sb.id} bash (remove: inspect sandbox cleanup airgap {sb.id})"
+            env.world.close()
+            return ""
+
+        for env in left:
+            line = await anyio.to_thread.run_sync(leave, env)
+            if line:
+                print(f"airgap sandbox left running: {line}")
 
     @classmethod
     async def cli_cleanup(cls, id: str | None) -> None:
@@ -257,15 +283,19 @@ class AirgapSandboxEnvironment(SandboxEnvironment):
         def run() -> list[dict]:
             from airgap.sandbox.cleanup import gc, list_objects
             from airgap.sandbox.runtime import get_runtime
+            from airgap.sandbox.sandbox import sandbox_root
 
             if id is None:
                 return gc()
             runtime = get_runtime()
             removed = []
             for row in list_objects(runtime):
-                if row["kind"] == "container" and (row["labels"].get("airgap.sandbox") == id or row["id"].startswith(id)):
+                sandbox_id = row["labels"].get("airgap.sandbox")
+                if row["kind"] == "container" and (sandbox_id == id or row["id"].startswith(id)):
                     runtime.remove_object(row)
                     removed.append(row)
+                    if sandbox_id:
+                        shutil.rmtree(sandbox_root() / sandbox_id, ignore_errors=True)  # its sockets' folder
             return removed
 
         removed = await anyio.to_thread.run_sync(run)
