@@ -328,11 +328,13 @@ class AirgapSandboxEnvironment(SandboxEnvironment):
             return self.sandbox.exec(line, timeout=timeout, max_output=limit, cwd=workdir, env=dict(env or {}),
                                      stdin=input)
 
+        summary = "failed: the sandbox could not run it"
         try:
             r = await anyio.to_thread.run_sync(lambda: self._sandbox_call(run))
             ok = r.exit_code == 0
+            summary = "timed out" if r.timed_out else f"exit {r.exit_code}"
         finally:
-            self.record.end(step, ok, "" if not ok else "exit 0", time.monotonic() - t0)
+            self.record.end(step, ok, summary, time.monotonic() - t0)
             _transcript_events(self.record)
         if r.timed_out:
             err = TimeoutError(f"Command timed out after {timeout} seconds")
