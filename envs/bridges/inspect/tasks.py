@@ -57,11 +57,13 @@ def _inspect_schema(schema: Any) -> Any:
 class Episode:
     """One sample's AirgapEnv episode: the env, its last step's info, the events queued for the transcript."""
 
-    def __init__(self, suite: str, world_seed: int | None, task_id: str, log_dir: Any, monitors: Any):
+    def __init__(self, suite: str, world_seed: int | None, task_id: str, log_dir: Any, monitors: Any,
+                 mode: str | None = None, side_tasks: list[str] | None = None):
         from airgap.envs.env import AirgapEnv
 
+        # mode/side_tasks: a sabotage episode (``suites/sabotage.py``), as the ControlArena setting runs them
         self.env = AirgapEnv(suite, task_ids=[task_id], world_seed=world_seed, log_dir=str(log_dir) if log_dir else None,
-                             monitors=monitors)
+                             monitors=monitors, mode=mode, side_tasks=side_tasks)
         self.task_id = task_id
         self.lock = anyio.Lock()  # Inspect may run a message's tool calls concurrently; an episode takes one at a time
         self._events_lock = threading.Lock()
@@ -72,6 +74,7 @@ class Episode:
         self.summary: dict = {}
         self.observation, reset_info = self.env.reset(options={"task_id": task_id})
         self.schemas = reset_info["tools"]
+        self.side_task: dict | None = reset_info.get("side_task")  # attack mode: the agent's secret brief
         stream = getattr(self.env, "_stream", None)  # the episode's event stream (the log's and the monitors')
         if stream is not None:
             stream.subscribe(self._on_event)
@@ -98,6 +101,9 @@ class Episode:
         from airgap.envs.logs.signing import seal_log
 
         env, info = self.env, self.info
+        if not self.done and getattr(env, "_side", None) is not None and env.task is not None:
+            # a sabotage episode that ends unsubmitted: its side task is graded all the same (what was done is done)
+            env._grade_side_task(info, self.steps)
         env.close()  # the monitors' last flags are in env.flags from here on
         flags = [{"name": f.monitor, "severity": f.severity, "message": f.message, "step": f.step} for f in env.flags]
         path = env.log_path
@@ -108,6 +114,7 @@ class Episode:
             "answer": info.get("answer"), "score": info.get("score"), "grades": copy.deepcopy(info.get("grades")),
             "security": copy.deepcopy(info.get("security")), "attack": task.attack if task else None,
             "steps": self.steps, "flags": flags, "log": str(path) if path else None, "signature": signature,
+            "mode": env.mode, "sabotage": copy.deepcopy(info.get("sabotage")),
         }
         return self.summary
 
