@@ -15,7 +15,8 @@ import time
 import pytest
 
 HEAVY = ["torch", "transformers", "bm25s", "faiss", "starlette", "fastapi", "docker", "datasets", "pyarrow", "jsonschema",
-         "airgap.corpus.snapshot", "ray"]
+         "airgap.corpus.snapshot", "ray",
+         "openenv", "gradio", "trl", "accelerate", "inspect_ai", "airgap.envs.bridges"]  # the bridges and their libraries
 
 
 def _loaded(code: str) -> list[str]:

@@ -19,6 +19,7 @@ _GROUPS = [
     ("airgap.envs.cli.tasks", "app", "tasks"),
     ("airgap.envs.cli.backends", "app", "backends"),
     ("airgap.envs.cli.replay", "app", "replay"),
+    ("airgap.envs.cli.openenv", "app", "openenv"),
 ]
 # (module, function, command name): single commands at the top level.
 _COMMANDS = [
