@@ -98,6 +98,9 @@ class AirgapEnv(gym.Env[str, str]):
         fresh_containers: a new container for every episode even from the pool (as before recycling); by
             default a pooled sandbox is recycled between episodes when it is shown clean (a task may also
             say ``world.sandbox.recycle: false``).
+        capture: what the sandbox records of what the agent's processes do and what changes in its files, for the
+            monitors: ``"effects"`` (the default), ``"opens"`` (also every file opened; slower) or ``"off"`` (command
+            lines only); None keeps the task's ``world.sandbox.capture``.
         image: sandbox image, overriding the tasks' ``world.sandbox.image``.
         max_output: characters of tool output shown; a longer output shows its head and tail, and is saved whole to
             ``/tmp/airgap-output/step-<k>.txt`` in the sandbox when the task has a tool that runs commands there (the
@@ -123,6 +126,7 @@ class AirgapEnv(gym.Env[str, str]):
         monitors: str | list[str] | None = "all",
         stop_on: str | None = None,
         fresh_containers: bool = False,
+        capture: str | None = None,
         split: str | None = None,
         pins: dict | None = None,
         mode: str | None = None,
@@ -166,12 +170,18 @@ class AirgapEnv(gym.Env[str, str]):
         self.max_output = int(max_output)
         self._sandbox_mode, self._pool_size, self._image = sandbox, int(pool_size), image
         self._fresh_containers = bool(fresh_containers)
+        # what the sandbox records of the agent's processes and files (SandboxConfig.capture); None: the task's, else on
+        if capture is not None:
+            from airgap.sandbox.config import capture_mode
+
+            capture = capture_mode(capture)
+        self._capture = capture
         # What `airgap replay run` passes back to gym.make (JSON only; where logs go is not part of it).
         suite_arg = suite if str(suite) in available_suites() else str(self.suite.path)  # a path, made absolute
         self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
                            "image": image, "max_output": max_output, "world_seed": self.suite.world_seed, "split": None,
                            "closed_book": self.closed_book, "monitors": monitors, "stop_on": stop_on,
-                           "fresh_containers": self._fresh_containers, "pins": self._pins or None,
+                           "fresh_containers": self._fresh_containers, "capture": self._capture, "pins": self._pins or None,
                            "mode": self.mode, "side_tasks": self.side_tasks}
 
         self.observation_space = UnicodeText(max_length=OBS_MAX_CHARS)
@@ -214,6 +224,8 @@ class AirgapEnv(gym.Env[str, str]):
         spec = task.world
         if self._fresh_containers:
             spec = {**spec, "sandbox": {**(spec.get("sandbox") or {}), "recycle": False}}
+        if self._capture is not None:
+            spec = {**spec, "sandbox": {**(spec.get("sandbox") or {}), "capture": self._capture}}
         self._world = World.open(spec, sink=self._on_event, mode=self._sandbox_mode, pool_size=self._pool_size,
                                  image=self._image, backends=self._backends, on_change=self._on_backend_change)
         # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.

@@ -56,7 +56,7 @@ def sandbox_config(sandbox: dict, image: str | None = None):
     """A SandboxConfig from a task's ``world.sandbox`` mapping (``image`` overrides the task's)."""
     from airgap.sandbox import SandboxConfig
 
-    keys = ("memory", "cpus", "pids", "workspace_size", "tmp_size", "recycle")
+    keys = ("memory", "cpus", "pids", "workspace_size", "tmp_size", "recycle", "capture")
     kwargs: dict[str, Any] = {k: sandbox[k] for k in keys if k in sandbox}
     if "env" in sandbox:
         kwargs["env"] = dict(sandbox["env"])

@@ -82,6 +82,9 @@ def run(
     runtime: Optional[str] = typer.Option(None, help="Container runtime: runsc (gVisor, must be installed) or "
                                           "auto (runsc when the engine offers it)."),
     routes: Optional[str] = typer.Option(None, "--routes", help=ROUTES_HELP),
+    capture: str = typer.Option("effects", "--capture", metavar="effects|opens|off", help="What the result records of "
+                                "what the command's processes did (effects) and what changed in the files: effects, "
+                                "opens (also every file opened) or off."),
 ) -> None:
     """Run one command in a fresh sandbox, print the result as JSON, remove the sandbox.
 
@@ -91,6 +94,7 @@ def run(
       airgap sandbox run --json --timeout 5 -- sh -c 'echo hi'
       airgap sandbox run --routes airgap.corpus:default_routes --log ev.jsonl -- curl -s https://www.sqlite.org/limits.html
     """
+    from .config import capture_mode
     from .events import JsonlSink
     from .sandbox import Sandbox, SandboxConfig
 
@@ -98,7 +102,8 @@ def run(
     command: str | list[str] = cmd[0] if len(cmd) == 1 else list(cmd)
     try:
         table = _load_routes(routes)
-        with Sandbox(SandboxConfig(image=image, memory=memory, cpus=cpus, runtime=runtime), routes=table, sink=sink) as sb:
+        config = SandboxConfig(image=image, memory=memory, cpus=cpus, runtime=runtime, capture=capture_mode(capture))
+        with Sandbox(config, routes=table, sink=sink) as sb:
             result = sb.exec(command, timeout=timeout, max_output=max_output)
             out = {"sandbox": sb.id, **result.to_dict()}
     except SandboxError as e:

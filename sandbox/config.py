@@ -46,9 +46,28 @@ class SandboxConfig:
     # (egress_attempt) and refuses it unless it is a world host's served port. Off: such attempts fail
     # with "network unreachable" and only DNS look-ups and HTTP(S) on 80/443 are seen.
     intercept: bool = True
+    # What the agent's processes did and what changed in the places it writes, reported with each command (its exec
+    # event's ``effects`` and ``files``): "effects" (programs run, files written, removed or renamed, files a program
+    # opens for itself without O_CLOEXEC, connections, signals, ptrace), "opens" (also every other file opened: slower),
+    # or "off" (neither: only command lines). See image/init.py, "Effects".
+    capture: str = "effects"
     # Between episodes a pool recycles the sandbox (every agent process killed, every writable place emptied,
     # checked clean, else replaced); False: a fresh container for every episode, as before recycling existed.
     recycle: bool = True
+
+
+CAPTURE_MODES = ("effects", "opens", "off")
+
+
+def capture_mode(value: str | bool | None) -> str:
+    """A ``capture`` setting as one of :data:`CAPTURE_MODES` (True is "effects", False or None "off")."""
+    if value is True:
+        return "effects"
+    if value in (False, None):
+        return "off"
+    if value not in CAPTURE_MODES:
+        raise SandboxError(f"capture must be one of {', '.join(CAPTURE_MODES)} (or true/false), not {value!r}")
+    return str(value)
 
 
 def pick_runtime(wanted: str | None, offered: set[str]) -> str | None:

@@ -24,6 +24,7 @@ they must not block it (blocking work belongs in a thread).
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import hashlib
 import http
@@ -54,7 +55,10 @@ TEXT = {"content-type": "text/plain; charset=utf-8"}
 REPORT_FIELDS = {"proto": str, "family": int, "dst_ip": str, "dst_port": int, "host": str, "action": str,
                  "shape": str, "sni": str, "request_line": str, "http_host": str, "banner": str, "qname": str,
                  "qtype": int, "quic_version": str, "first_bytes": str, "first_len": int, "crowded": bool,
-                 "ms": float, "dropped_before": int, "udp_lost": int}
+                 "ms": float, "dropped_before": int, "udp_lost": int, "payload": str, "payload_b64": str}
+# The most characters kept of a report's string (what an attempt carried may be a few KB; the rest are names).
+REPORT_CAPS = {"payload": 8192, "payload_b64": 8192}
+PAYLOAD_MAX = 4096  # bytes of an unrouted request's body kept in its egress_attempt event
 
 
 @dataclass
@@ -102,6 +106,18 @@ class Channel:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _payload(body: bytes) -> dict[str, Any]:
+    """A request body's start as an event's ``payload`` (text) or ``payload_b64``, with its size when there is one."""
+    if not body:
+        return {}
+    kept = body[:PAYLOAD_MAX]
+    try:
+        out: dict[str, Any] = {"payload": kept.decode("utf-8")}
+    except UnicodeDecodeError:
+        out = {"payload_b64": base64.b64encode(kept).decode("ascii")}
+    return {**out, "request_bytes": len(body)}
 
 
 def timeout_response(error: str) -> HttpResponse:
@@ -223,7 +239,9 @@ class Gateway:
         timed_out = False
         if app is None:
             resp = HttpResponse(502, dict(TEXT), f"{NOT_ROUTED}: {host or '(no host)'}\n".encode())
-            channel.log("egress_attempt", via=parts.scheme, host=host, method=method, url=url, source=source)
+            # what the request carried tried to leave: its headers and (the start of) its body are logged with it
+            channel.log("egress_attempt", via=parts.scheme, host=host, method=method, url=url, source=source,
+                        headers={k: v[:2000] for k, v in headers[:50]}, **_payload(body))
         else:
             limit = channel.request_timeout if timeout is None else timeout
             task = asyncio.ensure_future(self._call_app(app, method, parts, headers, body))
@@ -343,7 +361,7 @@ class Gateway:
             for key, kind in REPORT_FIELDS.items():
                 value = report.get(key)
                 if isinstance(value, kind) or (kind is float and isinstance(value, int)):
-                    fields[key] = value[:500] if isinstance(value, str) else value
+                    fields[key] = value[:REPORT_CAPS.get(key, 500)] if isinstance(value, str) else value
             channel.log("egress_attempt", via=fields.get("proto", "tcp"), source="sandbox", **fields)
             with channel.reports_changed:
                 channel.reports_seen = max(channel.reports_seen, seq)

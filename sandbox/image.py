@@ -29,7 +29,9 @@ from typing import Callable
 from .errors import SandboxError
 from .runtime import PROJECT_LABELS, ContainerRuntime, get_runtime
 
-DEFAULT_IMAGE = "airgap/base:latest"
+# The sandbox image every config and build uses unless told otherwise; AIRGAP_IMAGE names another (a checkout whose
+# image recipe differs, e.g. a changed init, can build and test its own tag beside other checkouts on one engine).
+DEFAULT_IMAGE = os.environ.get("AIRGAP_IMAGE") or "airgap/base:latest"
 RECIPE_LABEL = "airgap.recipe"
 SUITE = "bookworm"
 # What an agent expects on a small Linux box; minbase already brings coreutils, bash, passwd.

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from . import cleanup
-from .config import AGENT, SandboxConfig, pick_runtime
+from .config import AGENT, SandboxConfig, capture_mode, pick_runtime
 from .errors import SandboxError
 from .events import EventSink, emit, make_event
 from .gateway import Channel, Gateway, HttpResponse
@@ -43,6 +43,11 @@ class ExecResult:
     stdout_bytes: int = 0  # total bytes produced, kept or not
     stderr_bytes: int = 0
     signal: int | None = None
+    # What the command's processes did (with capture on; None when off): one record per distinct call, see
+    # docs/episode-log.md "sandbox.exec"; and what changed where the agent writes ({"changes": [...], ...}; None: nothing).
+    effects: list[dict] | None = None
+    effects_dropped: int = 0
+    files: dict | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -101,6 +106,9 @@ class Sandbox:
                                                             report_token=token)
         self.intercept: bool = False  # whether the init intercepts every connection attempt (from its ping)
         self.intercept_error: str | None = None
+        self.capture: str = "off"  # the init's effects capture (from its ping): "effects", "opens" or "off"
+        self.capture_procs: bool = False  # whether it sees what processes do (else only the files' manifest)
+        self.capture_error: str | None = None
         self._ctl = self.dir / "ctl" / "init.sock"
         cleanup.track(self)
         try:
@@ -111,11 +119,19 @@ class Sandbox:
         except BaseException:
             self.close()
             raise
+        wanted = capture_mode(self.config.capture)
         self._emit("sandbox_start", container=self.container_id, image=self.config.image, intercept=self.intercept,
-                   **({"intercept_error": self.intercept_error} if self.config.intercept and not self.intercept else {}))
+                   **({"intercept_error": self.intercept_error} if self.config.intercept and not self.intercept else {}),
+                   capture=self.capture, capture_procs=self.capture_procs,
+                   **({"capture_error": self.capture_error} if wanted != "off" and not self.capture_procs else {}))
         if self.config.intercept and not self.intercept:
             print(f"airgap: sandbox {self.id}: connection attempts outside ports 80/443 will not be seen "
                   f"({self.intercept_error}); rebuild the image with `airgap sandbox build`", file=sys.stderr)
+        if wanted != "off" and (self.capture != wanted or not self.capture_procs):
+            why = self.capture_error or "an image without effects capture"
+            seen = "command lines and file changes" if self.capture != "off" else "command lines"
+            print(f"airgap: sandbox {self.id}: what processes do will not be seen ({why}); only {seen} are; "
+                  "rebuild the image with `airgap sandbox build`", file=sys.stderr)
 
     # -- lifecycle ----------------------------------------------------------------------------------
 
@@ -127,6 +143,8 @@ class Sandbox:
             if self._ctl.exists() and self.alive(timeout=2):
                 meta, _ = self._call({"op": "ping"}, timeout=5)
                 self.intercept, self.intercept_error = bool(meta.get("intercept")), meta.get("intercept_error")
+                self.capture = str(meta.get("capture") or "off")
+                self.capture_procs, self.capture_error = bool(meta.get("capture_procs")), meta.get("capture_error")
                 return
             if time.monotonic() - checked_state > 0.5:
                 checked_state = time.monotonic()
@@ -255,7 +273,11 @@ class Sandbox:
             stderr=_text(err, meta["stderr_total"], meta["stderr_sha256"]), duration_ms=meta["duration_ms"],
             timed_out=meta["timed_out"], oom_killed=meta["oom_killed"], truncated=truncated,
             stdout_sha256=meta["stdout_sha256"], stderr_sha256=meta["stderr_sha256"],
-            stdout_bytes=meta["stdout_total"], stderr_bytes=meta["stderr_total"], signal=meta.get("signal"))
+            stdout_bytes=meta["stdout_total"], stderr_bytes=meta["stderr_total"], signal=meta.get("signal"),
+            effects=_records(meta.get("effects")), effects_dropped=int(meta.get("effects_dropped") or 0),
+            files=meta.get("files") if isinstance(meta.get("files"), dict) else None)
+        if meta.get("capture_error"):
+            self.capture_procs, self.capture_error = False, str(meta["capture_error"])
         self._log_exec(cmd, cwd, result, via="init")
         return result
 
@@ -323,10 +345,17 @@ class Sandbox:
         return self._runtime.interactive_argv(self.container_id) + list(cmd)
 
     def _log_exec(self, cmd: str | list[str], cwd: str, r: ExecResult, via: str) -> None:
+        extra: dict[str, Any] = {}
+        if r.effects is not None:
+            extra["effects"] = r.effects
+            if r.effects_dropped:
+                extra["effects_dropped"] = r.effects_dropped
+        if r.files is not None:
+            extra["files"] = r.files
         self._emit("exec", via=via, cmd=cmd, cwd=cwd, exit_code=r.exit_code, timed_out=r.timed_out,
                    oom_killed=r.oom_killed, truncated=r.truncated, duration_ms=r.duration_ms,
                    stdout_sha256=r.stdout_sha256, stderr_sha256=r.stderr_sha256,
-                   stdout_bytes=r.stdout_bytes, stderr_bytes=r.stderr_bytes)
+                   stdout_bytes=r.stdout_bytes, stderr_bytes=r.stderr_bytes, **extra)
 
     # -- files (through the init: tmpfs mounts are invisible to the engine's archive API) -----------
 
@@ -355,6 +384,13 @@ class Sandbox:
 
 def _sha(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
+
+
+def _records(value: Any) -> list[dict] | None:
+    """The init's effect records (data from inside the sandbox: only dicts with a string ``call`` are kept)."""
+    if not isinstance(value, list):
+        return None
+    return [r for r in value if isinstance(r, dict) and isinstance(r.get("call"), str)]
 
 
 def _text(kept: bytes, total: int, sha256: str) -> str:

@@ -8,12 +8,15 @@ What it measures, and the baseline each number is a ratio to (measured in the sa
    goes to a blob) written to a real file, vs the same step with logging off (the step's own
    work: building those dicts and the observation text). Reported in µs per step.
 2. logging cost on real env `shell` steps (needs Docker): AirgapEnv with ``log_dir`` vs
-   without, same commands; the issue's target is a ratio ≤ 1.05.
+   without, same commands; the issue's target is a ratio ≤ 1.05. Then the whole safety pipeline
+   on the same steps: effects capture in the sandbox (its tracer of the agent's processes and the
+   files' manifest) + the six live monitors + the log, vs none of them (target ≤ 1.10), with the
+   tracer on and off, and the capture alone (target ≤ 1.05); ``--pipeline`` runs only this part.
 3. verify throughput in events/s (with and without JSON Schema validation).
 4. replay time of a 100-step episode vs its original run (reset + steps on both sides; the
    real env when Docker is there, otherwise a small in-process env, reported as such).
 
-Usage: .venv/bin/python scripts/bench_logs.py [--steps 300] [--no-env]
+Usage: .venv/bin/python scripts/bench_logs.py [--steps 300] [--no-env] [--pipeline]
 Timings depend on the machine and its load: compare ratios, not absolute numbers, and run it
 when the machine is quiet (tests never assert on these).
 """
@@ -133,11 +136,13 @@ def _register(suite: Path) -> None:
                      kwargs={"suite": str(suite)})
 
 
-def _shell_episode(log_dir: Path | None, n: int, monitors: str | None = None) -> tuple[float, list[float], Path | None]:
-    """One episode of ``n`` shell steps then submit; (episode seconds, per-step seconds, log path)."""
+def _shell_episode(log_dir: Path | None, n: int, monitors: str | None = None,
+                   capture: str = "off") -> tuple[float, list[float], Path | None]:
+    """One episode of ``n`` shell steps then submit; (episode seconds, per-step seconds, log path). ``capture`` is the
+    sandbox's effects capture (off unless a row measures it, so that the logging rows measure logging alone)."""
     import gymnasium as gym
 
-    env = gym.make(BENCH_ENV_ID, log_dir=str(log_dir) if log_dir else None, monitors=monitors)
+    env = gym.make(BENCH_ENV_ID, log_dir=str(log_dir) if log_dir else None, monitors=monitors, capture=capture)
     try:
         t_ep = time.perf_counter()  # reset + steps: what `rerun` times too
         env.reset(seed=0, options={"task_id": "bench-shell"})
@@ -201,6 +206,8 @@ def bench_env(tmp: Path, steps: int) -> None:
     row("env shell step, logged: six live monitors vs none (A/B medians)", "logged, no monitors",
         f"{w_s * 1000:.2f} ms vs {p_s * 1000:.2f} ms per step", f"{w_s / p_s:.3f}x")
 
+    bench_pipeline(tmp, steps, warm=False)
+
     total, _, log = _shell_episode(tmp / "env-100", 100)
     r = rerun(log)
     assert r.ok, [d.message for d in r.divergences]
@@ -209,6 +216,40 @@ def bench_env(tmp: Path, steps: int) -> None:
     from airgap.sandbox import close_shared_pools
 
     close_shared_pools()
+
+
+PIPELINES = {  # name: (log, monitors, capture)
+    "none": (False, None, "off"),
+    "capture only (tracer and manifest)": (False, None, "effects"),
+    "capture + monitors + log": (True, "all", "effects"),
+    "monitors + log, capture off": (True, "all", "off"),
+    "capture (every open) + monitors + log": (True, "all", "opens"),
+}
+
+
+def bench_pipeline(tmp: Path, steps: int, warm: bool = True) -> None:
+    """The safety pipeline's cost on real shell steps: each configuration of PIPELINES, interleaved (so that load
+    changes hit all alike), as the median step against the median step with none of it."""
+    print("the safety pipeline (capture, monitors, log) on env shell steps", flush=True)
+    if warm:
+        suite = _bench_suite(tmp, max_steps=max(steps, 100) + 5)
+        _register(suite)
+    per: dict[str, list[float]] = {name: [] for name in PIPELINES}
+    for _log, monitors, capture in PIPELINES.values():
+        _shell_episode(None, 3, monitors=monitors, capture=capture)  # each configuration's pool, warm
+    for rep in range(4):
+        for name, (log, monitors, capture) in PIPELINES.items():
+            _, times, _ = _shell_episode(tmp / f"pipe-{rep}-{len(per[name])}" if log else None, steps, monitors=monitors,
+                                         capture=capture)
+            per[name] += times
+    base = statistics.median(per["none"])
+    for name in PIPELINES:
+        if name == "none":
+            continue
+        med = statistics.median(per[name])
+        target = " (target ≤ 1.10)" if "monitors" in name else " (target ≤ 1.05)"
+        row(f"env shell step: {name}", "none of it", f"{med * 1000:.2f} ms vs {base * 1000:.2f} ms per step",
+            f"{med / base:.3f}x{target}")
 
 
 def bench_replay_toy(tmp: Path) -> None:
@@ -265,9 +306,16 @@ def main() -> int:
     ap.add_argument("--steps", type=int, default=300, help="steps per synthetic run, and env shell steps per episode / 3")
     ap.add_argument("--verify-events", type=int, default=10_000)
     ap.add_argument("--no-env", action="store_true", help="skip the real-env (Docker) measurements")
+    ap.add_argument("--pipeline", action="store_true", help="only the safety pipeline's cost on real shell steps")
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="airgap-bench-logs-"))
     try:
+        if args.pipeline:
+            bench_pipeline(tmp, max(20, args.steps // 3))
+            from airgap.sandbox import close_shared_pools
+
+            close_shared_pools()
+            return _print_table()
         bench_synthetic(tmp, args.steps)
         bench_verify(tmp, args.verify_events)
         if not args.no_env and engine_reachable():
@@ -277,6 +325,10 @@ def main() -> int:
             bench_replay_toy(tmp)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+    return _print_table()
+
+
+def _print_table() -> int:
     from rich.console import Console
     from rich.table import Table
 

@@ -45,6 +45,10 @@ def evaluate(
                                         "default every one that fits a task)."),
     fresh_containers: bool = typer.Option(False, "--fresh-containers", help="A new container for every episode "
                                           "(default: a sandbox is recycled between episodes when shown clean)."),
+    capture: str = typer.Option(None, "--capture", metavar="effects|opens|off", help="What the sandbox records of the "
+                                "agent's processes and files for the monitors: effects (default: programs run, files "
+                                "written or removed, connections, signals, and each command's file changes), opens "
+                                "(also every file opened; slower) or off (command lines only)."),
 ) -> None:
     """Run an agent over a task suite and write results, episode logs and an HTML report.
 
@@ -84,7 +88,8 @@ def evaluate(
     cfg = EvalConfig(suite=suite, agent=agent, out=out or f"runs/{Path(suite).stem}-{agent.split(':')[0]}",
                      workers=workers, seed=seed, split=split, tasks=task or None, limit=limit, closed_book=closed_book,
                      env_kwargs={**({"stop_on": stop_on} if stop_on else {}),
-                                 **({"fresh_containers": True} if fresh_containers else {})}, trials=trials, attacks=attack or None,
+                                 **({"fresh_containers": True} if fresh_containers else {}),
+                                 **({"capture": capture} if capture else {})}, trials=trials, attacks=attack or None,
                      price_per_mtok=prices, executor=executor,
                      executor_options={"address": ray_address} if ray_address else {},
                      agent_options={k: v for k, v in (("key_env", agent_key_env), ("model", agent_model)) if v},

@@ -57,7 +57,8 @@ ANSWER_KEYS = {"answer_contains", "answer_claims", "answer_verdict"}
 VERDICTS = ("done",)
 META_KEYS = {"name", "description", "severity"}
 CLAIM_KINDS = ("payment", "refund", "send")
-SAFETY_KEYS = {"attack_predicates", "goal", "slot", "subtlety", "phrasing", "allowed_canaries", "allowed_paths", "allowed_hosts"}
+SAFETY_KEYS = {"attack_predicates", "goal", "slot", "subtlety", "phrasing", "allowed_canaries", "allowed_paths", "allowed_hosts",
+               "allowed_file_changes"}
 
 
 def kind_of(p: dict) -> str:

@@ -3,9 +3,11 @@ agent's commands parsed into programs and arguments, request targets, the final 
 from __future__ import annotations
 
 import ast
+import base64
+import binascii
 import re
-import shlex
 from dataclasses import dataclass, field
+from functools import lru_cache
 from urllib.parse import urlsplit
 
 from ..tools.base import effects_of
@@ -13,6 +15,7 @@ from .base import SEVERITIES, Flag
 
 HOME = "/home/agent"
 WRITABLE = ("/workspace", HOME, "/tmp")  # what the sandbox lets the agent write (the rest is read-only, or the host's)
+AGENT_UID = 1000  # the uid everything the agent runs has (airgap.sandbox.config.AGENT)
 
 
 def severity_max(a: str, b: str) -> str:
@@ -146,12 +149,45 @@ _PYTHONS = re.compile(r"^python(\d(\.\d+)?)?$")
 _ASSIGN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*=")
 
 
+# A shell line's words and operators, as ``shlex.shlex(text, posix=True, punctuation_chars=";&|()\n")`` with
+# whitespace " \t\r", whitespace_split and no comments gives them (tests/monitors/test_command_parsing.py compares
+# the two), three times faster: every monitor reads every command.
+_TOKEN = re.compile(r"""[ \t\r]+|(?P<p>[;&|()\n]+)|(?P<w>(?:[^ \t\r;&|()\n'"\\]+|'[^']*'|"(?:[^"\\]|\\.)*"|\\.)+)""",
+                    re.S)
+_PART = re.compile(r"""[^'"\\]+|'([^']*)'|"((?:[^"\\]|\\.)*)"|\\(.)""", re.S)
+_DQ_ESCAPE = re.compile(r'\\([\\"])')
+
+
 def _tokens(text: str) -> list[str]:
-    lex = shlex.shlex(text.replace("$(", " $( ").replace("`", " ` "), posix=True, punctuation_chars=";&|()\n")
-    lex.whitespace = " \t\r"
-    lex.whitespace_split = True
-    lex.commenters = ""
-    return list(lex)
+    """Raises ValueError on an unbalanced quote or a trailing backslash, as shlex does."""
+    text = text.replace("$(", " $( ").replace("`", " ` ")
+    out, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:
+            raise ValueError(f"no closing quotation at {pos}")
+        pos = m.end()
+        if m.group("p") is not None:
+            out.append(m.group("p"))
+        elif m.group("w") is not None:
+            out.append(_unquote(m.group("w")))
+    return out
+
+
+def _unquote(word: str) -> str:
+    if "'" not in word and '"' not in word and "\\" not in word:
+        return word
+    parts = []
+    for m in _PART.finditer(word):
+        if m.group(1) is not None:
+            parts.append(m.group(1))
+        elif m.group(2) is not None:
+            parts.append(_DQ_ESCAPE.sub(r"\1", m.group(2)))
+        elif m.group(3) is not None:
+            parts.append(m.group(3))
+        else:
+            parts.append(m.group(0))
+    return "".join(parts)
 
 
 def _segments(text: str) -> list[list[str]]:
@@ -306,8 +342,16 @@ def _parse_into(text: str, cmd: Command, depth: int, cwd: str | None) -> None:
 
 
 def parse_command(cmd: str | list | None, cwd: str | None = "/workspace") -> Command:
-    """A ``sandbox.exec`` ``cmd`` (a shell string, or an argv such as ``["python3", "-c", code]``) as a :class:`Command`."""
-    if isinstance(cmd, (list, tuple)):
+    """A ``sandbox.exec`` ``cmd`` (a shell string, or an argv such as ``["python3", "-c", code]``) as a :class:`Command`.
+
+    Several monitors read every command: the result is cached (read it, never change it)."""
+    key = tuple(str(a) for a in cmd) if isinstance(cmd, (list, tuple)) else cmd if isinstance(cmd, str) else None
+    return _parse_cached(key, cwd)
+
+
+@lru_cache(maxsize=256)
+def _parse_cached(cmd: str | tuple | None, cwd: str | None) -> Command:
+    if isinstance(cmd, tuple):
         argv = [str(a) for a in cmd]
         out = Command(" ".join(argv))
         _add_argv(argv, out, 0, cwd)
@@ -338,6 +382,63 @@ _URL_HOST = re.compile(r"\b[a-z][a-z0-9+.-]*://(?:[^/\s@'\"]*@)?(\[[0-9a-fA-F:.]
 def named_hosts(text: str) -> set[str]:
     """Host names and addresses that appear in URLs in a text (``scheme://host``)."""
     return {m.group(1).strip("[]").rstrip(".").lower() for m in _URL_HOST.finditer(text)}
+
+
+# ------------------------------------------------------------------------------------------------ effects
+
+
+def exec_records(ev: dict) -> list[dict]:
+    """What a ``sandbox.exec``'s processes did, as the sandbox captured it (its ``effects``: one record per distinct call,
+    ``{"call": "exec" | "open" | "unlink" | "rmdir" | "rename" | "truncate" | "link" | "symlink" | "connect" | "signal" |
+    "ptrace" | "io_uring" | "foreign", "pid", "sid", ...}``); [] for a sandbox without capture or an older log."""
+    value = ev.get("effects")
+    return [r for r in value if isinstance(r, dict)] if isinstance(value, list) else []
+
+
+def file_changes(ev: dict) -> list[dict]:
+    """What a ``sandbox.exec`` changed where the agent writes (its ``files.changes``: ``{"op": "created" | "modified" |
+    "replaced" | "emptied" | "removed" | "moved" | "retyped", "path", "kind", ...}``), a fact measured before and after."""
+    files = ev.get("files")
+    changes = files.get("changes") if isinstance(files, dict) else None
+    return [c for c in changes if isinstance(c, dict) and isinstance(c.get("path"), str)] if isinstance(changes, list) else []
+
+
+def record_argv(rec: dict) -> list[str]:
+    """An exec record's arguments (a long one the log stored as a blob reads as its text, when resolved)."""
+    argv = rec.get("argv")
+    return [a if isinstance(a, str) else text_of(a) for a in argv] if isinstance(argv, list) else []
+
+
+def head_text(change: dict) -> str:
+    """The start of a new or changed file, as the manifest recorded it (``head``, or ``head_b64`` decoded)."""
+    if isinstance(change.get("head"), str):
+        return change["head"]
+    raw = change.get("head_b64")
+    if isinstance(raw, str):
+        try:
+            return base64.b64decode(raw).decode("utf-8", "replace")
+        except (ValueError, binascii.Error):
+            return ""
+    return ""
+
+
+def payload_text(ev: dict) -> str:
+    """What an intercepted connection or an unrouted request carried (``payload``, or ``payload_b64`` decoded as
+    Latin-1, byte for byte), with an unrouted request's headers."""
+    out = [ev["payload"]] if isinstance(ev.get("payload"), str) else []
+    raw = ev.get("payload_b64")
+    if isinstance(raw, str):
+        try:
+            out.append(base64.b64decode(raw).decode("latin-1"))
+        except (ValueError, binascii.Error):
+            pass
+    if isinstance(ev.get("headers"), dict):
+        out.append(text_of(ev["headers"]))
+    return "\n".join(out)
+
+
+def is_agent_process(uid) -> bool:
+    return uid == AGENT_UID
 
 
 # ------------------------------------------------------------------------------------------------ flags

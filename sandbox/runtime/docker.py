@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ..config import AGENT, CA_BUNDLE, IN_CONTAINER_DIR, INIT_CAPS, SETUP_CAPS, SandboxConfig, parse_size
+from ..config import AGENT, CA_BUNDLE, IN_CONTAINER_DIR, INIT_CAPS, SETUP_CAPS, SandboxConfig, capture_mode, parse_size
 from ..errors import SandboxError
 from .base import PROJECT_LABELS, ContainerState, ExecOutput
 
@@ -89,7 +89,7 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path, label
     spec: dict[str, Any] = dict(
         name=f"airgap-{sandbox_id}", hostname="sandbox", user="0:0", init=True,
         command=["python3", "-I", "/opt/airgap/init.py"], working_dir="/workspace",
-        environment={**env, "AIRGAP_DIR": IN_CONTAINER_DIR},
+        environment={**env, "AIRGAP_DIR": IN_CONTAINER_DIR, "AIRGAP_CAPTURE": capture_mode(config.capture)},
         labels=dict(labels),
         network_mode="none", dns=["127.0.0.1"], dns_search=["."],
         cap_drop=["ALL"], cap_add=INIT_CAPS + (SETUP_CAPS if config.intercept else []),

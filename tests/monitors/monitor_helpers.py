@@ -82,10 +82,17 @@ class Episode:
 
     # -- sandbox and gateway events, with the fields airgap.sandbox emits
 
-    def exec(self, cmd, exit_code: int = 0, cwd: str = "/workspace", timed_out: bool = False) -> int:
+    def exec(self, cmd, exit_code: int = 0, cwd: str = "/workspace", timed_out: bool = False,
+             effects: list[dict] | None = None, files: list[dict] | None = None) -> int:
+        """A command; ``effects`` (records) and ``files`` (manifest changes) as a sandbox with capture reports them."""
+        extra: dict = {}
+        if effects is not None:
+            extra["effects"] = [{"pid": 20, "sid": 19, **r} for r in effects]
+        if files is not None:
+            extra["files"] = {"changes": files, "entries": 10, "ms": 0.1}
         return self._sink("exec", via="init", cmd=cmd, cwd=cwd, exit_code=exit_code, timed_out=timed_out,
                           oom_killed=False, truncated=False, duration_ms=2.0, stdout_sha256=EMPTY, stderr_sha256=EMPTY,
-                          stdout_bytes=0, stderr_bytes=0)
+                          stdout_bytes=0, stderr_bytes=0, **extra)
 
     def http(self, method: str, url: str, status: int = 200, source: str = "harness", body: bytes = b"") -> int:
         from urllib.parse import urlsplit
@@ -105,6 +112,13 @@ class Episode:
 
         parts = urlsplit(url)
         return self._sink("egress_attempt", via=parts.scheme, host=parts.hostname, method=method, url=url, source=source)
+
+    def intercepted(self, ip: str, port: int, payload: str, proto: str = "tcp") -> int:
+        """A connection the init intercepted, with what it carried (as its report gives it)."""
+        return self._sink("egress_attempt", via=proto, proto=proto, family=4, dst_ip=ip, dst_port=port, action="closed",
+                          shape="http" if payload.split(" ", 1)[0] in ("GET", "POST") else "bytes",
+                          first_bytes=payload.encode()[:64].hex(), first_len=len(payload.encode()), payload=payload,
+                          source="sandbox")
 
     def socket_attempt(self, preamble: str) -> int:
         return self._sink("egress_attempt", via="socket", preamble=preamble, source="sandbox")
