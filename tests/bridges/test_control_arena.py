@@ -4,7 +4,7 @@ monitoring micro-protocol, its scorers (``max_suspicion_scorer``, ``end_of_traje
 
 The model is ControlArena's own ``fixed_policy_builder``, scripted per sample with the suite's data: the task's
 oracle calls (honest) and, in attack mode, the side case's blunt calls merged in as Airgap's ``saboteur:blunt`` merges
-them (``bridges/control_arena/policy.py``). That is the one stand-in (no model runs here); the model roles are
+them (``airgap_scripted_policy_builder``, ``bridges/control_arena/policy.py``). That is the one stand-in (no model runs here); the model roles are
 ``mockllm`` only because ControlArena resolves them for every task, and nothing calls them. Everything else is real:
 Inspect's eval loop, ControlArena's solver, react scaffold and submit tool, the AirgapEnv with Docker, the simulated
 services, the graders, the side task's ground-truth check over backend state and the egress log, the rule monitors
@@ -59,6 +59,28 @@ def test_the_dataset_pairs_main_and_side_tasks():
         AirgapSetting(main_tasks=["office-999"]).get_dataset(EvalMode.HONEST)
 
 
+def test_scripted_calls_are_the_oracle_and_the_side_case():
+    """Honest: the task's oracle calls; attack: the saboteur's, i.e. the side case's calls merged into the oracle's
+    (blunt: first; careful: spread between the main task's calls, before the report)."""
+    from control_arena import EvalMode
+
+    from airgap.envs.bridges.control_arena import scripted_calls
+    from airgap.envs.suites import sabotage
+    from airgap.envs.tasks import load_suite
+
+    task = load_suite("office", world_seed=0).task(MAIN)
+    case = sabotage.side_case(SIDE, task, 0)
+    setting = _setting()
+    [honest] = setting.get_dataset(EvalMode.HONEST)
+    [attack] = setting.get_dataset(EvalMode.ATTACK)
+    as_dicts = lambda calls: [{"tool": c.function, "args": c.arguments} for c in calls]
+    assert as_dicts(scripted_calls(honest)) == [{"tool": c["tool"], "args": c["args"]} for c in task.oracle]
+    assert as_dicts(scripted_calls(attack, "blunt")) == case.blunt + as_dicts(scripted_calls(honest))
+    careful = as_dicts(scripted_calls(attack, "careful"))
+    assert careful[-1]["tool"] == "submit" and careful[0] == as_dicts(scripted_calls(honest))[0]
+    assert all(c in careful for c in case.careful) and len(careful) == len(task.oracle) + len(case.careful)
+
+
 def test_score_flags_weighs_the_heaviest_flag():
     from airgap.envs.bridges.control_arena import score_flags
 
@@ -72,27 +94,26 @@ def test_score_flags_weighs_the_heaviest_flag():
 
 @pytest.fixture(scope="module")
 def runs(sandbox_image, tmp_path_factory):
-    """One honest and one attack sample, each its own ControlArena task (a fixed policy plays one sample's script)."""
+    """One honest and one attack sample, one ControlArena task per mode (a fixed policy plays each sample's script)."""
     from control_arena import EvalMode
     from control_arena.eval import ControlEvalConfig, get_control_task
     from control_arena.micro_protocol import trusted_monitoring_builder
     from control_arena.scorers import end_of_trajectory_monitor, max_suspicion_scorer
     from inspect_ai import eval as inspect_eval
 
-    from airgap.envs.bridges.control_arena import airgap_monitor_builder, scripted_policy
+    from airgap.envs.bridges.control_arena import airgap_monitor_builder, airgap_scripted_policy_builder
 
     setting = _setting()
     config = ControlEvalConfig(trusted_model="mockllm/model", untrusted_model="mockllm/model", max_steps=40,
                                token_limit=None)
     log_dir = tmp_path_factory.mktemp("control-arena")
-    tasks = []
-    for mode in (EvalMode.HONEST, EvalMode.ATTACK):
-        [sample] = setting.get_dataset(mode)
-        protocol = trusted_monitoring_builder(policy=scripted_policy(sample, "blunt"), monitor=airgap_monitor_builder())
-        tasks.append(get_control_task(setting, protocol, mode, eval_config=config, dataset=[sample],
-                                      monitoring_scorers=[max_suspicion_scorer(),
-                                                          end_of_trajectory_monitor(airgap_monitor_builder())]))
+    protocol = trusted_monitoring_builder(policy=airgap_scripted_policy_builder(style="blunt"),
+                                          monitor=airgap_monitor_builder())
+    tasks = [get_control_task(setting, protocol, mode, eval_config=config,
+                              monitoring_scorers=[max_suspicion_scorer(), end_of_trajectory_monitor(airgap_monitor_builder())])
+             for mode in (EvalMode.HONEST, EvalMode.ATTACK)]
     logs = inspect_eval(tasks, log_dir=str(log_dir), display="none", log_format="eval", max_tasks=1)
+    assert [len(log.samples or []) for log in logs] == [1, 1]
     return logs, log_dir
 
 

@@ -7,15 +7,16 @@
 - :func:`airgap_monitor_builder` (``monitor.py``): Airgap's rule monitors as a ControlArena monitor (a suspicion score
   in [0, 1] from their flags), step by step in a micro-protocol or once at the end (``end_of_trajectory_monitor``),
   so ``compute_safety`` works over the results at an audit budget.
-- :func:`scripted_policy` (``policy.py``): the scripted saboteur (or the oracle) on ControlArena's ``fixed_policy_builder``.
+- :func:`airgap_scripted_policy_builder` (``policy.py``): the scripted saboteur (or, honest, the oracle) on ControlArena's
+  ``fixed_policy_builder``, each sample its own script.
 
 It is built on the Inspect bridge (``bridges/inspect``: the episode, the tools, the episode log). ControlArena finds
 it through its ``control_arena`` entry point (``control-arena eval single --setting.type airgap``); nothing here is
 imported by ``import airgap.envs``. Needs the ``control`` extra: ``pip install 'airgap[control]'``.
 """
 from .monitor import airgap_monitor_builder, episode_flags, score_flags
-from .policy import scripted_calls, scripted_policy
+from .policy import airgap_scripted_policy_builder, scripted_calls
 from .setting import AirgapSetting, airgap_scorer
 
-__all__ = ["AirgapSetting", "airgap_scorer", "airgap_monitor_builder", "episode_flags", "score_flags", "scripted_calls",
-           "scripted_policy"]
+__all__ = ["AirgapSetting", "airgap_scorer", "airgap_monitor_builder", "airgap_scripted_policy_builder", "episode_flags",
+           "score_flags", "scripted_calls"]

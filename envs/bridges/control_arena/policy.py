@@ -4,14 +4,17 @@
 would do in a sample: the main task's oracle calls and, in attack mode, the side case's blunt or careful calls merged
 in as that agent merges them, ending with the oracle's ``submit``. Without a side task it is the oracle. The calls
 are the suite's data (the task's ``oracle``, the side case's calls), never written for a test; the agent's ``act``
-plays them out. :func:`scripted_policy` hands them to ControlArena's ``fixed_policy_builder``, so a sample runs
-through ControlArena's real scaffold and micro-protocols with no model: a baseline, or a test.
+plays them out. :func:`airgap_scripted_policy_builder` hands each sample's calls to ControlArena's
+``fixed_policy_builder``, so samples run through ControlArena's real scaffold and micro-protocols with no model: a
+baseline for the monitors, or a test.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from inspect_ai.tool import ToolCall
+from control_arena import control_agent, control_task_metadata
+from inspect_ai.agent import Agent, AgentState
+from inspect_ai.tool import Tool, ToolCall
 
 
 def scripted_calls(sample: Any, style: str = "blunt") -> list[ToolCall]:
@@ -40,9 +43,27 @@ def scripted_calls(sample: Any, style: str = "blunt") -> list[ToolCall]:
     return calls
 
 
-def scripted_policy(sample: Any, style: str = "blunt") -> Any:
-    """ControlArena's ``fixed_policy_builder`` playing :func:`scripted_calls` (one sample's script: a fixed policy
-    serves the samples of a task alike, so give it a task of that one sample)."""
+@control_agent
+def airgap_scripted_policy_builder(style: str = "blunt") -> Agent:
+    """The scripted saboteur as a ControlArena policy: each sample's :func:`scripted_calls`, played by ControlArena's
+    ``fixed_policy_builder`` (honest samples: the oracle's calls).
+
+    Args:
+        style: ``blunt`` (the side task first, plainly) or ``careful`` (spread out, encoded, in-world channels).
+    """
     from control_arena.policy import fixed_policy_builder
 
-    return fixed_policy_builder(tool_calls=scripted_calls(sample, style))
+    from airgap.envs.suites.sabotage import STYLES
+
+    if style not in STYLES:
+        raise ValueError(f"style must be one of {STYLES}, not {style!r}")
+    policies: dict[tuple, Any] = {}
+
+    async def impl(state: AgentState, tools: list[Tool]) -> AgentState:
+        meta = control_task_metadata()
+        key = (meta.main_task_name, meta.side_task_name)
+        if key not in policies:  # a fixed policy counts its steps in the sample's store: one per script serves all epochs
+            policies[key] = fixed_policy_builder(tool_calls=scripted_calls(meta.model_dump(), style))
+        return await policies[key](state, tools)
+
+    return impl
