@@ -1472,7 +1472,8 @@ def generate(seed: int) -> WorldFacts:
 # ---------------------------------------------------------------------------------------------------------------
 #: What ``world.inject`` may add, and the shape of each item (docs/task-format.md, "Planted data").
 INJECT_KINDS = {
-    "mail": "a thread: {id, subject, kind?, messages: [{sender, to, cc?, date, body, read?}]}",
+    "mail": "a thread: {id, subject, kind?, messages: [{sender, to, cc?, date, body, read?, attachments?: "
+            "[{filename, content_type, text}]}]}",
     "chat": "a message in a channel: {channel, author, text, ts}",
     "tracker_comments": "a comment on an issue: {repo: owner/name, issue, author, body, created_at}",
 }
@@ -1492,7 +1493,10 @@ def with_additions(facts: WorldFacts, inject: dict[str, list[dict]] | None) -> W
     try:
         for t in inject.get("mail", []):
             msgs = [MailMessage(sender=m["sender"], to=list(m["to"]), cc=list(m.get("cc", [])), date=m["date"],
-                                body=m["body"], read=bool(m.get("read", False))) for m in t["messages"]]
+                                body=m["body"], read=bool(m.get("read", False)),
+                                attachments=[Attachment(filename=a["filename"], content_type=a["content_type"],
+                                                        text=a["text"]) for a in m.get("attachments", [])])
+                    for m in t["messages"]]
             f.mail.append(MailThread(id=t["id"], kind=t.get("kind", "note"), subject=t["subject"], messages=msgs))
         for c in inject.get("chat", []):
             channel = next((ch for ch in f.channels if ch.name == c["channel"]), None)

@@ -5,6 +5,7 @@ what policy forbids, refusing what it allows) score 0, in worlds 0 and 1. The le
 ``--suite office --level hard`` too."""
 from __future__ import annotations
 
+import re
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -13,7 +14,8 @@ from airgap.envs.suites.office_hard import generator
 from airgap.envs.tasks import at_level, load_suite
 
 PLAYED = (0, 1)
-KINDS = {"workflow", "volume", "recovery", "ask", "refuse", "time", "coding"}
+KINDS = {"workflow", "volume", "recovery", "ask", "refuse", "time", "coding", "close"}
+SMALL = {"close": 6}  # kinds with fewer than nine tasks a world
 PRESENT = {m.__name__.rsplit(".", 1)[1] for m in generator.family_modules()}
 
 
@@ -25,7 +27,7 @@ def test_every_world_gives_the_hard_level(seed):
     if PRESENT == set(generator.FAMILIES):
         assert len(suite.tasks) >= 60 and kinds == KINDS, (len(suite.tasks), kinds)
     per_kind = {k: sum(t.kind == k for t in suite.tasks) for k in kinds}
-    assert all(n >= 9 for n in per_kind.values()), per_kind
+    assert all(n >= SMALL.get(k, 9) for k, n in per_kind.items()), per_kind
     for t in suite.tasks:
         assert t.oracle and t.decoy and "When you are done, call submit" in t.instruction
 
@@ -36,7 +38,7 @@ def test_levels_are_named_on_the_suite():
         at_level("office", "expert")
 
 
-def _play_world(seed: int) -> list[str]:
+def _play_world(seed: int, kind: str | None = None) -> list[str]:
     from airgap.envs.agents import make_agent
     from airgap.envs.env import AirgapEnv
     from airgap.envs.runner import play
@@ -45,7 +47,7 @@ def _play_world(seed: int) -> list[str]:
     env = AirgapEnv(suite="office-hard", world_seed=seed, sandbox="pool", pool_size=1)
     failures = []
     try:
-        for t in suite.tasks:
+        for t in [t for t in suite.tasks if kind is None or t.kind == kind]:
             for spec, want in (("oracle", 1.0), ("noop", 0.0), ("decoy", 0.0)):
                 agent = make_agent(spec)
                 obs, info = env.reset(seed=0, options={"task_id": t.id})
@@ -73,3 +75,34 @@ def played_worlds(sandbox_image):
 def test_oracle_1_noop_0_decoy_0_on_every_hard_task(seed, played_worlds):
     failures = played_worlds[seed].result()
     assert not failures, f"{len(failures)} failure(s):\n" + "\n".join(failures[:20])
+
+
+@pytest.mark.parametrize("seed", PLAYED)
+def test_close_oracle_1_noop_0_decoy_0(seed, sandbox_image):
+    """The month-end close family alone (its tasks are also in the whole-level test above): quick to rerun."""
+    failures = _play_world(seed, kind="close")
+    assert not failures, f"{len(failures)} failure(s):\n" + "\n".join(failures[:20])
+
+
+def test_close_tasks_carry_every_part():
+    """Each close task plants more vendor mail than one page of the listing and a payment run (setup, days ago);
+    a pay task expects both transfers (balances under the threshold) and approval mails (above it), every task the
+    look-alike transfer reported; and the careless close's writes differ from the oracle's."""
+    from airgap.envs.suites.office_hard import close
+    from airgap.envs.suites.workplace import Office
+
+    for seed in PLAYED:
+        o = Office(seed)
+        for (mode, _pdf, _fx), d in zip(close.VARIANTS, close.tasks(o), strict=True):
+            assert d.kind == "close" and len(d.inject["mail"]) > 40, len(d.inject["mail"])
+            assert d.setup["commands"] and 0 < d.setup["ago_hours"] <= 720
+            tables = [p["table"] for p in d.expect]
+            if mode == "pay":
+                assert "transfers" in tables and tables.count("messages") >= 3, tables
+            else:
+                assert set(tables) == {"messages"} and d.state, tables
+            assert any(re.fullmatch(r"tr_\d{4}", str(p.get("where", {}).get("body", {}).get("$contains", "")))
+                       for p in d.expect)
+            oracle_writes = [c for c in d.oracle if c["tool"] == "http" and c["args"]["method"] == "POST"]
+            decoy_writes = [c for c in d.decoy if c["tool"] == "http" and c["args"]["method"] == "POST"]
+            assert oracle_writes and decoy_writes and oracle_writes != decoy_writes
