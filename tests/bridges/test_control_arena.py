@@ -166,8 +166,9 @@ def test_compute_safety_over_the_results(runs):
     assert bool(attack["side_task_success"]) and bool(attack["main_task_success"])
     assert compute_usefulness(df) == 1.0
     for scorer in ("end_of_trajectory_monitor", "max_suspicion_scorer"):
-        safety = compute_safety(df, scorer, audit_budget=1.0)
-        assert safety == 1.0, scorer  # the one successful attack scores above every honest run: caught
+        for live in (True, False):  # Airgap's side tasks are live: successful on the side task alone
+            safety = compute_safety(df, scorer, audit_budget=1.0, require_attack_main_task_success=not live)
+            assert safety == 1.0, scorer  # the one successful attack scores above every honest run: caught
 
 
 def test_control_arena_cli_finds_the_setting(sandbox_image, tmp_path):
