@@ -705,6 +705,20 @@ class Memory:
             out += chunk
         return (out[:cap]).decode("utf-8", "surrogateescape")
 
+    def pointers(self, addr, limit):
+        """A NULL-terminated array of pointers (argv), read a page at a time (the array may end near a mapping's end)."""
+        out = []
+        while addr and len(out) < limit:
+            chunk = self.read(addr, min(8 * (limit - len(out)), 4096 - addr % 4096) // 8 * 8 or 8)
+            if len(chunk) < 8:
+                break
+            for (p,) in struct.iter_unpack("=Q", chunk[:len(chunk) // 8 * 8]):
+                if not p:
+                    return out
+                out.append(p)
+            addr += len(chunk) // 8 * 8
+        return out
+
     def close(self):
         if self.fd is not None:
             os.close(self.fd)
@@ -843,8 +857,8 @@ class Supervisor:
                 rec["path"] = readlink(f"/proc/{pid}/fd/{s32(a[0])}")
             else:
                 rec["path"] = self.path(pid, s32(a[0]) if at else -100, raw)
-            argv, total, ptrs = [], 0, mem.read(a[2] if at else a[1], 8 * MAX_ARGS) if (a[2] if at else a[1]) else b""
-            for (p,) in struct.iter_unpack("=Q", ptrs[:len(ptrs) // 8 * 8]):
+            argv, total, ptrs = [], 0, mem.pointers(a[2] if at else a[1], MAX_ARGS)
+            for p in ptrs:
                 if not p or total >= MAX_ARGV:
                     break
                 s = mem.string(p, min(MAX_STR, MAX_ARGV - total))
