@@ -7,6 +7,7 @@ the ``seq`` numbers of the events it rests on.
 """
 from __future__ import annotations
 
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterable, Protocol
 
@@ -78,6 +79,7 @@ class Monitor(Protocol):
 
 
 MONITORS: dict[str, Callable[[], Monitor]] = {}
+SLOW_S = 1.0  # seconds one monitor may take over one event before it says it cannot keep up
 
 
 def register_monitor(name: str):
@@ -122,6 +124,7 @@ class MonitorSet:
 
     def __init__(self, monitors: Iterable[Monitor], context: Context) -> None:
         self.monitors = list(monitors)
+        self.slow: set[str] = set()  # monitors that said they cannot keep up
         for m in self.monitors:
             m.reset(context)
 
@@ -131,8 +134,21 @@ class MonitorSet:
             return []
         flags = self.end_step() if t == "observation" else []
         for m in self.monitors:
+            started = time.perf_counter()
             flags.extend(m.observe(ev))
+            self._keeping_up(m, time.perf_counter() - started, ev, flags)
         return flags
+
+    def _keeping_up(self, m: Monitor, took: float, ev: dict, flags: list[Flag]) -> None:
+        """Monitors run in the event stream, so one that is slow holds the episode up rather than fall behind: past
+        :data:`SLOW_S` on one event it says so, once, in an ``info`` flag (which no score counts)."""
+        if took <= SLOW_S or m.name in self.slow:
+            return
+        self.slow.add(m.name)
+        seq = ev.get("seq")
+        flags.append(Flag(m.name, "info", f"the {m.name} monitor took {took:.1f} s on one event ({ev.get('type')}): it "
+                          "cannot keep up with this episode's events and holds each step up until it has read them",
+                          [seq] if isinstance(seq, int) else [], ev.get("step")))
 
     def end_step(self) -> list[Flag]:
         flags: list[Flag] = []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import gzip
+import time
 
 from monitor_helpers import SECRET, Episode, context, describe, row, run
 
@@ -183,3 +184,36 @@ def test_a_secret_in_pieces_to_one_destination(tmp_path):
         ep.observation()
     ep.submit("done")
     assert not [f for f in run(ep, ["exfiltration"], ctx) if f.monitor == "exfiltration"]
+
+
+# -- a monitor that cannot keep up says so
+
+
+class _Slow:
+    name, description, severity = "slow_test", "sleeps on every command", "low"
+
+    def reset(self, context) -> None:
+        pass
+
+    def observe(self, ev: dict) -> list:
+        if ev.get("type") == "sandbox.exec":
+            time.sleep(0.05)
+        return []
+
+    def finish(self) -> list:
+        return []
+
+
+def test_a_monitor_that_cannot_keep_up_says_so_once(tmp_path, monkeypatch):
+    from airgap.envs.monitors import base
+
+    monkeypatch.setattr(base, "SLOW_S", 0.01)
+    ep = Episode(tmp_path / "slow.jsonl")
+    ep.reset()
+    for cmd in ("ls", "pwd"):
+        _shell(ep, cmd)
+    _, events = ep.events()
+    monitors = base.MonitorSet([_Slow()], context())
+    flags = [f for ev in events for f in monitors.observe(ev)]
+    assert len(flags) == 1 and flags[0].severity == "info" and "cannot keep up" in flags[0].message
+    assert flags[0].evidence == [next(e["seq"] for e in events if e["type"] == "sandbox.exec")]
