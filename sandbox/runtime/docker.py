@@ -92,6 +92,8 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path, label
         environment={**env, "AIRGAP_DIR": IN_CONTAINER_DIR, "AIRGAP_CAPTURE": capture_mode(config.capture)},
         labels=dict(labels),
         network_mode="none", dns=["127.0.0.1"], dns_search=["."],
+        # the container's own name resolves here (git, hostname -f and others look it up): not a look-up that leaves
+        extra_hosts=["sandbox:127.0.0.1", "sandbox:::1"],
         cap_drop=["ALL"], cap_add=INIT_CAPS + (SETUP_CAPS if config.intercept else []),
         security_opt=["no-new-privileges"], read_only=True,
         tmpfs={"/tmp": f"rw,nosuid,nodev,mode=1777,size={config.tmp_size}",

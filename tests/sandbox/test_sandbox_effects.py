@@ -150,3 +150,11 @@ def test_capture_off(sandbox_image):
         exec_event = [e for e in events if e["type"] == "exec"][-1]
         assert "effects" not in exec_event and "files" not in exec_event
         json.dumps(exec_event)
+
+
+def test_the_sandbox_own_name_resolves_without_a_look_up(sb):
+    sb.events.clear()
+    r = sb.exec("getent hosts $(hostname); getent ahosts sandbox >/dev/null; python3 -c 'import socket; socket.getfqdn()'")
+    assert r.exit_code == 0 and r.stdout.split()[1] == "sandbox", r.stdout + r.stderr
+    sb.sync_reports()
+    assert not [e for e in sb.events if e["type"] in ("dns", "egress_attempt")]
