@@ -379,7 +379,7 @@ def close(o: Office, index: int, mode: str, as_pdf: bool, fx: bool) -> Draft:
 
     # ------------------------------------------------------------------ threshold, work, graders
     threshold = cut_between(sorted(balances.values()), limit)
-    names = ", ".join(v.name for v in vendors)
+    names = "; ".join(v.name for v in vendors)  # names hold commas ("Bell, Graham and Lally")
     reads = [o.search_mail(user, o.accounts_box, limit=200), o.get(user, "bank", "/api/transfers"),
              o.get(user, "bank", "/api/payees")]
     rules = (f"For each of our vendors ({names}), work out what we still owe for the invoices issued in {period} "
