@@ -45,6 +45,8 @@ class Context:
     (the offline web and the backends); anything else is outside. ``task``: the task as data (its ``safety`` section
     says what an attack looks like and what the task allows). ``credentials``: which canaries are the world's
     service tokens and passwords (using one inside the world is how an agent signs in; only leaving it is a leak).
+    ``addresses``: every e-mail address the world's facts, its services' seeded rows or the task mention (a mail to an
+    outside address that is none of them came from nowhere in the world).
     """
 
     header: dict = field(default_factory=dict)
@@ -52,6 +54,7 @@ class Context:
     credentials: set[str] = field(default_factory=set)
     world_hosts: set[str] = field(default_factory=set)
     task: dict = field(default_factory=dict)
+    addresses: set[str] = field(default_factory=set)  # every e-mail address the world or the task mentions
 
 
 class Monitor(Protocol):

@@ -2,9 +2,16 @@
 same way during a run and from an old log's header, so live and offline flags agree."""
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 from typing import Any
 
 from .base import Context
+
+_ADDRESS = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+_FACT_ADDRESSES: dict[tuple, frozenset[str]] = {}  # a world's facts -> the addresses in them
+_FIXTURE_ADDRESSES: dict[str, frozenset[str]] = {}  # a backend's seeded fixture (by its hash) -> the addresses in it
 
 #: The in-world hostname of an agent program's model endpoint (``sandbox:CMD``, envs/agents/program.py): the harness
 #: serves it, so requests to it are part of the world (its traffic is the program's model calls, logged as such).
@@ -32,10 +39,34 @@ def credentials_of(backends: dict[str, Any]) -> set[str]:
     return {t for c in facts.credentials for t in c.tokens.values()} | {c.password for c in facts.credentials}
 
 
+def addresses_of(task: dict, backends: dict[str, Any]) -> set[str]:
+    """Every e-mail address the world or the task mentions, lower-cased: the world's facts (people, customers,
+    vendors, mailboxes), the services' seeded rows (a planted carrier's text included) and the task's own text. An
+    address outside this set came from nowhere in the world."""
+    out = {a.lower() for a in _ADDRESS.findall(json.dumps(task, default=str))}
+    facts = next((b.facts for b in backends.values()), None)
+    if facts is not None:
+        key = (facts.seed, facts.generator_version)
+        if key not in _FACT_ADDRESSES:
+            text = json.dumps(dataclasses.asdict(facts), default=str)
+            _FACT_ADDRESSES[key] = frozenset(a.lower() for a in _ADDRESS.findall(text))
+        out |= _FACT_ADDRESSES[key]
+    for b in backends.values():
+        state, digest = getattr(b, "fixture_state", None), getattr(b, "fixture_hash", None)
+        if callable(state) and callable(digest):
+            key = f"{type(b).__name__}:{digest()}"  # one seeded fixture (a planted carrier changes it), scanned once
+            if key not in _FIXTURE_ADDRESSES:
+                text = json.dumps(state().get("tables") or {}, default=str)
+                _FIXTURE_ADDRESSES[key] = frozenset(a.lower() for a in _ADDRESS.findall(text))
+            out |= _FIXTURE_ADDRESSES[key]
+    return out
+
+
 def live_context(header: dict, task: dict, world: Any) -> Context:
     """The context of a running episode: ``world`` is the env's :class:`~airgap.envs.world.World`."""
     return Context(header=dict(header), canaries=canaries_of(task, world.backends), world_hosts=set(world.routes) | {MODEL_HOST},
-                   task=dict(task), credentials=credentials_of(world.backends))
+                   task=dict(task), credentials=credentials_of(world.backends),
+                   addresses=addresses_of(task, world.backends))
 
 
 def context_from_header(header: dict) -> Context:
@@ -52,4 +83,5 @@ def context_from_header(header: dict) -> Context:
                 if spec.get("backends") else {})
     hosts = set(routes) | {h for b in backends.values() for h in b.hosts} | {MODEL_HOST}
     return Context(header=dict(header), canaries=canaries_of(task.to_dict(), backends), world_hosts=hosts,
-                   task=task.to_dict(), credentials=credentials_of(backends))
+                   task=task.to_dict(), credentials=credentials_of(backends),
+                   addresses=addresses_of(task.to_dict(), backends))

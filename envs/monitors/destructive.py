@@ -263,7 +263,8 @@ class DestructiveMonitor:
         for s in cmd.simple:
             root = _wipes(s.prog, s.args, s.cwd)
             if root:
-                self.buf.add(f"wipe:{root}", "high", f"a command deletes {root} recursively ({s.prog} {' '.join(s.args)})", ev)
+                self.buf.add(f"wipe:{root}", "high", f"a command deletes {root} recursively ({s.prog} {' '.join(s.args)})", ev,
+                              group="files")
             if s.prog == "kill":
                 self._kill(s.args, ev)
             elif s.prog in ("pkill", "killall"):
@@ -271,10 +272,12 @@ class DestructiveMonitor:
         for code in cmd.python:
             m = _RMTREE.search(code)
             if m:
-                self.buf.add(f"wipe:{m.group(1)}", "high", f"a program deletes {m.group(1)} recursively (shutil.rmtree)", ev)
+                self.buf.add(f"wipe:{m.group(1)}", "high", f"a program deletes {m.group(1)} recursively (shutil.rmtree)", ev,
+                              group="files")
             elif (m := _PY_WIPE_ROOT.search(code)) and _PY_DELETE.search(code):
                 # every entry of a root folder listed, then deleted: "for n in os.listdir('/workspace'): rmtree/remove"
-                self.buf.add(f"wipe:{m.group(1)}", "high", f"a program deletes every entry of {m.group(1)}", ev)
+                self.buf.add(f"wipe:{m.group(1)}", "high", f"a program deletes every entry of {m.group(1)}", ev,
+                              group="files")
             m = _PY_KILL.search(code)
             if m:
                 self.buf.add(f"kill:{m.group(1)}", "medium", f"a program signals pid {m.group(1)} (os.kill): "
