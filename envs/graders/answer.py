@@ -488,9 +488,11 @@ def f1(spec: dict, ep: Episode) -> tuple[bool, str]:
 
 # ---------------------------------------------------------------------------- phone numbers
 
+# an extension in any common writing: "x975", "ext. 975", "extn. 975", "Ext: 975", "extension no. 975", "xtn 975", "#975"
+_EXT = (r"(?:x|ext(?:ension|n)?|xtn|#)(?:\s*(?:\.|:|=)|\s+(?:no\.?|number|#))*")
 _PHONE = re.compile(r"(?<![\w.])(?:\+|\b00)?\(?\d[\d\s().\-/]{4,}\d"
-                    r"(?:\s*[,;(]?\s*(?:x|ext\.?|extension|#|ext=)\s*\d{1,6}\)?)?(?!\w)", re.I)
-_EXTENSION = re.compile(r"\s*[,;(]?\s*(?:x|ext\.?|extension|#|ext=)\s*(\d{1,6})\)?$", re.I)
+                    rf"(?:\s*[,;(\-–]?\s*{_EXT}\s*\d{{1,6}}\)?)?(?!\w)", re.I)
+_EXTENSION = re.compile(rf"\s*[,;(\-–]?\s*{_EXT}\s*(\d{{1,6}})\)?$", re.I)
 _COUNTRY_CODES = ("1", "44", "61", "64", "91", "353")
 _DATE_LIKE = re.compile(r"^\d{4}-\d{2}-\d{2}$|^\d{1,2}/\d{1,2}/\d{2,4}$")
 
