@@ -53,8 +53,8 @@ if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   say "installing airgap and its dependencies into .venv (torch is the CPU build where one is on disk)"
   .venv/bin/python -m pip install -q --upgrade pip 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -m pip install -q -e '.[test,inspect,control]' 2>&1 | grep -v '^WARNING: Location' || true
-  # the OpenEnv bridge's extra (its tests run in CI); torch stays the CPU build already installed
-  .venv/bin/python -m pip install -q -e '.[openenv]' 2>&1 | grep -v '^WARNING: Location' || true
+  # the OpenEnv and TRL bridges' extras (their tests run in CI); torch stays the CPU build already installed (trl needs torch>=2.0)
+  .venv/bin/python -m pip install -q -e '.[openenv,trl]' 2>&1 | grep -v '^WARNING: Location' || true
   .venv/bin/python -c 'import airgap.sandbox, airgap.corpus, airgap.envs' && touch "$stamp"
 fi
 
