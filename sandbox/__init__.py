@@ -10,10 +10,11 @@ See docs/CONTRACTS.md for the whole surface, and DESIGN.md (Isolation) for why i
 from .config import SandboxConfig
 from .errors import SandboxError, SandboxTimeout
 from .events import EventSink, JsonlSink
-from .gateway import HttpResponse
+from .gateway import HttpResponse, StreamService, StreamSession
 from .pool import SandboxPool, close_shared_pools, shared_pool
 from .runtime.docker import engine_reachable
 from .sandbox import ExecResult, Sandbox
 
 __all__ = ["Sandbox", "SandboxConfig", "SandboxPool", "ExecResult", "HttpResponse", "JsonlSink", "SandboxError",
-           "SandboxTimeout", "EventSink", "shared_pool", "close_shared_pools", "engine_reachable"]
+           "SandboxTimeout", "EventSink", "StreamService", "StreamSession", "shared_pool", "close_shared_pools",
+           "engine_reachable"]

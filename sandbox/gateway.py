@@ -13,6 +13,14 @@ One asyncio loop in a daemon thread serves every sandbox of this process. Each s
   bytes only after it), then parses HTTP with h11; on 443 TLS is first terminated with a leaf
   certificate for the client's SNI, signed by this process's CA.
 
+* ``TCP <port> <host>``: a relayed connection to another port of a world host (the init asks before it
+  relays, see its relay). When the channel has a :class:`StreamService` for ``(host, port)`` (``set_streams``)
+  the gateway answers ``OK`` and hands the connection's socket to that service's asyncio protocol (after
+  terminating TLS for ``host`` first when the service is ``tls="implicit"``; a ``"starttls"`` service gets the
+  context to upgrade with); else ``NO``, and the init refuses and reports the attempt as it does any other.
+  The gateway knows nothing of what the service speaks (SMTP, IMAP...): its sessions log their own events
+  through :meth:`StreamSession.log`.
+
 Anything else, and any request for a host that is not routed, is answered at once (HTTP 502 "host not
 in the offline world") and logged as ``egress_attempt``. :meth:`Gateway.fetch` lets the harness send a
 request through the very same :meth:`Gateway.dispatch` and logging as ``curl`` inside the container.
@@ -30,6 +38,7 @@ import hashlib
 import http
 import json
 import os
+import socket
 import ssl
 import threading
 import time
@@ -77,6 +86,40 @@ class HttpResponse:
         return json.loads(self.body)
 
 
+@dataclass(frozen=True)
+class StreamService:
+    """A protocol server for one (host, port) of a world: ``factory(session)`` returns the asyncio protocol that
+    serves one connection (``session`` is its :class:`StreamSession`). ``tls``: ``"implicit"`` (the gateway
+    terminates TLS with a certificate for the host before the protocol sees a byte: 465, 993), ``"starttls"`` (the
+    protocol upgrades itself with ``session.tls_context``: 587, 143) or ``"none"``."""
+
+    factory: Callable[[StreamSession], asyncio.BaseProtocol]
+    tls: str = "none"
+    proto: str = ""  # what it speaks, for the events ("smtp", "imap")
+
+    def __post_init__(self) -> None:
+        if self.tls not in ("implicit", "starttls", "none"):
+            raise ValueError(f"StreamService tls must be 'implicit', 'starttls' or 'none', not {self.tls!r}")
+
+
+@dataclass
+class StreamSession:
+    """One relayed connection to a stream service: where it went, the TLS context for its host, and its log."""
+
+    channel: Channel
+    host: str
+    port: int
+    proto: str
+    tls: bool  # whether the connection is encrypted now (implicit TLS; a STARTTLS service sets it after upgrading)
+    tls_context: ssl.SSLContext  # a server context presenting this host's certificate (for STARTTLS)
+    id: str = field(default_factory=lambda: os.urandom(6).hex())
+
+    def log(self, type_: str = "protocol", **data: Any) -> None:
+        """An event of this session (type ``protocol`` unless told): host, port, proto and session id added."""
+        self.channel.log(type_, source="sandbox", host=self.host, port=self.port, proto=self.proto, session=self.id,
+                         tls=self.tls, **data)
+
+
 @dataclass
 class Channel:
     """One sandbox's view of the gateway: its socket, routes and sink (swappable per episode)."""
@@ -90,6 +133,7 @@ class Channel:
     report_token: str = ""  # what the init's REPORT line must carry; empty: reports refused
     reports_seen: int = 0  # the highest report number logged
     reports_changed: threading.Condition = field(default_factory=threading.Condition)
+    streams: dict[tuple[str, int], StreamService] = field(default_factory=dict)  # (host, port) -> protocol server
 
     def log(self, type_: str, **data: Any) -> None:
         emit(self.sink, make_event(type_, self.sandbox, **data))
@@ -186,6 +230,19 @@ class Gateway:
 
         self._run(start(), 10)
         return channel
+
+    def set_streams(self, channel: Channel, streams: dict[tuple[str, int], StreamService]) -> None:
+        """Replace the channel's (host, port) -> :class:`StreamService` table (checked: a bad entry is an error)."""
+        table: dict[tuple[str, int], StreamService] = {}
+        for key, service in (streams or {}).items():
+            if not (isinstance(key, tuple) and len(key) == 2 and isinstance(key[0], str) and isinstance(key[1], int)
+                    and 0 < key[1] < 65536) or key[1] in (80, 443):
+                raise SandboxError(f"a stream service is keyed (host, port) with a port other than 80 and 443, "
+                                   f"got {key!r}")
+            if not isinstance(service, StreamService):
+                raise SandboxError(f"the stream service for {key!r} is not a StreamService: {service!r}")
+            table[(_host_of(key[0]), key[1])] = service
+        channel.streams = table
 
     def close_channel(self, channel: Channel) -> None:
         async def stop():
@@ -326,6 +383,16 @@ class Gateway:
                 await self._answer_dns(channel, words[1], words[2], writer)
             elif len(words) == 2 and words[0] == "REPORT" and channel.report_token and words[1] == channel.report_token:
                 await self._read_reports(channel, reader)
+            elif len(words) == 3 and words[0] == "TCP" and words[1].isdigit():
+                service = channel.streams.get((_host_of(words[2]), int(words[1])))
+                if service is None:  # not served: the init refuses the connection and reports it as an attempt
+                    writer.write(b"NO\n")
+                    await writer.drain()
+                    return
+                writer.write(b"OK\n")
+                await writer.drain()
+                await self._serve_stream(channel, service, _host_of(words[2]), int(words[1]), writer)
+                return
             elif words in (["TCP", "80"], ["TCP", "443"]):
                 writer.write(b"OK\n")  # the relay holds the client's bytes until it reads this
                 await writer.drain()
@@ -342,6 +409,26 @@ class Gateway:
             pass
         finally:
             writer.close()
+
+    async def _serve_stream(self, channel: Channel, service: StreamService, host: str, port: int,
+                            writer: asyncio.StreamWriter) -> None:
+        """Hand the relayed connection to ``service``'s protocol: its socket (a duplicate of the descriptor; the
+        stream that read the preamble lets go of its own) is adopted by the loop, through TLS for ``host`` first
+        when the service says so."""
+        transport = writer.transport
+        transport.pause_reading()  # the relay sends the client's bytes only after our OK: nothing is buffered yet
+        sock = socket.socket(fileno=os.dup(transport.get_extra_info("socket").fileno()))
+        transport.abort()  # closes the stream's descriptor only: the connection lives on in ``sock``
+        implicit = service.tls == "implicit"
+        context = self.ca.server_context(host)
+        session = StreamSession(channel, host, port, service.proto, implicit, context)
+        try:
+            await self.loop.connect_accepted_socket(lambda: service.factory(session), sock,
+                                                    ssl=context if implicit else None,
+                                                    ssl_handshake_timeout=10 if implicit else None)
+        except (OSError, ssl.SSLError, asyncio.TimeoutError) as e:
+            sock.close()
+            session.log(event="tls_failed" if implicit else "failed", error=repr(e)[:300])
 
     async def _read_reports(self, channel: Channel, reader: asyncio.StreamReader) -> None:
         """Log each of the init's attempt reports as an ``egress_attempt`` (fields checked and typed)."""

@@ -216,6 +216,11 @@ class Sandbox:
         """Replace the hostname -> ASGI app table (takes effect for the next DNS look-up / request)."""
         self._channel.routes = {k.lower(): v for k, v in routes.items()}
 
+    def set_streams(self, streams: dict) -> None:
+        """Replace the (host, port) -> :class:`~airgap.sandbox.gateway.StreamService` table: the protocol servers
+        (SMTP, IMAP...) on other ports of world hosts. A connection to any other port stays an intercepted attempt."""
+        self._gateway.set_streams(self._channel, streams)
+
     def set_sink(self, sink: EventSink | None) -> None:
         self._channel.sink = sink
 
@@ -298,6 +303,7 @@ class Sandbox:
         discard the sandbox (``close()``) and start a new one."""
         self.set_sink(None)
         self.set_routes({})
+        self.set_streams({})
         try:
             meta, _ = self._call({"op": "recycle"}, timeout=timeout)
         except (OSError, SandboxError) as e:

@@ -7,6 +7,9 @@ It does three jobs, all on one asyncio loop:
    (127.0.0.1 when interception is off), anything else NXDOMAIN at once.
 2. A relay: TCP 127.0.0.1:80 and :443 are copied byte for byte to the gateway socket, after a
    one-line preamble ``TCP <port>`` and the gateway's ``OK``. TLS is terminated by the gateway, on the host.
+   A connection to a world host on another port (a mail host's 587 or 993) is first offered to the gateway as
+   ``TCP <port> <host>``: relayed the same way when it answers ``OK`` (it serves that port of that host), else
+   intercepted like any other (3.).
 3. Connection interception (when the container was given NET_ADMIN for it): before anything else runs,
    a local route for 0.0.0.0/0 and ::/0 on ``lo`` makes every address local, iptables sends TCP to a world
    host's served port (80/443) to the relay and TCP to any other non-loopback address or port to one
@@ -204,17 +207,35 @@ def relay_handler(port):
     return handle
 
 
-async def relay(port, reader, writer):
+async def relay(port, reader, writer, host=None):
+    """Relay one connection to the gateway; False (nothing relayed) when it does not serve ``port`` of ``host``."""
     try:
         up_reader, up_writer = await asyncio.open_unix_connection(GATEWAY_SOCK)
     except OSError:
-        return
-    up_writer.write(f"TCP {port}\n".encode())
-    # Wait for the gateway's go-ahead so the client's first bytes (a TLS ClientHello) reach the
-    # gateway only after it has switched from reading our preamble to speaking HTTP or TLS.
-    if await up_reader.readline() == b"OK\n":
+        return False
+    try:
+        up_writer.write(f"TCP {port}{' ' + host if host else ''}\n".encode())
+        # Wait for the gateway's go-ahead so the client's first bytes (a TLS ClientHello) reach the
+        # gateway only after it has switched from reading our preamble to speaking HTTP or TLS.
+        if await asyncio.wait_for(up_reader.readline(), 10) != b"OK\n":
+            return False
         await asyncio.gather(pump(reader, up_writer), pump(up_reader, writer))
-    up_writer.close()
+        return True
+    except (OSError, asyncio.TimeoutError):
+        return False
+    finally:
+        up_writer.close()
+
+
+async def relay_stream(port, host, reader, writer):
+    """A world host's other port (a mail host's 587): relayed if the gateway serves it there, else False."""
+    if INFLIGHT["relay"] >= MAX_INFLIGHT["relay"]:
+        return False
+    INFLIGHT["relay"] += 1
+    try:
+        return await relay(port, reader, writer, host)
+    finally:
+        INFLIGHT["relay"] -= 1
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -457,8 +478,8 @@ def shape(data, proto):
 
 def refusal(dest, kind):
     """What a refused connection reads before it is closed: an HTTP 502, a TLS alert, or one line of text."""
-    text = (f"airgap: no network: {dest} is outside the offline world; only its web (ports 80 and 443 of the "
-            "world's hosts) is served. The attempt was logged.\n").encode()
+    text = (f"airgap: no network: {dest} is outside the offline world; only its hosts are served (ports 80 and 443, "
+            "and the mail ports of its mail host). The attempt was logged.\n").encode()
     if kind == "http":
         return (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain; charset=utf-8\r\nConnection: close\r\n"
                 + f"Content-Length: {len(text)}\r\n\r\n".encode() + text)
@@ -487,6 +508,9 @@ async def catch_tcp(reader, writer):
     sock = writer.get_extra_info("socket")
     family, ip, port = original_destination(sock)
     host = WORLD.by_ip.get(ip)
+    if host and await relay_stream(port, host, reader, writer):  # a port this world host serves
+        writer.close()
+        return
     data = b""
     crowded = INFLIGHT["catch"] >= MAX_INFLIGHT["catch"]
     INFLIGHT["catch"] += 1
