@@ -147,6 +147,7 @@ class World:
     routes: dict = field(default_factory=dict)
     sandbox: Any = None
     backends: dict = field(default_factory=dict)  # name -> Backend, reset to its seeded fixture
+    streams: dict = field(default_factory=dict)  # (host, port) -> StreamService: the backends' SMTP, IMAP...
     _pool: Any = None
 
     @classmethod
@@ -171,6 +172,7 @@ class World:
                 app = TransientFaults(b.app, mine) if mine else b.app
                 for host in b.hosts:
                     world.routes[host] = app
+                world.streams.update(b.streams())
         cfg = sandbox_config(spec.get("sandbox", {}), image)
         if mode == "fresh":
             from airgap.sandbox import Sandbox
@@ -181,6 +183,8 @@ class World:
 
             world._pool = shared_pool(cfg, pool_size)
             world.sandbox = world._pool.acquire(routes=world.routes, sink=sink, overflow=True)
+        if world.streams:
+            world.sandbox.set_streams(world.streams)
         return world
 
     def pins(self) -> dict:

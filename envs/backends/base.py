@@ -77,6 +77,11 @@ class Backend(ABC):
         the chat backend reads ``colleagues``, the simulated people who answer direct messages and @-mentions)."""
         return None
 
+    def streams(self) -> dict[tuple[str, int], Any]:
+        """The protocol servers this service runs on other ports of its hosts: (host, port) ->
+        ``airgap.sandbox.StreamService`` (the mail backend's SMTP and IMAP). Default: none."""
+        return {}
+
     def token(self, username: str) -> str:
         """The bearer token of ``username`` for this service (from the world's credentials)."""
         return self.facts.token(self.name, username)

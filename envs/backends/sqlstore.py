@@ -266,11 +266,12 @@ class SqliteBackend(Backend):
                 self._conn.execute("ROLLBACK")
 
     @contextmanager
-    def write(self, request: Request | None = None) -> Iterator[sqlite3.Connection]:
+    def write(self, request: Request | None = None, origin: dict[str, Any] | None = None) -> Iterator[sqlite3.Connection]:
         """One transaction: committed if the block finishes, rolled back on any exception (never a partial write).
 
         The changed rows are attached to ``request`` and reported to ``on_change`` after the response is sent
-        (or at once when there is no request, e.g. a direct Python call).
+        (or at once when there is no request, e.g. a direct Python call or a mail protocol's command, whose
+        ``origin`` names what did it: the JSON API's equivalent ``method``, ``path`` and ``status``, ``via``...).
         """
         with self._lock:
             db = self._conn
@@ -288,7 +289,8 @@ class SqliteBackend(Backend):
             if request is not None and "airgap.changes" in request.scope:
                 request.scope["airgap.changes"].extend(changes)
             else:
-                self.emit({"backend": self.name, "method": None, "path": None, "status": None, "changes": changes})
+                self.emit({"backend": self.name, "method": None, "path": None, "status": None, **(origin or {}),
+                           "changes": changes})
 
     def set_clock(self, before_now_s: int | None) -> None:
         """Run the clock ``before_now_s`` seconds before the world's "now" (a task's setup: what colleagues did before
