@@ -41,6 +41,12 @@ class MailBackend(SqliteBackend):
     def hosts_for(cls, facts: Any) -> list[str]:
         return [f"mail.{facts.org.domain}"]
 
+    def streams(self) -> dict[tuple[str, int], Any]:
+        """SMTP submission (587 STARTTLS, 465 TLS) and IMAP (143 STARTTLS, 993 TLS) on the mail host (``protocols.py``)."""
+        from airgap.envs.backends.mail.protocols import streams
+
+        return streams(self)
+
     # -------------------------------------------------------------- queries
     def _boxes(self, db: sqlite3.Connection, user: str) -> list[str]:
         return [r[0] for r in db.execute("SELECT mailbox FROM mailbox_access WHERE username = ? ORDER BY id", (user,))]
