@@ -181,7 +181,7 @@ class Folder(MailboxDataInterface[Message]):
         return self._message(row)
 
     def _append(self, literal: bytes, flags: frozenset[Flag], when: datetime | None) -> int:
-        msg = BytesParser(policy=policy.default).parsebytes(literal)
+        msg = BytesParser(policy=policy.default).parsebytes(literal.replace(b"\r\n", b"\n"))  # IMAP's line ends
         addrs = {h: [a for _, a in getaddresses(msg.get_all(h) or []) if ADDRESS.match(a)] for h in ("to", "cc", "bcc")}
         part = msg.get_body(preferencelist=("plain", "html"))
         body = part.get_content() if part is not None else ""

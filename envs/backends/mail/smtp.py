@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import warnings
 from email import policy
 from email.parser import BytesParser
 from email.utils import getaddresses
@@ -30,16 +29,11 @@ MAX_BODY = 200_000  # characters of text, as SendIn.body
 MAX_FILES = 10  # attachments, as SendIn.attachments
 
 
-# aiosmtpd warns at every 465 connection that AUTH without STARTTLS is unsafe (the gateway made it TLS already), and
-# at every AUTH that its own legacy Session.login_data is deprecated: neither is news, both would flood the logs.
-_QUIET = ("auth_required == True but auth_require_tls == False", "Session.login_data is deprecated")
-warnings.filterwarnings("ignore", message="Requiring AUTH while not requiring TLS", category=UserWarning,
-                        module="aiosmtpd")
-
-
 class _Quiet(logging.Filter):
+    """aiosmtpd logs at every AUTH that its own legacy ``Session.login_data`` is deprecated: not news, and a flood."""
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return not record.getMessage().startswith(_QUIET)
+        return not record.getMessage().startswith("Session.login_data is deprecated")
 
 
 logging.getLogger("mail.log").addFilter(_Quiet())
@@ -77,7 +71,8 @@ class Submission:
     async def handle_DATA(self, server, session, envelope) -> str:
         user = session.auth_data
         try:
-            msg = BytesParser(policy=policy.default).parsebytes(envelope.original_content or envelope.content)
+            raw = envelope.original_content or envelope.content
+            msg = BytesParser(policy=policy.default).parsebytes(raw.replace(b"\r\n", b"\n"))  # SMTP's line ends
             rcpts = list(dict.fromkeys(envelope.rcpt_tos))
             lowered = {a.lower(): a for a in rcpts}
             to = [lowered.pop(a.lower()) for a in _addresses(msg.get_all("to")) if a.lower() in lowered]
@@ -165,9 +160,13 @@ def smtp_protocol(backend: Any, session: Any, implicit: bool) -> LoggedSMTP:
         user = authenticate(backend, login, auth_data.password.decode("utf-8", "replace"))
         if user is None:
             session.log(event="auth_failed", mechanism=mechanism, login=login[:200])
-        return AuthResult(success=user is not None, auth_data=user)
+            return AuthResult(success=False, handled=False)  # aiosmtpd answers 535
+        return AuthResult(success=True, auth_data=user)
 
-    return LoggedSMTP(session, Submission(backend, session), hostname=session.host, ident="Airgap mail submission",
-                      data_size_limit=MAX_MESSAGE, tls_context=None if implicit else session.tls_context,
-                      require_starttls=not implicit, auth_required=True, auth_require_tls=not implicit,
-                      authenticator=authenticator, timeout=300)
+    server = LoggedSMTP(session, Submission(backend, session), hostname=session.host, ident="Airgap mail submission",
+                        data_size_limit=MAX_MESSAGE, tls_context=None if implicit else session.tls_context,
+                        require_starttls=not implicit, auth_required=True, auth_require_tls=True,
+                        authenticator=authenticator, timeout=300)
+    if implicit:  # encrypted from the first byte (aiosmtpd only knows of its own STARTTLS): AUTH may go ahead
+        server._auth_require_tls = False
+    return server
