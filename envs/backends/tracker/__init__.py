@@ -1,14 +1,21 @@
-"""The tracker backend: issues, comments, labels, milestones and assignees in GitHub's REST v3 shapes (api.github.com)."""
+"""The tracker backend: issues, comments, labels, milestones and assignees in GitHub's REST v3 shapes (api.github.com),
+and a code host: real git repositories per world (``gitrepo.py``, ``content.py``) served over git's smart HTTP at
+``https://github.com/<owner>/<repo>(.git)`` (``githttp.py``), with branches, commits, contents and pull requests
+(``code_api.py``)."""
 import base64
+import binascii
+import importlib
 import sqlite3
+import weakref
 from typing import Any, Callable
 
-from fastapi import Request
+from fastapi import APIRouter, FastAPI, Request
 
 from airgap.envs.backends.base import register_backend
 from airgap.envs.backends.sqlstore import SqliteBackend
+from airgap.envs.backends.tracker import content, gitrepo
 from airgap.envs.backends.tracker.model import LabelRef, LabelsIn
-from airgap.envs.backends.web import GITHUB, ApiError
+from airgap.envs.backends.web import GITHUB, Accounts, ApiError, _challenge
 
 API_HOST, WEB_HOST = "api.github.com", "github.com"
 
@@ -40,14 +47,62 @@ def _names(refs: list[LabelRef]) -> list[str]:
     return out
 
 
+class TokenAccounts(Accounts):
+    """GitHub's HTTP basic auth: the password may be the user's token (any user name, e.g. ``x-access-token``), as git
+    and ``gh`` send it; a login with the account's password works too."""
+
+    def _basic(self, value: str) -> str:
+        try:
+            _, _, password = base64.b64decode(value, validate=True).decode().partition(":")
+        except (binascii.Error, UnicodeDecodeError):
+            raise ApiError(401, "Malformed basic credentials", "invalid_auth", headers=_challenge()) from None
+        user = self.by_token.get(password)
+        return user if user is not None else super()._basic(value)
+
+
 @register_backend
 class TrackerBackend(SqliteBackend):
     name = "tracker"
-    title = "GitHub (issues)"
-    note = "GitHub REST API v3"
+    title = "GitHub (issues, pull requests, git)"
+    note = "GitHub REST API v3; git clone/push over HTTPS"
     style = GITHUB
-    api_description = ("A subset of GitHub's REST API v3 (issues, comments, labels, milestones, assignees) for the "
-                       "organisation's repositories. Authenticate with 'Authorization: Bearer <token>' or 'token <token>'.")
+    api_description = ("A subset of GitHub's REST API v3 (issues, comments, labels, milestones, assignees, "
+                       "organisations, branches, commits, contents, pull requests, search) for the organisation's "
+                       "repositories, which git clones from https://github.com/<owner>/<repo>.git. Authenticate with "
+                       "'Authorization: Bearer <token>' or 'token <token>' (git: the token as the HTTP basic password).")
+
+    def __init__(self, facts: Any):
+        self.git_template = gitrepo.build(content.specs(facts))   # before the fixture: its branches name commits
+        self.git = gitrepo.Store(self.git_template)
+        weakref.finalize(self, self.git.cleanup)
+        super().__init__(facts)
+        self.accounts = TokenAccounts(self.accounts.by_token, self.accounts.passwords, self.accounts.aliases)
+
+    def seed(self, db: sqlite3.Connection) -> None:
+        importlib.import_module(f"{__name__}.seed").seed(self.facts, db, self.git_template.refs)
+
+    def routers(self) -> list[APIRouter]:
+        """The issue routes, then the code routes (before github.com's pages, whose ``/{owner}/{repo}`` would match
+        ``/orgs/{org}``)."""
+        base = importlib.import_module(f"{__name__}.api").routers
+        code = importlib.import_module(f"{__name__}.code_api").routers
+        return base[:-1] + code + base[-1:]
+
+    def _make_app(self) -> FastAPI:
+        from airgap.envs.backends.tracker.githttp import GitSmartHTTP
+        app = super()._make_app()
+        app.add_middleware(GitSmartHTTP, backend=self)  # outermost: a pack is no JSON body (no 1 MiB limit)
+        return app
+
+    # -------------------------------------------------------------- git
+    def branches(self, db: sqlite3.Connection, repo_id: int) -> dict[str, str]:
+        return dict(db.execute("SELECT name, sha FROM branches WHERE repo = ?", (repo_id,)).fetchall())
+
+    def git_path(self, db: sqlite3.Connection, repo: sqlite3.Row) -> Any:
+        """The repository's bare git folder, its branches synced from ``db`` (call with the backend's lock held)."""
+        full = f"{repo['owner']}/{repo['name']}"
+        self.git.sync_refs(full, self.branches(db, repo["id"]))
+        return self.git.path(full)
 
     @classmethod
     def make_token(cls, derive: Callable[..., str]) -> str:
@@ -124,7 +179,19 @@ class TrackerBackend(SqliteBackend):
                 "active_lock_reason": None, "comments": n_comments, "closed_at": i["closed_at"],
                 "created_at": i["created_at"], "updated_at": i["updated_at"],
                 "closed_by": self._user(db, ctx, i["closed_by"]) if i["state"] == "closed" else None,
-                "author_association": self._association(db, repo, i["user"])}
+                "author_association": self._association(db, repo, i["user"]),
+                **self._pull_link(db, ctx, repo, i)}
+
+    def _pull_link(self, db: sqlite3.Connection, ctx: Ctx, repo: sqlite3.Row, i: sqlite3.Row) -> dict[str, Any]:
+        """GitHub's ``pull_request`` key on an issue that is a pull request."""
+        p = db.execute("SELECT merged_at FROM pulls WHERE issue = ?", (i["id"],)).fetchone()
+        if p is None:
+            return {}
+        full = f"{repo['owner']}/{repo['name']}"
+        return {"pull_request": {"url": f"{ctx.api}/repos/{full}/pulls/{i['number']}",
+                                 "html_url": f"{ctx.web}/{full}/pull/{i['number']}",
+                                 "diff_url": f"{ctx.web}/{full}/pull/{i['number']}.diff",
+                                 "patch_url": f"{ctx.web}/{full}/pull/{i['number']}.patch", "merged_at": p[0]}}
 
     def _comment(self, db: sqlite3.Connection, ctx: Ctx, repo: sqlite3.Row, c: sqlite3.Row) -> dict[str, Any]:
         num = db.execute("SELECT number FROM issues WHERE id = ?", (c["issue"],)).fetchone()[0]
@@ -140,6 +207,7 @@ class TrackerBackend(SqliteBackend):
         n_open = db.execute("SELECT count(*) FROM issues WHERE repo = ? AND state = 'open'", (r["id"],)).fetchone()[0]
         perm = db.execute("SELECT permission FROM collaborators WHERE repo = ? AND login = ?", (r["id"], login)).fetchone()
         admin = bool(perm and perm[0] == "admin")
+        pushed = db.execute("SELECT 1 FROM branches WHERE repo = ?", (r["id"],)).fetchone()
         return {"id": r["id"], "node_id": _node("R", r["id"]), "name": r["name"], "full_name": f"{r['owner']}/{r['name']}",
                 "owner": self._user(db, ctx, r["owner"]), "private": bool(r["private"]),
                 "visibility": "private" if r["private"] else "public", "html_url": f"{ctx.web}/{r['owner']}/{r['name']}",
@@ -147,7 +215,14 @@ class TrackerBackend(SqliteBackend):
                 "labels_url": f"{base}/labels{{/name}}", "milestones_url": f"{base}/milestones{{/number}}",
                 "created_at": r["created_at"], "updated_at": r["updated_at"], "pushed_at": r["updated_at"],
                 "has_issues": True, "open_issues_count": n_open, "open_issues": n_open, "default_branch": "main",
-                "archived": False, "disabled": False,
+                "archived": False, "disabled": False, "size": 1 if pushed else 0,
+                "clone_url": f"https://{WEB_HOST}/{r['owner']}/{r['name']}.git",
+                "git_url": f"git://{WEB_HOST}/{r['owner']}/{r['name']}.git",
+                "ssh_url": f"git@{WEB_HOST}:{r['owner']}/{r['name']}.git", "svn_url": f"https://{WEB_HOST}/{r['owner']}/{r['name']}",
+                "pulls_url": f"{base}/pulls{{/number}}", "branches_url": f"{base}/branches{{/branch}}",
+                "commits_url": f"{base}/commits{{/sha}}", "contents_url": f"{base}/contents/{{+path}}",
+                "git_refs_url": f"{base}/git/refs{{/sha}}", "has_pull_requests": True,
+                "allow_merge_commit": True, "allow_squash_merge": True, "allow_rebase_merge": False,
                 "permissions": {"admin": admin, "maintain": admin, "push": True, "triage": True, "pull": True}}
 
     # -------------------------------------------------------------- look-ups
@@ -223,8 +298,15 @@ class TrackerBackend(SqliteBackend):
 
     def issues_query(self, db: sqlite3.Connection, repo: sqlite3.Row, state: str, labels: str | None,
                      assignee: str | None, creator: str | None, milestone: str | None, since: str | None, sort: str,
-                     direction: str, text: str | None = None) -> tuple[str, list[Any]]:
+                     direction: str, text: str | None = None, kind: str | None = None,
+                     in_fields: tuple[str, ...] = ("title", "body"), merged: bool | None = None) -> tuple[str, list[Any]]:
         where, args = ["repo = ?"], [repo["id"]]
+        if kind == "issue":
+            where.append("NOT EXISTS (SELECT 1 FROM pulls WHERE issue = issues.id)")
+        elif kind == "pr":
+            where.append("EXISTS (SELECT 1 FROM pulls WHERE issue = issues.id)")
+        if merged is not None:
+            where.append(("" if merged else "NOT ") + "EXISTS (SELECT 1 FROM pulls WHERE issue = issues.id AND merged = 1)")
         if state != "all":
             where.append("state = ?")
             args.append(state)
@@ -253,8 +335,8 @@ class TrackerBackend(SqliteBackend):
             where.append("updated_at >= ?")
             args.append(since)
         for term in (text or "").split():
-            where.append("(title LIKE ? OR body LIKE ?)")
-            args += [f"%{term}%", f"%{term}%"]
+            where.append("(" + " OR ".join(f"{c} LIKE ?" for c in in_fields) + ")")
+            args += [f"%{term}%"] * len(in_fields)
         key = {"created": "created_at", "updated": "updated_at",
                "comments": "(SELECT count(*) FROM comments WHERE issue = issues.id)"}[sort]
         order = "DESC" if direction == "desc" else "ASC"

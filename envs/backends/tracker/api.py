@@ -557,7 +557,9 @@ def search_issues(b: Tracker, request: Request, response: Response, user: User,
                                           description="e.g. 'repo:o/r is:open label:bug crash'")],
                   sort: Literal["created", "updated", "comments"] = "created",
                   order: Literal["asc", "desc"] = "desc", per_page: PerPage = 30, page: Page = 1) -> dict:
-    """Search issues of the repositories you can access (qualifiers repo:, is:, label:, assignee:, author:, no:)."""
+    """Search issues and pull requests of the repositories you can access (qualifiers repo:, org:, user:,
+    is:open|closed|issue|pr|merged|unmerged, type:issue|pr, label:, assignee:, author:, no:label|assignee|milestone,
+    in:title|body)."""
     with b.read() as db:
         login = b._login(user)
         ctx = Ctx(request)
@@ -565,7 +567,8 @@ def search_issues(b: Tracker, request: Request, response: Response, user: User,
         words = []
         for tok in q.split():
             k, sep, v = tok.partition(":")
-            if sep and k in ("repo", "is", "label", "assignee", "author", "no", "state", "milestone") and v:
+            if sep and k in ("repo", "is", "label", "assignee", "author", "no", "state", "milestone", "type", "in",
+                             "org", "user") and v:
                 quals.setdefault(k, []).append(v.strip('"'))
             else:
                 words.append(tok)
@@ -574,6 +577,16 @@ def search_issues(b: Tracker, request: Request, response: Response, user: User,
         if "repo" in quals:
             wanted = {x.lower() for x in quals["repo"]}
             repos = [r for r in repos if f"{r['owner']}/{r['name']}".lower() in wanted]
+        for owner in quals.get("org", []) + quals.get("user", []):
+            repos = [r for r in repos if r["owner"].lower() == owner.lower()]
+        kinds = {"pull-request": "pr", "pr": "pr", "issue": "issue"}
+        wanted_kinds = {kinds[v] for v in quals.get("is", []) + quals.get("type", []) if v in kinds}
+        kind = wanted_kinds.pop() if len(wanted_kinds) == 1 else None
+        merged = True if "merged" in quals.get("is", []) else False if "unmerged" in quals.get("is", []) else None
+        if merged is not None:
+            kind = "pr"
+        fields = tuple(f for f in ("title", "body") if any(f in v.split(",") for v in quals.get("in", []))) \
+            or ("title", "body")
         states = {v for v in quals.get("is", []) + quals.get("state", []) if v in ("open", "closed")}
         state = states.pop() if len(states) == 1 else "all"
         hits: list[tuple[sqlite3.Row, sqlite3.Row]] = []
@@ -583,7 +596,7 @@ def search_issues(b: Tracker, request: Request, response: Response, user: User,
                                           (quals.get("assignee") or [None])[0],
                                           (quals.get("author") or [None])[0],
                                           "none" if "milestone" in quals.get("no", []) else None,
-                                          None, sort, order, " ".join(words))
+                                          None, sort, order, " ".join(words), kind, fields, merged)
             if "label" in quals.get("no", []):
                 sql = sql.replace("WHERE ", "WHERE NOT EXISTS (SELECT 1 FROM issue_labels WHERE issue = issues.id) "
                                   "AND ", 1)

@@ -18,3 +18,13 @@ CREATE TABLE issue_labels (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, label
 CREATE TABLE issue_assignees (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, login TEXT NOT NULL, UNIQUE (issue, login));
 CREATE TABLE comments (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL, user TEXT NOT NULL, body TEXT NOT NULL,
                        created_at TEXT NOT NULL, updated_at TEXT NOT NULL);
+-- git: the branches of each repository (the truth its bare repository's refs are synced from), pull requests (each
+-- also an issues row, as on GitHub: one number space, comments through the issues API) and their reviews.
+CREATE TABLE branches (id INTEGER PRIMARY KEY, repo INTEGER NOT NULL, name TEXT NOT NULL, sha TEXT NOT NULL,
+                       UNIQUE (repo, name));
+CREATE TABLE pulls (id INTEGER PRIMARY KEY, issue INTEGER NOT NULL UNIQUE, repo INTEGER NOT NULL, number INTEGER NOT NULL,
+                    head TEXT NOT NULL, base TEXT NOT NULL, head_sha TEXT NOT NULL, base_sha TEXT NOT NULL,
+                    draft INTEGER NOT NULL, merged INTEGER NOT NULL, merged_at TEXT, merged_by TEXT,
+                    merge_commit_sha TEXT, UNIQUE (repo, number));
+CREATE TABLE reviews (id INTEGER PRIMARY KEY, pull INTEGER NOT NULL, user TEXT NOT NULL, state TEXT NOT NULL, body TEXT,
+                      commit_id TEXT NOT NULL, submitted_at TEXT NOT NULL);

@@ -7,8 +7,8 @@ DEFAULT_LABELS = {"bug", "documentation", "duplicate", "enhancement", "good firs
                   "question", "wontfix"}
 
 
-def seed(facts: Any, db: sqlite3.Connection) -> None:
-    """Fill the empty tables of ``db`` from the world's facts."""
+def seed(facts: Any, db: sqlite3.Connection, refs: dict[str, dict[str, str]] | None = None) -> None:
+    """Fill the empty tables of ``db`` from the world's facts (``refs``: each repository's git branches -> commit)."""
     f = facts
     org = f.org
     db.execute("INSERT INTO users VALUES (?, ?, NULL, ?, NULL, 'Organization', ?)",
@@ -29,6 +29,8 @@ def seed(facts: Any, db: sqlite3.Connection) -> None:
         if r.owner == org.slug:  # org repos: the org's leadership administers
             db.execute("UPDATE collaborators SET permission = 'admin' WHERE repo = ? AND login = ?",
                        (rid, f.person(f.teams[0].lead).github_login))
+        for branch, sha in sorted((refs or {}).get(f"{r.owner}/{r.name}", {}).items()):
+            db.execute("INSERT INTO branches (repo, name, sha) VALUES (?,?,?)", (rid, branch, sha))
         ids = {}
         for lab in r.labels:
             db.execute("INSERT INTO labels VALUES (?,?,?,?,?,?)", (label_id, rid, lab.name, lab.color, lab.description,
