@@ -38,7 +38,9 @@ class CalendarBackend(SqliteBackend):
     title = "Calendar"
     note = "calendars, JSON API under /api"
     api_description = ("Calendars of the organisation's people. Times are UTC in `start`/`end`; `*_local` fields are in "
-                       "?tz= (default: your zone). Invitations are answered with POST /api/events/{id}/respond.")
+                       "?tz= (default: your zone). Invitations are answered with POST /api/events/{id}/respond. The same "
+                       "calendars speak CalDAV at /dav/ (discovery: /.well-known/caldav; log in with your user name and "
+                       "your calendar token as the password).")
 
     @classmethod
     def make_token(cls, derive: Callable[..., str]) -> str:

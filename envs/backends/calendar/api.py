@@ -19,6 +19,7 @@ from airgap.envs.backends.calendar import (
     recurrence,
     zone,
 )
+from airgap.envs.backends.calendar.dav import dav
 from airgap.envs.backends.calendar.model import (
     EventIn,
     EventList,
@@ -104,84 +105,107 @@ def create_event(b: Calendar, body: EventIn, user: User, request: Request) -> di
     """Create an event (at most 14 days long); each attendee gets an invitation (status needs-action). With
     `recurrence` it repeats (a series: `start`/`end` are its first instance; listings expand it)."""
     with b.write(request) as db:
-        tz_name = body.timezone or b._tz_of(db, user)
-        z = zone(tz_name)
-        s, e = b._span(body.start, body.end, z, MAX_EVENT, "an event")
-        rec = _recurrence(body.recurrence, s, z)
-        now = b.now_iso(db)
-        n = db.execute("SELECT value FROM _meta WHERE key = 'ticks'").fetchone()[0]
-        cur = db.execute("INSERT INTO events (uid, organizer, title, description, location, start, \"end\", "
-                         "timezone, status, created, updated, recurrence) VALUES (?,?,?,?,?,?,?,?,'confirmed',?,?,?)",
-                         (f"ev{n}-{user}@{b.facts.org.domain}", user, body.title, body.description,
-                          body.location, s, e, tz_name, now, now, rec))
-        for who in body.attendees:
-            p = b._person(db, who)
-            if p["username"] != user:
-                db.execute("INSERT OR IGNORE INTO attendees (event, username, status) VALUES (?, ?, 'needs-action')",
-                           (cur.lastrowid, p["username"]))
-        return b._out(db, b._visible(db, user, cur.lastrowid), user, tz_name)
+        event_id = create(b, db, user, body)
+        return b._out(db, b._visible(db, user, event_id), user, body.timezone or b._tz_of(db, user))
+
+
+def create(b: CalendarBackend, db, user: str, body: EventIn, uid: str | None = None) -> int:
+    """Insert the event ``body`` organised by ``user`` (and its invitations) in the open transaction ``db``; its id.
+    ``uid``: the iCalendar UID a CalDAV client chose (default: one made here). Shared by the JSON API and CalDAV."""
+    tz_name = body.timezone or b._tz_of(db, user)
+    z = zone(tz_name)
+    s, e = b._span(body.start, body.end, z, MAX_EVENT, "an event")
+    rec = _recurrence(body.recurrence, s, z)
+    now = b.now_iso(db)
+    n = db.execute("SELECT value FROM _meta WHERE key = 'ticks'").fetchone()[0]
+    cur = db.execute("INSERT INTO events (uid, organizer, title, description, location, start, \"end\", "
+                     "timezone, status, created, updated, recurrence) VALUES (?,?,?,?,?,?,?,?,'confirmed',?,?,?)",
+                     (uid or f"ev{n}-{user}@{b.facts.org.domain}", user, body.title, body.description,
+                      body.location, s, e, tz_name, now, now, rec))
+    for who in body.attendees:
+        p = b._person(db, who)
+        if p["username"] != user:
+            db.execute("INSERT OR IGNORE INTO attendees (event, username, status) VALUES (?, ?, 'needs-action')",
+                       (cur.lastrowid, p["username"]))
+    return int(cur.lastrowid)
 
 
 @events_api.patch("/events/{event_id}", response_model=EventOut, tags=["events"])
 def update_event(b: Calendar, event_id: EventId, body: EventPatch, user: User, request: Request) -> dict:
     """Change an event you organise (a series: every instance). Moving it resets every answer to needs-action."""
     with b.write(request) as db:
-        ev = b._visible(db, user, event_id)
-        if ev["organizer"] != user:
-            raise ApiError(403, "only the organizer can change this event; answer the invitation instead")
-        if ev["status"] == "cancelled":
-            raise ApiError(409, "the event is cancelled", "conflict")
-        tz_name = body.timezone or ev["timezone"]
-        z = zone(tz_name)
-        start = body.start if body.start is not None else parse_iso(ev["start"])
-        end = body.end if body.end is not None else parse_iso(ev["end"])
-        s, e = b._span(start, end, z, MAX_EVENT, "an event")
-        fields = {"title": body.title, "description": body.description, "location": body.location}
-        sets = {k: v for k, v in fields.items() if v is not None}
-        sets.update(start=s, end=e, timezone=tz_name, updated=b.now_iso(db))
-        lines = recurrence.load(ev["recurrence"]) if body.recurrence is None else body.recurrence
-        sets["recurrence"] = _recurrence(lines or None, s, z)
-        if (s, e, tz_name, sets["recurrence"]) != (ev["start"], ev["end"], ev["timezone"], ev["recurrence"]):
-            db.execute("DELETE FROM event_exceptions WHERE event = ?", (event_id,))  # the instances they named moved
-        assignments = ", ".join('"' + k + '" = ?' for k in sets)
-        db.execute(f"UPDATE events SET {assignments} WHERE id = ?", (*sets.values(), event_id))
-        if (s, e) != (ev["start"], ev["end"]):
-            db.execute("UPDATE attendees SET status = 'needs-action', responded_at = NULL WHERE event = ?",
-                       (event_id,))
-        for who in body.remove_attendees:
-            p = b._person(db, who)
-            db.execute("DELETE FROM attendees WHERE event = ? AND username = ?", (event_id, p["username"]))
-        for who in body.add_attendees:
-            p = b._person(db, who)
-            if p["username"] != user:
-                db.execute("INSERT OR IGNORE INTO attendees (event, username, status) VALUES (?, ?, 'needs-action')",
-                           (event_id, p["username"]))
+        tz_name = update(b, db, user, event_id, body)
         return b._out(db, b._visible(db, user, event_id), user, tz_name)
+
+
+def update(b: CalendarBackend, db, user: str, event_id: int, body: EventPatch) -> str:
+    """Apply ``body`` to event ``event_id`` (organiser only) in the open transaction ``db``; the event's zone."""
+    ev = b._visible(db, user, event_id)
+    if ev["organizer"] != user:
+        raise ApiError(403, "only the organizer can change this event; answer the invitation instead")
+    if ev["status"] == "cancelled":
+        raise ApiError(409, "the event is cancelled", "conflict")
+    tz_name = body.timezone or ev["timezone"]
+    z = zone(tz_name)
+    start = body.start if body.start is not None else parse_iso(ev["start"])
+    end = body.end if body.end is not None else parse_iso(ev["end"])
+    s, e = b._span(start, end, z, MAX_EVENT, "an event")
+    fields = {"title": body.title, "description": body.description, "location": body.location}
+    sets = {k: v for k, v in fields.items() if v is not None}
+    sets.update(start=s, end=e, timezone=tz_name, updated=b.now_iso(db))
+    lines = recurrence.load(ev["recurrence"]) if body.recurrence is None else body.recurrence
+    sets["recurrence"] = _recurrence(lines or None, s, z)
+    if (s, e, tz_name, sets["recurrence"]) != (ev["start"], ev["end"], ev["timezone"], ev["recurrence"]):
+        db.execute("DELETE FROM event_exceptions WHERE event = ?", (event_id,))  # the instances they named moved
+    assignments = ", ".join('"' + k + '" = ?' for k in sets)
+    db.execute(f"UPDATE events SET {assignments} WHERE id = ?", (*sets.values(), event_id))
+    if (s, e) != (ev["start"], ev["end"]):
+        db.execute("UPDATE attendees SET status = 'needs-action', responded_at = NULL WHERE event = ?",
+                   (event_id,))
+    for who in body.remove_attendees:
+        p = b._person(db, who)
+        db.execute("DELETE FROM attendees WHERE event = ? AND username = ?", (event_id, p["username"]))
+    for who in body.add_attendees:
+        p = b._person(db, who)
+        if p["username"] != user:
+            db.execute("INSERT OR IGNORE INTO attendees (event, username, status) VALUES (?, ?, 'needs-action')",
+                       (event_id, p["username"]))
+    return tz_name
 
 
 @events_api.delete("/events/{event_id}", response_model=EventOut, tags=["events"])
 def cancel_event(b: Calendar, event_id: EventId, user: User, request: Request) -> dict:
     """Cancel an event you organise (attendees see it as cancelled); a series: every instance of it."""
     with b.write(request) as db:
-        ev = b._visible(db, user, event_id)
-        if ev["organizer"] != user:
-            raise ApiError(403, "only the organizer can cancel this event; decline it instead")
-        db.execute("UPDATE events SET status = 'cancelled', updated = ? WHERE id = ?", (b.now_iso(db), event_id))
+        cancel(b, db, user, event_id)
         return b._out(db, b._visible(db, user, event_id), user, b._tz_of(db, user))
+
+
+def cancel(b: CalendarBackend, db, user: str, event_id: int) -> None:
+    """Cancel event ``event_id`` (organiser only) in the open transaction ``db``."""
+    ev = b._visible(db, user, event_id)
+    if ev["organizer"] != user:
+        raise ApiError(403, "only the organizer can cancel this event; decline it instead")
+    db.execute("UPDATE events SET status = 'cancelled', updated = ? WHERE id = ?", (b.now_iso(db), event_id))
 
 
 @invitations_api.post("/events/{event_id}/respond", response_model=EventOut, tags=["invitations"])
 def respond(b: Calendar, event_id: EventId, body: RespondIn, user: User, request: Request) -> dict:
     """Accept, decline or tentatively accept an invitation."""
     with b.write(request) as db:
-        ev = b._visible(db, user, event_id)
-        if ev["organizer"] == user:
-            raise ApiError(422, "you organise this event: there is no invitation to answer")
-        if ev["status"] == "cancelled":
-            raise ApiError(409, "the event is cancelled", "conflict")
-        db.execute("UPDATE attendees SET status = ?, comment = ?, responded_at = ? WHERE event = ? AND username = ?",
-                   (body.status, body.comment, b.now_iso(db), event_id, user))
+        answer(b, db, user, event_id, body)
         return b._out(db, b._visible(db, user, event_id), user, b._tz_of(db, user))
+
+
+def answer(b: CalendarBackend, db, user: str, event_id: int, body: RespondIn) -> None:
+    """``user``'s answer to the invitation to ``event_id``, in the open transaction ``db``."""
+    ev = b._visible(db, user, event_id)
+    if ev["organizer"] == user:
+        raise ApiError(422, "you organise this event: there is no invitation to answer")
+    if ev["status"] == "cancelled":
+        raise ApiError(409, "the event is cancelled", "conflict")
+    db.execute("UPDATE attendees SET status = ?, comment = ?, responded_at = ? WHERE event = ? AND username = ?",
+               (body.status, body.comment, b.now_iso(db), event_id, user))
 
 
 @invitations_api.get("/invitations", response_model=list[EventOut], tags=["invitations"])
@@ -280,39 +304,52 @@ def update_instance(b: Calendar, event_id: EventId, instance: Instance, body: In
     """Move or edit one instance of a series you organise; the others keep the series' time and text (stored as an
     exception of the series)."""
     with b.write(request) as db:
-        ev = _series(b, db, user, event_id, organizer=True)
-        original = _instance(b, db, ev, instance)
-        old = db.execute("SELECT * FROM event_exceptions WHERE event = ? AND original_start = ?",
-                         (event_id, original)).fetchone()
-        if old is not None and old["status"] == "cancelled":
-            raise ApiError(409, f"the instance of {original} is cancelled", "conflict")
-        length = parse_iso(ev["end"]) - parse_iso(ev["start"])
-        z = zone(body.timezone or ev["timezone"])
-        start = body.start if body.start is not None else parse_iso((old and old["start"]) or original)
-        end = body.end if body.end is not None else (
-            parse_iso(old["end"]) if old is not None and old["end"] else start + length if body.start is not None
-            else parse_iso(original) + length)
-        s, e = b._span(start, end, z, MAX_EVENT, "an event")
-        keep = {k: (getattr(body, k) if getattr(body, k) is not None else (old[k] if old is not None else None))
-                for k in ("title", "description", "location")}
-        db.execute("INSERT INTO event_exceptions (event, original_start, status, start, \"end\", title, description, "
-                   "location, updated) VALUES (?,?,'confirmed',?,?,?,?,?,?) ON CONFLICT (event, original_start) DO "
-                   "UPDATE SET start = excluded.start, \"end\" = excluded.\"end\", title = excluded.title, "
-                   "description = excluded.description, location = excluded.location, updated = excluded.updated",
-                   (event_id, original, s, e, keep["title"], keep["description"], keep["location"], b.now_iso(db)))
+        ev, original = update_one(b, db, user, event_id, instance, body)
         return _instance_out(b, db, ev, user, original, b._tz_of(db, user))
+
+
+def update_one(b: CalendarBackend, db, user: str, event_id: int, instance: str, body: InstancePatch):
+    """Move or edit one instance of a series ``user`` organises, in the open transaction ``db``: (series row,
+    the instance's original start)."""
+    ev = _series(b, db, user, event_id, organizer=True)
+    original = _instance(b, db, ev, instance)
+    old = db.execute("SELECT * FROM event_exceptions WHERE event = ? AND original_start = ?",
+                     (event_id, original)).fetchone()
+    if old is not None and old["status"] == "cancelled":
+        raise ApiError(409, f"the instance of {original} is cancelled", "conflict")
+    length = parse_iso(ev["end"]) - parse_iso(ev["start"])
+    z = zone(body.timezone or ev["timezone"])
+    start = body.start if body.start is not None else parse_iso((old and old["start"]) or original)
+    end = body.end if body.end is not None else (
+        parse_iso(old["end"]) if old is not None and old["end"] else start + length if body.start is not None
+        else parse_iso(original) + length)
+    s, e = b._span(start, end, z, MAX_EVENT, "an event")
+    keep = {k: (getattr(body, k) if getattr(body, k) is not None else (old[k] if old is not None else None))
+            for k in ("title", "description", "location")}
+    db.execute("INSERT INTO event_exceptions (event, original_start, status, start, \"end\", title, description, "
+               "location, updated) VALUES (?,?,'confirmed',?,?,?,?,?,?) ON CONFLICT (event, original_start) DO "
+               "UPDATE SET start = excluded.start, \"end\" = excluded.\"end\", title = excluded.title, "
+               "description = excluded.description, location = excluded.location, updated = excluded.updated",
+               (event_id, original, s, e, keep["title"], keep["description"], keep["location"], b.now_iso(db)))
+    return ev, original
 
 
 @events_api.delete("/events/{event_id}/instances/{instance}", response_model=EventOut, tags=["events"])
 def cancel_instance(b: Calendar, event_id: EventId, instance: Instance, user: User, request: Request) -> dict:
     """Cancel one instance of a series you organise (the others stay); stored as an exception of the series."""
     with b.write(request) as db:
-        ev = _series(b, db, user, event_id, organizer=True)
-        original = _instance(b, db, ev, instance)
-        db.execute("INSERT INTO event_exceptions (event, original_start, status, updated) VALUES (?,?,'cancelled',?) "
-                   "ON CONFLICT (event, original_start) DO UPDATE SET status = 'cancelled', updated = excluded.updated",
-                   (event_id, original, b.now_iso(db)))
+        ev, original = cancel_one(b, db, user, event_id, instance)
         return _instance_out(b, db, ev, user, original, b._tz_of(db, user))
+
+
+def cancel_one(b: CalendarBackend, db, user: str, event_id: int, instance: str):
+    """Cancel one instance of a series ``user`` organises, in the open transaction ``db``: (series row, original start)."""
+    ev = _series(b, db, user, event_id, organizer=True)
+    original = _instance(b, db, ev, instance)
+    db.execute("INSERT INTO event_exceptions (event, original_start, status, updated) VALUES (?,?,'cancelled',?) "
+               "ON CONFLICT (event, original_start) DO UPDATE SET status = 'cancelled', updated = excluded.updated",
+               (event_id, original, b.now_iso(db)))
+    return ev, original
 
 
 # ---------------------------------------------------------- HTML
@@ -338,4 +375,4 @@ def event_page(b: Calendar, event_id: EventId, request: Request, user: PageUser)
     return html_page(request, "calendar/event.html.j2", e["title"], [("/", "This week")], user, e=e)
 
 
-routers = [people_api, events_api, invitations_api, freebusy_api, pages]
+routers = [people_api, events_api, invitations_api, freebusy_api, pages, dav]

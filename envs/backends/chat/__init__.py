@@ -38,7 +38,9 @@ class ChatBackend(SqliteBackend):
     note = "team chat, Slack Web API shapes under /api"
     style = SLACK
     api_description = ("Team chat with Slack Web API shapes: read methods are GET /api/<method>?..., write methods POST "
-                       "JSON. Every answer has ok: true|false; failures carry a Slack error code and an HTTP 4xx status.")
+                       "JSON. As on Slack, any method also takes a form-encoded or JSON POST and the token as a `token` argument, so Slack's "
+                       "own clients (slack_sdk's WebClient with base_url https://<this host>/api/) work unchanged. Every "
+                       "answer has ok: true|false; failures carry a Slack error code and an HTTP 4xx status.")
 
     @classmethod
     def make_token(cls, derive: Callable[..., str]) -> str:
@@ -49,6 +51,13 @@ class ChatBackend(SqliteBackend):
     @classmethod
     def hosts_for(cls, facts: Any) -> list[str]:
         return [f"chat.{facts.org.domain}"]
+
+    def _make_app(self) -> Any:
+        """The chat app, behind the Slack request encodings Slack's own clients use (``slackweb``)."""
+        from airgap.envs.backends.chat.slackweb import SlackWebCompat
+        app = super()._make_app()
+        app.add_middleware(SlackWebCompat, routes=list(self.routers()), max_body=self.max_body)
+        return app
 
     def user_id(self, username: str) -> str:
         return user_id(self.facts.seed, username)

@@ -31,6 +31,7 @@ from airgap.envs.backends.chat.model import (
     PostIn,
     PostOut,
     ReactionIn,
+    ReactionsOut,
     SearchOut,
     TopicIn,
     UpdateIn,
@@ -296,6 +297,28 @@ def react(b: Chat, body: ReactionIn, request: Request, user: User) -> dict:
             raise ApiError(409, "you already reacted with this emoji", "already_reacted")
         db.execute("INSERT INTO reactions (message, name, user) VALUES (?, ?, ?)", (m["ts"], body.name, me))
         return {"ok": True}
+
+
+@reactions_api.post("/reactions.remove", response_model=OkOut, tags=["chat"])
+def unreact(b: Chat, body: ReactionIn, request: Request, user: User) -> dict:
+    """Remove your emoji reaction from a message."""
+    with b.write(request) as db:
+        me = b._me(user)
+        c = b._channel(db, me, body.channel)
+        m = b._message(db, c["id"], body.timestamp)
+        if db.execute("DELETE FROM reactions WHERE message = ? AND name = ? AND user = ?",
+                      (m["ts"], body.name, me)).rowcount == 0:
+            raise ApiError(404, f"you have not reacted with :{body.name}: to this message", "no_reaction")
+        return {"ok": True}
+
+
+@reactions_api.get("/reactions.get", response_model=ReactionsOut, tags=["chat"])
+def reactions_get(b: Chat, user: User, channel: ChannelId, timestamp: Ts) -> dict:
+    """A message with its reactions (who reacted with what)."""
+    with b.read() as db:
+        c = b._channel(db, b._me(user), channel)
+        return {"ok": True, "type": "message", "channel": c["id"],
+                "message": b._message_json(db, b._message(db, c["id"], timestamp))}
 
 
 @search_api.get("/search.messages", response_model=SearchOut, tags=["search"])

@@ -122,6 +122,12 @@ class PostOut(OkOut):
     message: MessageOut
 
 
+class ReactionsOut(OkOut):
+    type: str = Field(description="message")
+    channel: str
+    message: MessageOut = Field(description="the message with its reactions")
+
+
 class SearchMatch(MessageOut):
     channel: dict[str, str | None]
     permalink: str
