@@ -329,8 +329,8 @@ def test_slack_sdk_webclient_works_unchanged(world, facts):
     with pytest.raises(SlackApiError) as e:
         WebClient(token="xoxp-1-2-wrong", base_url=world["url"]["chat"] + "/api/").auth_test()
     assert e.value.response["error"] == "invalid_auth"
-    with pytest.raises(SlackApiError) as e:
-        client.chat_postMessage(channel=general["id"], text="")  # slack_sdk sends it; the API says what is wrong
+    with pytest.raises(SlackApiError) as e, pytest.warns(UserWarning, match="text"):  # slack_sdk warns, then sends it
+        client.chat_postMessage(channel=general["id"], text="")
     assert e.value.response["error"] == "invalid_arguments" and "text" in e.value.response["detail"]
 
 
@@ -360,3 +360,19 @@ def test_slack_encodings_form_json_and_token_argument(world, facts):
     h = {"Authorization": f"Bearer {tok}"}
     assert requests.get(url + "conversations.history", params={"channel": "form-made"}, headers=h,
                         timeout=10).json()["messages"][0]["text"] == "json + token"
+
+
+def test_caldav_uid_with_slash_and_at_sign(world, facts):
+    """A UID is the resource name, percent-encoded ("/" too, as caldav does): stored, found and fetched as given."""
+    user = facts.people[2].username
+    uid = "team/review@example.org"
+    ev = ("BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:x\r\nBEGIN:VEVENT\r\nUID:" + uid + "\r\nDTSTAMP:20250101T000000Z\r\n"
+          "DTSTART:20310101T100000Z\r\nDTEND:20310101T110000Z\r\nSUMMARY:slash\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n")
+    href = world["url"]["calendar"] + f"/dav/calendars/{user}/events/team%2Freview%40example.org.ics"
+    r = requests.put(href, data=ev, auth=(user, _tok(world, user)), headers={"Content-Type": "text/calendar"}, timeout=10)
+    assert r.status_code == 201, r.text
+    assert world["changes"][-1]["changes"][0]["after"]["uid"] == uid
+    cal = _calendar(_dav(world, user))
+    got = cal.event_by_uid(uid)
+    assert str(got.icalendar_component["summary"]) == "slash"
+    assert requests.get(href, auth=(user, _tok(world, user)), timeout=10).status_code == 200

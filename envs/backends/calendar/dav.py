@@ -88,8 +88,9 @@ def event_href(user: str, uid: str) -> str:
 
 
 def _resolve(path: str, user: str) -> tuple[str, str | None]:
-    """(kind, resource name) of a DAV path: root, principal, home, collection or item; 404 for another user's paths."""
-    parts = [p for p in path.split("/") if p]
+    """(kind, resource name) of a DAV path as sent (percent-encoded: a UID may hold an encoded "/"): root, principal,
+    home, collection or item; 404 for another user's paths."""
+    parts = [unquote(p) for p in path.split("/") if p]
     if parts in ([], ["dav"]):
         return "root", None
     if len(parts) >= 3 and parts[0] == "dav" and parts[1] in ("principals", "calendars"):
@@ -500,7 +501,7 @@ def _matches(b: CalendarBackend, db: sqlite3.Connection, e: sqlite3.Row, data: b
 
 def _report(b: CalendarBackend, request: Request, path: str, raw: bytes) -> Response:
     user = dav_user(request, b)
-    kind, _ = _resolve(path, user)
+    kind, item = _resolve(path, user)
     body = _xml_body(raw)
     if body is None or body.tag not in (q("calendar-query", C), q("calendar-multiget", C)):
         tag = None if body is None else body.tag
@@ -522,10 +523,11 @@ def _report(b: CalendarBackend, request: Request, path: str, raw: bytes) -> Resp
     with b.read() as db:
         if body.tag == q("calendar-multiget", C):
             for h in body.findall(q("href")):
-                target = unquote(urlsplit((h.text or "").strip()).path)
-                name = target.rstrip("/").rsplit("/", 1)[-1]
-                e = _by_uid(db, user, name[:-4]) if target.startswith(collection_href(user)) and \
-                    name.endswith(".ics") else None
+                try:
+                    kind_, name = _resolve(urlsplit((h.text or "").strip()).path, user)
+                except ApiError:
+                    kind_, name = "", None
+                e = _by_uid(db, user, name[:-4]) if kind_ == "item" and name and name.endswith(".ics") else None
                 if e is None:
                     resp = ET.SubElement(ms, q("response"))
                     _href(resp, (h.text or "").strip())
@@ -537,7 +539,7 @@ def _report(b: CalendarBackend, request: Request, path: str, raw: bytes) -> Resp
         f = body.find(q("filter", C))
         rows = _events(b, db, user)
         if kind == "item":
-            rows = [r for r in rows if r["uid"] == _uid_of(path.rstrip("/").rsplit("/", 1)[-1])]
+            rows = [r for r in rows if r["uid"] == _uid_of(item or "")]
         for e in rows:
             data = render(b, db, e)
             if not _matches(b, db, e, data, f):
@@ -870,7 +872,8 @@ async def well_known() -> Response:
 async def dav_request(request: Request) -> Response:
     """Every CalDAV method on every DAV path (one handler: the path says which resource)."""
     b: CalendarBackend = current_backend(request)
-    method, path = request.method, request.url.path
+    method = request.method
+    path = (request.scope.get("raw_path") or b"").decode("latin-1") or quote(request.url.path)
     if method == "OPTIONS":
         return Response(status_code=200, headers={"DAV": DAV_HEADER, "Allow": ALLOW})
     raw = await request.body()
