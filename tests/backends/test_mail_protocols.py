@@ -112,9 +112,12 @@ def test_smtp_on_587_and_465_sends_what_the_api_lists(mail):
                                                                   filename="numbers.csv")
         with smtplib.SMTP_SSL(HOST, 465, context=CTX, timeout=10) as s:
             s.login(EMAIL, PASSWORD); refused = s.send_message(m2)
+        with smtplib.SMTP(HOST, timeout=10) as s:  # smtplib's default port, 25: served as 587 is
+            s.starttls(context=CTX); s.login(USER, TOKEN); s.sendmail(EMAIL, [{colleague!r}], "Subject: port 25\\n\\nhi")
         print(json.dumps({{"plain_auth": plain_auth, "refused": refused}}))
     """)
     assert out == {"plain_auth": False, "refused": {}}
+    assert len(_sent(mail, "port 25")) == 1
     [first] = _sent(mail, "starttls hello")
     assert (first["to"], first["read"]) == ([colleague], True)
     [second] = _sent(mail, "smtps hello")

@@ -42,7 +42,7 @@ class MailBackend(SqliteBackend):
         return [f"mail.{facts.org.domain}"]
 
     def streams(self) -> dict[tuple[str, int], Any]:
-        """SMTP submission (587 STARTTLS, 465 TLS) and IMAP (143 STARTTLS, 993 TLS) on the mail host (``protocols.py``)."""
+        """SMTP submission (587 and 25 STARTTLS, 465 TLS) and IMAP (143 STARTTLS, 993 TLS) on the mail host (``protocols.py``)."""
         from airgap.envs.backends.mail.protocols import streams
 
         return streams(self)

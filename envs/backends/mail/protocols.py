@@ -1,7 +1,8 @@
 """The mail backend over the real mail protocols: SMTP submission and IMAP4rev1 on the world's mail host.
 
 ``streams(backend)`` is what ``MailBackend.streams()`` returns: for each of its hosts, SMTP on 587 (STARTTLS) and 465
-(implicit TLS), IMAP on 143 (STARTTLS) and 993 (implicit TLS), as the gateway's stream services. The servers are
+(implicit TLS), and on 25 as on 587 (``smtplib.SMTP(host)``'s default port: signing in is still required, there is
+no relay), IMAP on 143 (STARTTLS) and 993 (implicit TLS), as the gateway's stream services. The servers are
 ``aiosmtpd`` (``smtp.py``) and ``pymap`` (``imap.py``), imported at the first connection (not with the backend).
 
 Both sign in with the user's world credentials: the login is the username or the e-mail address, the password
@@ -17,7 +18,7 @@ from typing import Any
 
 from pysasl.identity import ClearIdentity
 
-SMTP_PORTS = {587: "starttls", 465: "implicit"}
+SMTP_PORTS = {587: "starttls", 465: "implicit", 25: "starttls"}
 IMAP_PORTS = {143: "starttls", 993: "implicit"}
 
 

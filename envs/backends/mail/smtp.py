@@ -1,4 +1,4 @@
-"""SMTP submission (RFC 6409) for the mail backend, on aiosmtpd: 587 with STARTTLS, 465 with implicit TLS.
+"""SMTP submission (RFC 6409) for the mail backend, on aiosmtpd: 587 (and 25) with STARTTLS, 465 with implicit TLS.
 
 A session must sign in (AUTH PLAIN or LOGIN, only once encrypted) before MAIL. The envelope sender must be a mailbox
 the user may send from (their own or a shared one they are a member of: ``from_mailbox`` of the JSON API); the
