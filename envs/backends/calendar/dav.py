@@ -34,7 +34,9 @@ import base64
 import binascii
 import hashlib
 import sqlite3
+import threading
 import xml.etree.ElementTree as ET
+from collections import OrderedDict
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any, Callable
 from urllib.parse import quote, unquote, urlsplit
@@ -265,8 +267,34 @@ def _vevent(uid: str, start: datetime, end: datetime, title: str, description: s
     return ev
 
 
+_RENDERED: OrderedDict[tuple, bytes] = OrderedDict()
+_RENDERED_LOCK = threading.Lock()
+_RENDERED_MAX = 4096
+
+
 def render(b: CalendarBackend, db: sqlite3.Connection, e: sqlite3.Row,
            expand: tuple[str, str] | None = None) -> bytes:
+    """:func:`render_event`, kept by what it is made of (the event's row, its attendees' answers, its exceptions, the
+    world): a listing renders only what changed since it was last asked for."""
+    key = (b.fixture_hash(), tuple(e), expand,
+           tuple(tuple(r) for r in db.execute("SELECT username, status FROM attendees WHERE event = ? ORDER BY id",
+                                              (e["id"],))),
+           tuple(tuple(r) for r in db.execute("SELECT * FROM event_exceptions WHERE event = ? ORDER BY id", (e["id"],))))
+    with _RENDERED_LOCK:
+        data = _RENDERED.get(key)
+        if data is not None:
+            _RENDERED.move_to_end(key)
+            return data
+    data = render_event(b, db, e, expand)
+    with _RENDERED_LOCK:
+        _RENDERED[key] = data
+        while len(_RENDERED) > _RENDERED_MAX:
+            _RENDERED.popitem(last=False)
+    return data
+
+
+def render_event(b: CalendarBackend, db: sqlite3.Connection, e: sqlite3.Row,
+                 expand: tuple[str, str] | None = None) -> bytes:
     """Event row ``e`` as an iCalendar object: a series is its master VEVENT (RRULE, EXDATE: its excluded and cancelled
     instances) and one VEVENT per changed instance (RECURRENCE-ID). ``expand`` (UTC start, end): RFC 4791's expand, each
     instance in the window its own VEVENT in UTC, no rule."""
@@ -324,8 +352,21 @@ def render(b: CalendarBackend, db: sqlite3.Connection, e: sqlite3.Row,
             ev.add("recurrence-id", local(r["original_start"]))
             people(ev)
             cal.add_component(ev)
-    cal.add_missing_timezones()
-    return cal.to_ical()
+    return _with_timezone(cal.to_ical(), e["timezone"])
+
+
+_VTIMEZONES: dict[str, bytes] = {}
+
+
+def _with_timezone(data: bytes, name: str) -> bytes:
+    """``data`` with the VTIMEZONE of its TZID ``name`` (icalendar's, from zoneinfo), made once per zone: building and
+    writing one costs more than the rest of an event."""
+    if name in ("UTC", "Etc/UTC") or b"TZID=" not in data:
+        return data
+    if name not in _VTIMEZONES:
+        _VTIMEZONES[name] = icalendar.Timezone.from_tzid(name).to_ical()
+    head, sep, rest = data.partition(b"BEGIN:VEVENT\r\n")
+    return head + _VTIMEZONES[name] + sep + rest
 
 
 def etag(data: bytes) -> str:
@@ -472,7 +513,8 @@ def _prop_filter(comp: icalendar.Event, pf: ET.Element) -> bool:
     return tm is None or _text_match([str(v) for v in values], tm)
 
 
-def _matches(b: CalendarBackend, db: sqlite3.Connection, e: sqlite3.Row, data: bytes, f: ET.Element | None) -> bool:
+def _matches(b: CalendarBackend, db: sqlite3.Connection, e: sqlite3.Row, data: Callable[[], bytes],
+             f: ET.Element | None) -> bool:
     """RFC 4791 9.7 filter on one event: VCALENDAR > VEVENT with time-range (the backend's expansion) and prop-filters."""
     if f is None:
         return True
@@ -493,9 +535,11 @@ def _matches(b: CalendarBackend, db: sqlite3.Connection, e: sqlite3.Row, data: b
         tr = cf.find(q("time-range", C))
         if tr is not None and not _overlaps(b, db, e, _range(tr)):
             return False
-        master = icalendar.Calendar.from_ical(data).walk("VEVENT")[0]
-        if not all(_prop_filter(master, pf) for pf in cf.findall(q("prop-filter", C))):
-            return False
+        filters = cf.findall(q("prop-filter", C))
+        if filters:
+            master = icalendar.Calendar.from_ical(data()).walk("VEVENT")[0]
+            if not all(_prop_filter(master, pf) for pf in filters):
+                return False
     return True
 
 
@@ -541,11 +585,9 @@ def _report(b: CalendarBackend, request: Request, path: str, raw: bytes) -> Resp
         if kind == "item":
             rows = [r for r in rows if r["uid"] == _uid_of(item or "")]
         for e in rows:
-            data = render(b, db, e)
-            if not _matches(b, db, e, data, f):
+            if not _matches(b, db, e, lambda e=e: render(b, db, e), f):
                 continue
-            if expand is not None:
-                data = render(b, db, e, expand)
+            data = render(b, db, e, expand)
             _response(ms, event_href(user, e["uid"]), _values(b, db, user, "item", "", data), wanted)
     return _xml(ms)
 
