@@ -707,7 +707,10 @@ def _people(g: _Gen, org: Org) -> tuple[list[Team], list[Person]]:
             base = re.sub(r"[^a-z]", "", base)
             username = base if base not in usernames else g.unique(lambda b=base: f"{b}{rnd.randint(2, 99)}", usernames)
             usernames.add(username)
-            login = g.unique(lambda: re.sub(r"[^a-z0-9-]", "", f.user_name().lower())[:20] or "user", logins)
+            # One identity per person: the GitHub login is the user name the person has everywhere else. The old
+            # Faker login is still drawn (and dropped), so every later draw of the world stays where it was.
+            g.unique(lambda: re.sub(r"[^a-z0-9-]", "", f.user_name().lower())[:20] or "user", logins)
+            login = username
             title = lead_title if i == 0 else titles[(i - 1) % len(titles)]
             manager = ceo if i == 0 else members[0]
             if kind == "leadership" and i == 0:
