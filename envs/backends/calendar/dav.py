@@ -443,7 +443,7 @@ def _propfind(b: CalendarBackend, request: Request, path: str, depth: str, raw: 
             return _xml(ms)
         items = _items(b, db, user) if kind == "collection" else []
         ctag = _ctag([(e["uid"], d) for e, d in items]) if kind == "collection" else None
-        self_href = {"root": "/dav/", "principal": principal_href(user), "home": home_href(user),
+        self_href = {"root": path if path in ("/", "/dav", "/dav/") else "/dav/", "principal": principal_href(user), "home": home_href(user),
                      "collection": collection_href(user)}[kind]
         _response(ms, self_href, _values(b, db, user, kind, self_href, ctag=ctag), wanted)
         if depth != "0":
