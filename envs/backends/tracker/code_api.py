@@ -58,6 +58,7 @@ Number = Annotated[int, PathParam(ge=1, le=2**31)]
 BranchName = Annotated[str, PathParam(min_length=1, max_length=250)]
 RefPath = Annotated[str, PathParam(min_length=1, max_length=260, description="heads/<branch>")]
 FilePath = Annotated[str, PathParam(min_length=1, max_length=1000)]
+AnyPath = Annotated[str, PathParam(max_length=1000, description="a file or folder; empty: the top folder")]
 RefQuery = Annotated[str | None, Query(max_length=250, description="a branch or a commit sha (default: main)")]
 Since = Annotated[str | None, Query(max_length=40, description="ISO 8601")]
 EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
@@ -447,7 +448,7 @@ def root_contents(b: Tracker, owner: Owner, repo: Repo, request: Request, user: 
 
 @contents_api.get("/repos/{owner}/{repo}/contents/{path:path}", response_model=ContentOut | list[ContentOut],
                   tags=["contents"])
-def get_contents(b: Tracker, owner: Owner, repo: Repo, path: FilePath, request: Request, user: User,
+def get_contents(b: Tracker, owner: Owner, repo: Repo, path: AnyPath, request: Request, user: User,
                  ref: RefQuery = None) -> Any:
     """A file (its bytes base64 in ``content``) or a folder (its entries) at a branch or commit (default main)."""
     return _contents(b, owner, repo, path, ref, request, user)

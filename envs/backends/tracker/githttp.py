@@ -120,7 +120,6 @@ class GitSmartHTTP:
                 if new is not None:
                     db.execute("UPDATE pulls SET head_sha = ? WHERE repo = ? AND head = ? AND merged = 0 AND issue IN "
                                "(SELECT id FROM issues WHERE state = 'open')", (new, repo["id"], branch))
-            db.execute("UPDATE repos SET updated_at = ? WHERE id = ?", (b.now_iso(db), repo["id"]))
         changes = holder.scope["airgap.changes"]
         if changes:
             b.emit({"backend": b.name, "method": "POST", "path": f"/{full}.git/git-receive-pack", "status": 200,
