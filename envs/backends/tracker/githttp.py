@@ -123,6 +123,6 @@ class GitSmartHTTP:
         changes = holder.scope["airgap.changes"]
         if changes:
             b.emit({"backend": b.name, "method": "POST", "path": f"/{full}.git/git-receive-pack", "status": 200,
-                    "changes": changes, "git": {"refs": {k: [before.get(k, ZERO), after.get(k, ZERO)]
+                    "changes": changes, "via": "git", "git": {"refs": {k: [before.get(k, ZERO), after.get(k, ZERO)]
                                                          for k in sorted(set(before) | set(after))
                                                          if before.get(k) != after.get(k)}}})
