@@ -54,6 +54,12 @@ def test_repositories_are_deterministic_dated_and_hold_the_coding_package(facts)
     assert {"README.md", f"{pkg}/money.py", f"{pkg}/paging.py"} <= files and any(p.startswith("tests/") for p in files)
     t = gitrepo.build(specs)
     assert gitrepo.build(content.specs(facts)) is t  # built once per content and process
+    gitrepo._TEMPLATES.pop(t.key)  # built again from scratch, in another folder: the same commit ids
+    try:
+        rebuilt = gitrepo.build(specs)
+        assert rebuilt.path != t.path and rebuilt.refs == t.refs
+    finally:
+        gitrepo._TEMPLATES[t.key] = t
     b = make_backends(["tracker"], facts)["tracker"]
     assert b.git_template.refs == t.refs and {r["name"] for r in b.fixture_state()["tables"]["branches"]} == {"main"}
 
@@ -117,6 +123,12 @@ def test_clone_push_pull_request_merge_and_search(facts, world, tmp_path):
     assert pr.mergeable and pr.commits == 1 and pr.changed_files == 1 and pr.head.sha == head
     assert [p.number for p in repo.get_pulls()] == [pr.number]
     assert [(f.filename, f.status, f.additions) for f in pr.get_files()] == [("NOTES.md", "added", 1)]
+    (work / "NOTES.md").write_text("Release checklist\n- tag\n")  # a second push moves the pull request's head
+    git("commit", "-qam", "Notes: tag the release", cwd=work)
+    git("push", "-q", "origin", "docs/notes", cwd=work)
+    head = git("rev-parse", "HEAD", cwd=work).stdout.strip()
+    assert repo.get_pull(pr.number).head.sha == head and repo.get_pull(pr.number).commits == 2
+    assert [c.sha for c in pr.get_commits()][-1] == head
     pr.create_issue_comment("Ready for review.")
     with pytest.raises(github.GithubException) as own:
         pr.create_review(event="APPROVE")
@@ -141,7 +153,7 @@ def test_clone_push_pull_request_merge_and_search(facts, world, tmp_path):
     git("clone", "-q", url, str(tmp_path / "b"))
     parents = git("log", "-1", "--format=%P", cwd=tmp_path / "b").stdout.split()
     assert git("rev-parse", "HEAD", cwd=tmp_path / "b").stdout.strip() == status.sha and parents[1] == head
-    assert (tmp_path / "b" / "NOTES.md").read_text() == "Release checklist\n"
+    assert (tmp_path / "b" / "NOTES.md").read_text() == "Release checklist\n- tag\n"
     git("fetch", "-q", "origin", cwd=work)  # and the first clone fetches it
     assert git("rev-parse", "origin/main", cwd=work).stdout.strip() == status.sha
 

@@ -182,7 +182,8 @@ def build(specs: list[RepoSpec]) -> Template:
     if t is not None:
         return t
     t0 = time.perf_counter()
-    base = Path(_root()) / "templates" / key
+    (Path(_root()) / "templates").mkdir(exist_ok=True)
+    base = Path(tempfile.mkdtemp(prefix=f"{key}-", dir=Path(_root()) / "templates"))  # never another build's folder
     refs: dict[str, dict[str, str]] = {}
     for s in specs:
         repo = base / s.owner / f"{s.name}.git"
