@@ -470,8 +470,11 @@ def _write_file(b: TrackerBackend, request: Request, user: str, owner: str, repo
             raise _invalid("Content", "path", message=f"{path} is a folder")
         if content is None and entry is None:
             raise ApiError(404, "Not Found")
+        if entry is not None and sha is None:
+            raise ApiError(422, 'Invalid request.\n\n"sha" wasn\'t supplied.', errors=[
+                {"resource": "Content", "field": "sha", "code": "missing_field"}])
         if entry is not None and sha != entry[1]:
-            raise ApiError(409, f"{path} does not match {sha}" if sha else '"sha" wasn\'t supplied.')
+            raise ApiError(409, f"{path} does not match {sha}")
         me = _user_row(b, db, b._login(user))
         tree = gitrepo.write_file(gp, head, path, content)
         new = gitrepo.commit_tree(gp, tree, [head], message, me["name"] or me["login"],

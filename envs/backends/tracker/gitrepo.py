@@ -58,7 +58,8 @@ class GitError(Exception):
 
 def _env(extra: dict[str, str] | None = None) -> dict[str, str]:
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "GIT_CONFIG_NOSYSTEM": "1",
-           "GIT_CONFIG_GLOBAL": os.devnull, "HOME": _root(), "GIT_TERMINAL_PROMPT": "0"}
+           "GIT_CONFIG_GLOBAL": os.devnull, "HOME": _root(), "GIT_TERMINAL_PROMPT": "0",
+           "GIT_LITERAL_PATHSPECS": "1"}  # a path from a request is a path, never pathspec magic
     env.update(extra or {})
     return env
 
