@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import github
+import httpx
 import pytest
 from backend_support import LiveServer
 
@@ -122,6 +123,9 @@ def test_clone_push_pull_request_merge_and_search(facts, world, tmp_path):
     pr = repo.create_pull(title="Add release notes", body=f"Fixes #{issue.number}", head="docs/notes", base="main")
     assert pr.mergeable and pr.commits == 1 and pr.changed_files == 1 and pr.head.sha == head
     assert [p.number for p in repo.get_pulls()] == [pr.number]
+    listed = httpx.get(f"{server.url}/repos/{full}/issues", params={"per_page": 100},
+                       headers={"Authorization": f"token {token}"}).json()
+    assert [i["number"] for i in listed if "pull_request" in i] == [pr.number]  # absent on plain issues, as on GitHub
     assert [(f.filename, f.status, f.additions) for f in pr.get_files()] == [("NOTES.md", "added", 1)]
     (work / "NOTES.md").write_text("Release checklist\n- tag\n")  # a second push moves the pull request's head
     git("commit", "-qam", "Notes: tag the release", cwd=work)
@@ -191,7 +195,6 @@ def test_credentials_are_checked(facts, world, tmp_path):
                  str(tmp_path / "z"), check=False)
     assert hidden.returncode != 0 and "not found" in hidden.stderr.lower()
     # a token works as a basic-auth password on the REST API too, as on GitHub
-    import httpx
     auth = base64.b64encode(f"x-access-token:{b.token(outsider.username)}".encode()).decode()
     me = httpx.get(f"{server.url}/user", headers={"Authorization": f"Basic {auth}"})
     assert me.status_code == 200 and me.json()["login"] == outsider.github_login

@@ -2,7 +2,7 @@
 from datetime import datetime
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_serializer
 
 
 class SimpleUser(BaseModel):
@@ -85,7 +85,15 @@ class IssueOut(BaseModel):
     updated_at: str
     closed_by: SimpleUser | None
     author_association: str
-    pull_request: PullLink | None = None
+    pull_request: PullLink | None = Field(None, description="only on a pull request (absent on a plain issue)")
+
+    @model_serializer(mode="wrap")
+    def _no_pull_request_key(self, handler: Any):  # no return annotation: the schema stays the fields
+        """GitHub leaves ``pull_request`` out of a plain issue (scripts test ``"pull_request" in issue``)."""
+        out = handler(self)
+        if out.get("pull_request") is None:
+            out.pop("pull_request", None)
+        return out
 
 
 class CommentOut(BaseModel):
