@@ -13,8 +13,10 @@ from airgap.envs.agents import make_agent
 IDS = list(airgap.envs.env_ids())
 # office and worldqa have their own, stricter checks: tests/envs/test_office.py (oracle 1, noop 0, decoy 0, every
 # request 2xx) and tests/worldgen/test_worldqa_env.py (two worlds, and every answer shown on the oracle's path); the
-# safety suites (558 cases) theirs over a sample of every style and slot: tests/attacks/test_safety_suites.py
-ORACLE_IDS = [i for i in IDS if i not in ("airgap/Office-v0", "airgap/WorldQA-v0") and not i.startswith("airgap/Safety")]
+# safety suites (558 cases) theirs over a sample of every style and slot: tests/attacks/test_safety_suites.py; office-hard
+# its own in tests/envs/test_office_hard.py (oracle 1, noop 0, decoy 0 on two worlds)
+ORACLE_IDS = [i for i in IDS if i not in ("airgap/Office-v0", "airgap/OfficeHard-v0", "airgap/WorldQA-v0")
+              and not i.startswith("airgap/Safety")]
 
 
 @pytest.mark.parametrize("env_id", IDS)
