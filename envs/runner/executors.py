@@ -161,6 +161,7 @@ class EpisodeActor:
         import ray
 
         here = ray.get_runtime_context().get_node_id()
+        self.node = here
         served = (engines or {}).get(here)
         if served:  # hf:/vllm: agents made in this actor become clients of this node's engine actor
             os.environ[ENV_VAR] = json.dumps({**json.loads(os.environ.get(ENV_VAR) or "{}"), **served})
@@ -173,8 +174,15 @@ class EpisodeActor:
     def pid(self) -> int:
         return os.getpid()
 
+    def where(self) -> dict:
+        """``{"id", "host", "pid"}``: the Ray node this actor was placed on, its host name and this worker's pid."""
+        import socket
+
+        return {"id": self.node, "host": socket.gethostname(), "pid": os.getpid()}
+
     def run(self, job: Job) -> dict:
         row = worker_run(job)
+        row["ray_node"] = self.node  # which node played it: a lost node's episodes, and how the cluster spread them
         if self.ship and row.get("log") and os.path.isfile(row["log"]):
             with open(row["log"], "rb") as f:
                 row["_log_bytes"] = f.read()
@@ -246,7 +254,11 @@ class RayExecutor:
     when this process already did ``ray.init`` and otherwise starts a local Ray with ``workers`` sandbox slots.
     On a cluster, start each node with ``ray start ... --resources '{"sandbox": N}'``: N is how many
     sandboxes (episodes) the node runs at once, and the number of actors is the cluster's total. A worker
-    that dies mid-episode gives that episode an error row (retried on resume) and is replaced.
+    that dies mid-episode gives that episode an error row (retried on resume) and is replaced. Every row names the
+    node that played it (``ray_node``, the Ray node id). A lost node takes its actors with it: their episodes become
+    error rows naming that node, their replacements wait for a slot that may never come back, and the run ends on
+    the nodes that remain (if none has a ``sandbox`` slot left, the rest of the queue becomes error rows); a resume
+    redoes them all.
 
     ``hf:PATH`` / ``vllm:PATH`` agents: one :class:`EngineActor` per node holds the model (on the node's GPUs) and
     serves every episode actor of that node; the engine actors are owned by the driver and killed when the run
@@ -314,8 +326,10 @@ class RayExecutor:
             return
         ray = _import_ray()
         started = self._connect(ray)
-        actors: list = []
+        actors: list = []  # placed episode actors, alive as far as the driver knows (their envs are closed at the end)
+        starting: dict = {}  # where() call -> an episode actor asked for and not yet placed on a node
         engine_actors: list = []
+        node_of: dict = {}  # placed actor -> its Ray node id
         try:
             slots = int(ray.cluster_resources().get(SANDBOX_RESOURCE, 0))
             if slots < 1:
@@ -327,41 +341,66 @@ class RayExecutor:
             engines = self._start_engines(ray, jobs, engine_actors)
             actor_cls = ray.remote(num_cpus=0, resources={SANDBOX_RESOURCE: 1}, max_restarts=0)(EpisodeActor)
 
-            def new_actor():
+            def new_actor() -> None:
                 a = actor_cls.remote(spec, driver_node, self.ship_logs, engines)
-                actors.append(a)
-                return a
+                starting[a.where.remote()] = a
+
+            def lost(job: Job, why: str, node: str | None) -> dict:
+                return {"task_id": job.task_id, "seed": job.seed, "error": why, **({"ray_node": node} if node else {})}
 
             queue = deque(jobs)
             inflight: dict = {}
+            idle: list = []
             for _ in range(min(slots, len(jobs))):
-                a = new_actor()
-                job = queue.popleft()
-                inflight[a.run.remote(job)] = (a, job)
-            while inflight:
-                ready, _ = ray.wait(list(inflight), num_returns=1)
+                new_actor()
+            # a job goes to an actor once it is placed: an actor that replaces one lost with its node may never be
+            # placed (the cluster shrank), and the run goes on, and ends, on the actors that are
+            while inflight or (queue and starting):
+                ready, _ = ray.wait([*inflight, *starting], num_returns=1, timeout=None if inflight else 10.0)
+                if not ready:  # nothing running, only actors waiting for a slot: does the cluster still have any?
+                    if int(ray.cluster_resources().get(SANDBOX_RESOURCE, 0)) < 1:
+                        while queue:
+                            yield lost(queue.popleft(), f"no Ray node with a {SANDBOX_RESOURCE!r} slot is left in the "
+                                       "cluster (nodes lost); run the evaluation again to resume", None)
+                    continue
                 ref = ready[0]
-                actor, job = inflight.pop(ref)
-                try:
-                    row = _land(ray.get(ref), spec.log_dir)
-                except ray.exceptions.RayError as e:  # the worker died (killed, out of memory, node lost)
-                    actors.remove(actor)
-                    ray.kill(actor, no_restart=True)
-                    row = {"task_id": job.task_id, "seed": job.seed,
-                           "error": f"Ray worker lost mid-episode: {type(e).__name__}: {str(e).splitlines()[0][:300]}"}
-                    actor = new_actor() if queue else None
-                yield row
-                if queue and actor is not None:
-                    job = queue.popleft()
+                if ref in starting:
+                    actor = starting.pop(ref)
+                    try:
+                        node_of[actor] = ray.get(ref)["id"]
+                        actors.append(actor)
+                        idle.append(actor)
+                    except ray.exceptions.RayError as e:  # it could not start (its node lost, its constructor failed)
+                        ray.kill(actor, no_restart=True)
+                        if not inflight and not starting and not idle:
+                            why = f"no episode actor could start: {type(e).__name__}: {str(e).splitlines()[0][:300]}"
+                            while queue:
+                                yield lost(queue.popleft(), why, None)
+                else:
+                    actor, job = inflight.pop(ref)
+                    try:
+                        row = _land(ray.get(ref), spec.log_dir)
+                        idle.append(actor)
+                    except ray.exceptions.RayError as e:  # the worker died (killed, out of memory, node lost)
+                        actors.remove(actor)
+                        ray.kill(actor, no_restart=True)
+                        row = lost(job, f"Ray worker lost mid-episode: {type(e).__name__}: {str(e).splitlines()[0][:300]}",
+                                   node_of.get(actor))
+                        if queue:
+                            new_actor()
+                    yield row
+                while queue and idle:
+                    actor, job = idle.pop(), queue.popleft()
                     inflight[actor.run.remote(job)] = (actor, job)
         finally:
             # each actor closes its env (returns its sandboxes) before it goes; one that cannot is killed, and
             # what it leaves is labelled with its dead pid, so the next pool start or `airgap sandbox gc` removes it
             try:
-                ray.get([a.close.remote() for a in actors], timeout=120)
+                if actors:  # a dead one's call fails at once; the others get up to 120 s together
+                    ray.wait([a.close.remote() for a in actors], num_returns=len(actors), timeout=120)
             except Exception:  # noqa: BLE001 - clean-up on the way out; gc is the backstop
                 pass
-            for a in actors + engine_actors:  # the engine actors last: their processes, models and sockets go
+            for a in actors + list(starting.values()) + engine_actors:  # the engine actors last: their processes, models and sockets go
                 ray.kill(a, no_restart=True)
             if started:
                 ray.shutdown()
