@@ -1,7 +1,8 @@
-"""The tracker backend: issues, comments, labels, milestones and assignees in GitHub's REST v3 shapes (api.github.com),
-and a code host: real git repositories per world (``gitrepo.py``, ``content.py``) served over git's smart HTTP at
-``https://github.com/<owner>/<repo>(.git)`` (``githttp.py``), with branches, commits, contents and pull requests
-(``code_api.py``)."""
+"""The tracker backend: issues and pull requests in GitHub's REST v3 shapes (api.github.com), and a code host.
+
+Issues, comments, labels, milestones and assignees; real git repositories per world (``gitrepo.py``, ``content.py``)
+served over git's smart HTTP at ``https://github.com/<owner>/<repo>(.git)`` (``githttp.py``), with branches, commits,
+contents and pull requests (``code_api.py``)."""
 import base64
 import binascii
 import importlib
