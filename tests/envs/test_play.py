@@ -73,7 +73,8 @@ def test_office_005_played_in_a_terminal_scores_1_and_writes_a_signed_log(tmux_p
     screen = t.wait_for("airgap> ")
     assert "Work through every customer complaint" in screen and "office-005" in screen
     t.type(":tools")
-    assert "http(method, url, headers?, body?)" in t.wait_for("submit(answer)")
+    # (the instruction itself ends "End with submit(answer)": wait for a line only the :tools listing prints)
+    assert "http(method, url, headers?, body?)" in t.wait_for("python(code, timeout?)")
     for call in task.oracle[:-1]:
         t.type(json.dumps(call))
     t.type("submit refunded the complaints within the window")
