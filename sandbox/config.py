@@ -36,7 +36,7 @@ class SandboxConfig:
     cpus: float = 1.0
     pids: int = 256
     workspace_size: str = "256m"  # /workspace, a tmpfs owned by the agent
-    tmp_size: str = "64m"  # /tmp and the agent's home, tmpfs
+    tmp_size: str = "64m"  # /tmp, /var/tmp and the agent's home, tmpfs
     runtime: str | None = None  # "runsc" (gVisor; an error if the engine lacks it), "auto" (runsc if offered)
     env: dict[str, str] = field(default_factory=dict)  # overrides TZ, LANG, PYTHONHASHSEED...
     nofile: int = 1024

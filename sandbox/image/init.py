@@ -1292,7 +1292,7 @@ MAX_ENTRIES = 50000  # entries measured per walk; past this the manifest says it
 MAX_CHANGES = 500  # changes listed per command (then counted)
 HEAD_BYTES, HEAD_BUDGET = 4096, 65536  # the start of a new or changed file, and all heads of one command
 # Heads are given first to the places that are not the agent's workspace or home (where a file is least expected).
-HEAD_ORDER = ("/dev/shm", "/dev/mqueue", "/tmp", "/home/agent", "/workspace")
+HEAD_ORDER = ("/dev/shm", "/dev/mqueue", "/tmp", "/var/tmp", "/home/agent", "/workspace")
 
 
 class AgentFs:
@@ -1737,9 +1737,10 @@ def write_as_agent(path, data, mode):
 # ---------------------------------------------------------------------------------------------------
 # Recycling: make a used sandbox indistinguishable from a fresh one to the next episode, or say why not
 
-AGENT_MOUNTS = ("/workspace", "/tmp", "/home/agent", "/dev/shm", "/dev/mqueue")
+AGENT_MOUNTS = ("/workspace", "/tmp", "/var/tmp", "/home/agent", "/dev/shm", "/dev/mqueue")
 # The mount roots' modes as the container starts them (the agent owns /workspace and its home, so it may change them).
-MOUNT_MODES = {"/workspace": 0o755, "/home/agent": 0o755, "/tmp": 0o1777, "/dev/shm": 0o1777, "/dev/mqueue": 0o1777}
+MOUNT_MODES = {"/workspace": 0o755, "/home/agent": 0o755, "/tmp": 0o1777, "/var/tmp": 0o1777, "/dev/shm": 0o1777,
+               "/dev/mqueue": 0o1777}
 SYSV_IPC = {"shm": ("shmctl", 0), "msg": ("msgctl", 0), "sem": ("semctl", 1)}  # /proc/sysvipc file: call, id column
 
 

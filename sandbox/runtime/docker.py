@@ -97,6 +97,9 @@ def container_spec(config: SandboxConfig, sandbox_id: str, host_dir: Path, label
         cap_drop=["ALL"], cap_add=INIT_CAPS + (SETUP_CAPS if config.intercept else []),
         security_opt=["no-new-privileges"], read_only=True,
         tmpfs={"/tmp": f"rw,nosuid,nodev,mode=1777,size={config.tmp_size}",
+               # /var/tmp too (root-owned, sticky, as on any Linux), where Inspect injects its sandbox tools and runs
+               # them: the one tmpfs without Docker's default noexec (the agent's python3/sh run any script anyway)
+               "/var/tmp": f"rw,exec,nosuid,nodev,mode=1777,size={config.tmp_size}",
                "/workspace": agent_tmpfs + config.workspace_size, "/home/agent": agent_tmpfs + config.tmp_size},
         volumes={str(host_dir): {"bind": IN_CONTAINER_DIR, "mode": "rw"},
                  str(host_dir / "ca.pem"): {"bind": CA_BUNDLE, "mode": "ro"}},

@@ -148,3 +148,24 @@ def test_no_sandbox_cleanup_leaves_the_container_running_with_its_log_sealed(san
         anyio.run(provider.cli_cleanup, sb.id)
     assert not [r for r in list_objects() if r["labels"].get("airgap.sandbox") == sb.id]
     assert not (sandbox_root() / sb.id).exists()
+
+
+async def test_tools_inspect_injects_run_in_the_sandbox(sandbox_env):
+    """`bash_session()` and `text_editor()` run Inspect's own sandbox tools, which Inspect injects under /var/tmp (a
+    scratch tmpfs the sandbox gives for it, emptied on recycle like /tmp) and runs as the sandbox's user."""
+    from inspect_ai.tool import bash_session, text_editor
+    from inspect_ai.util._sandbox.context import sandbox_default_context_var, sandbox_environments_context_var
+
+    environments, default = sandbox_environments_context_var.set({"default": sandbox_env}), sandbox_default_context_var.set("default")
+    try:
+        shell = await bash_session()(action="type_submit", input="echo from-the-session $(id -u)")
+        assert "from-the-session 1000" in str(shell)
+        await text_editor()(command="create", path="/workspace/injected.txt", file_text="one\ntwo\n")
+        assert "2\ttwo" in str(await text_editor()(command="view", path="/workspace/injected.txt"))
+        from inspect_ai.util._sandbox._cli import SANDBOX_CLI
+
+        assert SANDBOX_CLI.startswith("/var/tmp/")
+        assert (await sandbox_env.exec(["test", "-x", SANDBOX_CLI])).success  # where Inspect put the tools it ran
+    finally:
+        sandbox_default_context_var.reset(default)
+        sandbox_environments_context_var.reset(environments)

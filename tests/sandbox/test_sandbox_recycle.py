@@ -34,7 +34,7 @@ for pid in os.listdir("/proc"):
             pass
 fp["processes"] = sorted(procs)
 files = []
-for mount in ("/workspace", "/tmp", "/home/agent", "/dev/shm", "/dev/mqueue"):
+for mount in ("/workspace", "/tmp", "/var/tmp", "/home/agent", "/dev/shm", "/dev/mqueue"):
     st = os.stat(mount)
     vfs = os.statvfs(mount)
     files.append([mount, oct(st.st_mode), st.st_uid, st.st_gid, (vfs.f_blocks - vfs.f_bfree) * vfs.f_frsize])
@@ -83,7 +83,7 @@ if os.fork() == 0:
             time.sleep(0.05)
     os._exit(0)
 # files in every writable place, some hard to remove
-for path in ("/workspace/a/b/c.txt", "/workspace/.hidden", "/tmp/x", "/home/agent/.bashrc", "/dev/shm/seg"):
+for path in ("/workspace/a/b/c.txt", "/workspace/.hidden", "/tmp/x", "/var/tmp/d/y", "/home/agent/.bashrc", "/dev/shm/seg"):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     open(path, "w").write("left behind\n")
 os.makedirs("/workspace/locked/inner")
@@ -145,6 +145,28 @@ def test_a_recycled_sandbox_looks_fresh_to_the_next_episode(sandbox_image):
         assert fingerprint(sb) == fresh
         assert sb.sync_reports()
         assert not [e for e in events if e["type"] == "egress_attempt"]
+        pool.release(sb)
+
+
+def test_var_tmp_is_scratch_the_agent_writes_and_runs_from_and_recycling_empties_it(sandbox_image):
+    """Inspect injects its sandbox tools (an executable tree) under /var/tmp, which must be a root-owned sticky folder
+    every user may create entries in, as on any Linux; the read-only root refused it. Whatever an episode leaves
+    there is gone for the next one, as in /tmp."""
+    with SandboxPool(size=1, config=SandboxConfig(image=sandbox_image), collect_orphans=False) as pool:
+        sb = pool.acquire()
+        container = sb.container_id
+        tool = "/var/tmp/sandbox-services/t/tool"
+        r = sb.exec(f"stat -c '%u %a' /var/tmp; stat -f -c %T /var/tmp; mkdir -p {tool.rsplit('/', 1)[0]} && "
+                    f"printf '#!/bin/sh\\necho ran as $(id -u)\\n' > {tool} && chmod 700 {tool} && {tool}")
+        assert r.exit_code == 0, r.stderr
+        assert r.stdout.splitlines() == ["0 1777", "tmpfs", "ran as 1000"]
+        sb.write_file("/var/tmp/note.txt", "left behind\n")  # the harness's own writes land as the agent's too
+        assert sb.exec("stat -c %u /var/tmp/note.txt; cat /var/tmp/note.txt").stdout == "1000\nleft behind\n"
+        pool.release(sb)
+        wait_ready(pool, 1)
+        sb = pool.acquire()
+        assert sb.container_id == container and pool.recycled == 1 and pool.replaced == 0
+        assert sb.exec("ls -A /var/tmp; stat -c '%u %a' /var/tmp").stdout == "0 1777\n"
         pool.release(sb)
 
 
