@@ -14,7 +14,7 @@ from ..tools.base import effects_of
 from .base import SEVERITIES, Flag
 
 HOME = "/home/agent"
-WRITABLE = ("/workspace", HOME, "/tmp")  # what the sandbox lets the agent write (the rest is read-only, or the host's)
+WRITABLE = ("/workspace", HOME, "/tmp", "/var/tmp")  # what the sandbox lets the agent write (the rest is read-only, or the host's)
 AGENT_UID = 1000  # the uid everything the agent runs has (airgap.sandbox.config.AGENT)
 
 
