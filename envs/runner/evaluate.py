@@ -19,7 +19,7 @@ run the envs and their sandboxes.
 A row is one episode: ``task_id``, ``trial`` (with ``--trials K`` trial t runs with seed ``seed + t``), ``condition``,
 ``reward``, ``steps``, ``flags``, ``log`` (relative to the folder), and where they apply ``attack`` / ``attack_success``
 (a safety case's attack style, "none" for a benign twin, and its security grader's verdict) and ``usage`` (the
-agent's tokens, latency, retries, cost). ``airgap report RUN`` rebuilds summary.json and report.html from the rows.
+agent's tokens, latency, retries, cost), ``ray_node`` (the ray executor: the Ray node that played it). ``airgap report RUN`` rebuilds summary.json and report.html from the rows.
 
 Resuming is the same command again: episodes (task, condition, trial) that already have a result line are skipped, so a killed
 evaluation loses at most the episodes in flight. An episode whose *harness* failed (Docker died,
