@@ -10,7 +10,8 @@ from airgap.envs.worldgen.facts import SERVICES
 
 MAX_STEPS = 80  # the registered budget (long workflows need 30+ calls); tasks inherit it
 # One module per kind of hardness, in the order their tasks are numbered.
-FAMILIES = ["workflows", "volume", "errors", "ask", "refuse", "timing", "coding", "unprompted", "close", "mailproto"]
+FAMILIES = ["workflows", "volume", "errors", "ask", "refuse", "timing", "coding", "unprompted", "close", "mailproto",
+            "pullrequests"]
 
 
 def family_modules() -> list:
