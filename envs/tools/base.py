@@ -74,6 +74,7 @@ class ToolContext:
     timeout: float = 20.0
     max_output: int = 8000
     browser: Any = None
+    chromium: Any = None  # the real browser of a browser env (tools/webagent.py: PageBrowser); None elsewhere
 
     def __post_init__(self) -> None:
         if self.browser is None:
