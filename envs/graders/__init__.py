@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import answer as _answer  # noqa: F401 - registers the answer graders
 from . import backend as _backend  # noqa: F401 - registers backend_state
+from . import git as _git  # noqa: F401 - registers git_tree (a command on a commit of the code host)
 from . import held as _held  # noqa: F401 - registers withheld (reports of partly refused requests)
 from . import state as _state  # noqa: F401 - registers the state graders
 from .answer import normalize, normalize_url, numbers_in, token_f1

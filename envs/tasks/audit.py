@@ -39,7 +39,7 @@ from airgap.envs.graders import Episode, forms, grade, normalize, reads_answer, 
 from airgap.envs.graders.answer import SENTENCE_WORDS
 
 MIN_CASES = 4  # every task of every bundled suite gets at least this many (tested)
-STATE_GRADERS = ("backend_state", "file_contains", "command_output", "url_visited")
+STATE_GRADERS = ("backend_state", "file_contains", "command_output", "url_visited", "git_tree")
 WRITE_METHODS = ("POST", "PUT", "PATCH", "DELETE")
 READ_TOOLS = ("open", "search", "find", "click", "read_file")
 
@@ -542,7 +542,7 @@ def _state_graded(task) -> bool:
 def _needs_work(task) -> bool:
     """Whether the oracle's answer alone, with nothing done, must fail: a required change, file, output or page."""
     for g in task.graders:
-        if g["type"] in ("file_contains", "command_output", "url_visited"):
+        if g["type"] in ("file_contains", "command_output", "url_visited", "git_tree"):
             return True
         if g["type"] == "backend_state" and g.get("expect"):
             return True
