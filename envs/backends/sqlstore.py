@@ -134,8 +134,13 @@ class SqliteBackend(Backend):
 
     def routers(self) -> list[APIRouter]:
         """The backend's ``APIRouter``s, in the order the app includes them: by default the package's ``api.routers``
-        (imported here, not at the top of the package: its handlers name the backend class)."""
-        return importlib.import_module(f"{type(self).__module__}.api").routers
+        (imported here, not at the top of the package: its handlers name the backend class), then its web app's
+        (``webapp.routers``, when the package has a ``webapp.py``)."""
+        package = type(self).__module__
+        routers = list(importlib.import_module(f"{package}.api").routers)
+        if (Path(sys.modules[package].__file__ or ".").parent / "webapp.py").is_file():
+            routers += importlib.import_module(f"{package}.webapp").routers
+        return routers
 
     @classmethod
     def login_aliases(cls, facts: WorldFacts) -> dict[str, str]:
@@ -343,7 +348,8 @@ class ChangeRecorder:
     """ASGI middleware: report the rows a request's transaction committed to ``on_change`` with the response status.
 
     The event is emitted just before the response starts, so whoever reads the response (an episode's ``step``) can
-    rely on the change having been recorded already.
+    rely on the change having been recorded already. A web app's form handler names the JSON API call with the same
+    effect in ``scope["airgap.origin"]`` (``method``, ``path``, ``status``, ``via``, ``command``), which the event takes.
     """
 
     def __init__(self, app: Callable, backend: Backend):
@@ -363,7 +369,7 @@ class ChangeRecorder:
                 qs = scope.get("query_string", b"").decode("latin-1")
                 self.backend.emit({"backend": self.backend.name, "method": scope["method"],
                                    "path": scope["path"] + (f"?{qs}" if qs else ""), "status": status,
-                                   "changes": list(changes)})
+                                   **scope.get("airgap.origin", {}), "changes": list(changes)})
 
         async def send_after_emit(message: dict) -> None:
             if message["type"] == "http.response.start":

@@ -1,0 +1,371 @@
+"""The backends' web apps (webmail, online banking) over real loopback sockets: log-in pages and cookie sessions,
+CSRF refusals, forms that write through the JSON API's handlers (the same rows and the same ``backend_change`` event
+as the API call), confirmation steps, validation errors that re-render with what was typed, and a real headless
+Chromium (Debian's) rendering each app's main pages, saved as screenshots."""
+from __future__ import annotations
+
+import html
+import re
+import shutil
+from pathlib import Path
+
+import pytest
+import requests
+from backend_support import LiveServer, user_of
+
+from airgap.envs.worldgen import WorldFacts
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+SHOTS = Path("/tmp/webapp_shots")
+
+
+@pytest.fixture(scope="module")
+def servers(all_backends):
+    """mail and bank each on a real loopback socket for the whole module (tests reset the backends they write to)."""
+    with LiveServer(all_backends["mail"].app) as mail, LiveServer(all_backends["bank"].app) as bank:
+        yield {"mail": mail, "bank": bank}
+
+
+def _csrf(page: str) -> str:
+    m = CSRF.search(page)
+    assert m, "no CSRF token on the page"
+    return m.group(1)
+
+
+def _login(url: str, login: str, password: str | None = None, token: str | None = None) -> tuple[requests.Session, str]:
+    """A browser-like session signed in through the log-in form; returns it and the CSRF token of its first page."""
+    s = requests.Session()
+    page = s.get(url + "/login", timeout=10)
+    assert page.status_code == 200 and 'action="/login"' in page.text
+    data = {"csrf_token": _csrf(page.text), **({"token": token} if token else {"username": login, "password": password})}
+    r = s.post(url + "/login", data=data, timeout=10)
+    assert r.status_code == 200 and r.history and r.history[0].status_code == 303, r.text[:500]
+    return s, _csrf(r.text)
+
+
+def _alert(page: str) -> str:
+    m = re.search(r'<div class="errors" role="alert">(.*?)</div>', page, re.S)
+    return html.unescape(re.sub(r"<[^>]+>", " ", m.group(1))) if m else ""
+
+
+def _without_origin(ev: dict) -> dict:
+    return {k: v for k, v in ev.items() if k not in ("via", "command")}
+
+
+# ------------------------------------------------------------------------------------------------ log-in and CSRF
+@pytest.mark.parametrize("name,home", [("mail", "/mail"), ("bank", "/banking")])
+def test_login_session_and_logout(name, home, backends, servers, facts: WorldFacts):
+    url = servers[name].url
+    user = user_of(facts, "finance") if name == "bank" else facts.people[2].username
+    anon = requests.get(url + home, allow_redirects=False, timeout=10)
+    assert anon.status_code == 303 and anon.headers["location"] == f"/login?next={home.replace('/', '%2F')}"
+    # a wrong password: the form again, 401, with the user name kept and the password not echoed
+    s = requests.Session()
+    page = s.get(url + "/login", timeout=10)
+    pw = facts.credentials_for(user).password
+    r = s.post(url + "/login", data={"csrf_token": _csrf(page.text), "username": user, "password": pw + "x"}, timeout=10)
+    assert r.status_code == 401 and "Wrong user name or password" in _alert(r.text)
+    assert f'value="{user}"' in r.text and pw not in r.text
+    # e-mail address + password (the API's basic-auth aliases), and the service's token: both sign in
+    s, csrf = _login(url, facts.person(user).email, pw)
+    assert s.get(url + home, timeout=10).status_code == 200
+    assert f"{facts.person(user).name}" in s.get(url + home, timeout=10).text
+    t, _ = _login(url, "", token=backends[name].token(user))
+    assert t.get(url + home, allow_redirects=False, timeout=10).status_code == 200
+    # the session cookie is signed: a tampered one is no session
+    forged = requests.Session()
+    forged.cookies.set(f"{name}_session", s.cookies[f"{name}_session"][:-2] + "00")
+    assert forged.get(url + home, allow_redirects=False, timeout=10).status_code == 303
+    # log-out needs the CSRF token too, then the session is gone
+    r = s.post(url + "/logout", data={"csrf_token": csrf}, timeout=10)
+    assert r.status_code == 200 and "You have signed out" in r.text
+    assert s.get(url + home, allow_redirects=False, timeout=10).status_code == 303
+    # never to another site after log-in
+    s2 = requests.Session()
+    page = s2.get(url + "/login?next=//evil.example/x", timeout=10)
+    r = s2.post(url + "/login", data={"csrf_token": _csrf(page.text), "username": user, "password": pw,
+                                      "next": "//evil.example/x"}, allow_redirects=False, timeout=10)
+    assert r.status_code == 303 and r.headers["location"] == home
+
+
+def test_csrf_refused_without_or_with_a_foreign_token(backends, servers, facts):
+    p, q = facts.people[2], facts.people[3]
+    url = servers["mail"].url
+    events: list[dict] = []
+    backends["mail"].on_change = events.append
+    s, csrf = _login(url, p.username, facts.credentials_for(p.username).password)
+    other, other_csrf = _login(url, q.username, facts.credentials_for(q.username).password)
+    form = {"mode": "new", "to": q.email, "subject": "csrf", "body": "should not be sent"}
+    for data in (form, {**form, "csrf_token": other_csrf}, {**form, "csrf_token": "0" * 64}):
+        r = s.post(url + "/mail/compose", data=data, timeout=10)
+        assert r.status_code == 403 and "CSRF" in r.text
+    # the log-in form too: no token, no session
+    r = requests.post(url + "/login", data={"username": p.username, "password": "x"}, timeout=10)
+    assert r.status_code == 403
+    # a bank transfer confirmation without the token is refused as well
+    fin = user_of(facts, "finance")
+    b, _ = _login(servers["bank"].url, fin, facts.credentials_for(fin).password)
+    assert b.post(servers["bank"].url + "/banking/transfer/tr_0001/confirm", data={}, timeout=10).status_code == 403
+    assert events == [] and s.post(url + "/mail/compose", data={**form, "csrf_token": csrf}, timeout=10).ok
+    assert len(events) == 1
+
+
+# ------------------------------------------------------------------------------------------------ webmail
+def test_compose_with_attachment_then_the_api_lists_it(backends, servers, facts):
+    p, q = facts.people[2], facts.people[3]
+    url, mail = servers["mail"].url, backends["mail"]
+    s, csrf = _login(url, p.username, facts.credentials_for(p.username).password)
+    assert 'name="to"' in s.get(url + "/mail/compose", timeout=10).text
+    r = s.post(url + "/mail/compose", data={"csrf_token": csrf, "mode": "new", "to": q.email, "cc": "",
+                                            "subject": "Budget from the web", "body": "See the file.", "action": "send"},
+               files={"attachments": ("budget.csv", b"item,cost\nchairs,120\n", "text/csv")}, timeout=10)
+    assert r.status_code == 200 and r.history[0].status_code == 303 and "Your message was sent." in r.text
+    assert "folder=Sent" in r.url and "Budget from the web" in r.text
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {mail.token(p.username)}"
+    sent = api.get(url + "/api/messages", params={"folder": "Sent", "q": "Budget from the web"}, timeout=10).json()
+    assert sent["total"] == 1 and sent["messages"][0]["has_attachments"]
+    inbox = requests.get(url + "/api/messages", params={"q": "Budget from the web"}, timeout=10,
+                         headers={"Authorization": f"Bearer {mail.token(q.username)}"}).json()
+    assert inbox["total"] == 1 and inbox["messages"][0]["folder"] == "INBOX" and not inbox["messages"][0]["read"]
+    # the recipient reads it in the webmail and downloads the attachment: the bytes that were attached
+    s2, csrf2 = _login(url, q.email, facts.credentials_for(q.username).password)
+    mid = inbox["messages"][0]["id"]
+    page = s2.get(url + f"/mail/message/{mid}", timeout=10)
+    assert page.status_code == 200 and "See the file." in page.text and "budget.csv" in page.text
+    href = re.search(r'href="(/mail/message/\d+/attachment/\d+)"', page.text).group(1)
+    got = s2.get(url + href, timeout=10)
+    assert got.content == b"item,cost\nchairs,120\n" and "budget.csv" in got.headers["content-disposition"]
+    # reply, forward, move, delete for good after the confirmation page: each visible through the API
+    r = s2.post(url + "/mail/compose", data={"csrf_token": csrf2, "mode": "reply", "orig": str(mid), "body": "Thanks!"},
+                timeout=10)
+    assert "Your message was sent." in r.text
+    got = api.get(url + "/api/messages", params={"q": "Re: Budget from the web"}, timeout=10).json()
+    assert got["total"] == 1 and got["messages"][0]["folder"] == "INBOX"
+    r = s2.post(url + "/mail/compose", data={"csrf_token": csrf2, "mode": "forward", "orig": str(mid),
+                                             "to": facts.people[4].email, "body": "FYI"}, timeout=10)
+    assert "Your message was sent." in r.text
+    fwd = requests.get(url + "/api/messages", params={"q": "Fwd: Budget"}, timeout=10,
+                       headers={"Authorization": f"Bearer {mail.token(facts.people[4].username)}"}).json()
+    assert fwd["total"] == 1 and fwd["messages"][0]["has_attachments"]
+    r = s2.post(url + f"/mail/message/{mid}/move", data={"csrf_token": csrf2, "folder": "Archive"}, timeout=10)
+    assert r.status_code == 200 and "The message was moved." in r.text
+    r = s2.post(url + f"/mail/message/{mid}/delete", data={"csrf_token": csrf2}, timeout=10)
+    assert "moved to Trash" in r.text
+    r = s2.post(url + f"/mail/message/{mid}/delete", data={"csrf_token": csrf2}, timeout=10)
+    assert r.url.endswith(f"/mail/message/{mid}/delete") and "Delete this message for good?" in r.text  # asks first
+    assert s2.get(url + f"/mail/message/{mid}", timeout=10).status_code == 200
+    r = s2.post(url + f"/mail/message/{mid}/delete", data={"csrf_token": csrf2, "confirm": "yes"}, timeout=10)
+    assert "deleted for good" in r.text
+    assert s2.get(url + f"/mail/message/{mid}", timeout=10).status_code == 404
+
+
+def test_mail_validation_errors_rerender_with_what_was_typed(backends, servers, facts):
+    p = facts.people[2]
+    url = servers["mail"].url
+    events: list[dict] = []
+    backends["mail"].on_change = events.append
+    s, csrf = _login(url, p.username, facts.credentials_for(p.username).password)
+    form = {"csrf_token": csrf, "mode": "new", "to": "not-an-address", "subject": "Kept subject", "body": "Kept body"}
+    r = s.post(url + "/mail/compose", data=form, timeout=10)
+    assert r.status_code == 422 and "'not-an-address' is not an e-mail address" in _alert(r.text)
+    assert 'value="not-an-address"' in r.text and 'value="Kept subject"' in r.text and "Kept body</textarea>" in r.text
+    assert 'aria-invalid="true"' in r.text
+    r = s.post(url + "/mail/compose", data={**form, "to": ""}, timeout=10)
+    assert r.status_code == 422 and "at least one recipient" in _alert(r.text)
+    # the API's own refusal (nobody of that name at the organisation's domain) shows the same way
+    r = s.post(url + "/mail/compose", data={**form, "to": f"nobody.here@{facts.org.domain}"}, timeout=10)
+    assert r.status_code == 422 and "no such mailbox" in _alert(r.text) and 'value="Kept subject"' in r.text
+    assert events == []
+    r = s.post(url + "/mail/folders", data={"csrf_token": csrf, "mailbox": p.email, "name": "INBOX"}, timeout=10)
+    assert r.status_code == 422 and "already exists" in _alert(r.text) and 'value="INBOX"' in r.text
+
+
+def test_webmail_paging(backends, servers, facts):
+    p = max(facts.people, key=lambda x: len(x.username))  # anyone: paging is checked against the API's total
+    url = servers["mail"].url
+    s, _ = _login(url, p.username, facts.credentials_for(p.username).password)
+    api = requests.get(url + "/api/messages", timeout=10, headers={"Authorization": f"Bearer {backends['mail'].token(p.username)}"}).json()
+    page = s.get(url + "/mail", timeout=10).text
+    pages = max(1, -(-api["total"] // 25))
+    assert f"Page 1 of {pages}" in page
+    shown = re.findall(r'href="/mail/message/(\d+)"', page)
+    assert [int(x) for x in shown] == [m["id"] for m in api["messages"][:25]]
+
+
+# ------------------------------------------------------------------------------------------------ online banking
+def test_transfer_through_form_and_confirmation_then_the_api_sees_it(backends, servers, facts):
+    fin = user_of(facts, "finance")
+    url, bank = servers["bank"].url, backends["bank"]
+    acct = facts.bank.accounts[0].id
+    payee = next(x for x in facts.bank.payees if x.owner == "org")
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {bank.token(fin)}"
+    before = api.get(url + f"/api/accounts/{acct}", timeout=10).json()["balance_cents"]
+    s, csrf = _login(url, fin, facts.credentials_for(fin).password)
+    form = s.get(url + f"/banking/transfer?from_account={acct}", timeout=10).text
+    assert f'value="payee:{payee.id}"' in form and f'<option value="{acct}" selected' in form
+    r = s.post(url + "/banking/transfer", data={"csrf_token": csrf, "from_account": acct, "to": f"payee:{payee.id}",
+                                                "amount": "1,234.56", "memo": "Invoice 42"}, timeout=10)
+    assert r.status_code == 200 and "Confirm your transfer" in r.text and "Confirm and send" in r.text
+    tid = re.search(r"/banking/transfer/(tr_\d+)", r.url).group(1)
+    t = api.get(url + f"/api/transfers/{tid}", timeout=10).json()
+    assert t["status"] == "pending" and t["amount_cents"] == 123456 and t["memo"] == "Invoice 42"
+    assert api.get(url + f"/api/accounts/{acct}", timeout=10).json()["balance_cents"] == before  # nothing moved yet
+    r = s.post(url + f"/banking/transfer/{tid}/confirm", data={"csrf_token": csrf}, timeout=10)
+    assert r.status_code == 200 and "The transfer was sent." in r.text and "completed" in r.text
+    t = api.get(url + f"/api/transfers/{tid}", timeout=10).json()
+    assert t["status"] == "completed" and t["decided_by"] == fin
+    assert api.get(url + f"/api/accounts/{acct}", timeout=10).json()["balance_cents"] == before - 123456
+    # confirming twice: the API's 409, shown on the transfer's page
+    r = s.post(url + f"/banking/transfer/{tid}/confirm", data={"csrf_token": csrf}, timeout=10)
+    assert r.status_code == 409 and "not pending" in _alert(r.text)
+    # a second one, cancelled from its confirmation page
+    r = s.post(url + "/banking/transfer", data={"csrf_token": csrf, "from_account": acct, "to": f"payee:{payee.id}",
+                                                "amount": "10"}, timeout=10)
+    tid2 = re.search(r"/banking/transfer/(tr_\d+)", r.url).group(1)
+    r = s.post(url + f"/banking/transfer/{tid2}/cancel", data={"csrf_token": csrf}, timeout=10)
+    assert "The transfer was cancelled." in r.text
+    assert api.get(url + f"/api/transfers/{tid2}", timeout=10).json()["status"] == "cancelled"
+    # the statement page shows the month's lines
+    month = t["decided_at"][:7]
+    st = s.get(url + f"/banking/account/{acct}/statement?month={month}", timeout=10)
+    assert st.status_code == 200 and "Invoice 42" in st.text
+
+
+def test_bank_validation_errors_rerender_with_what_was_typed(backends, servers, facts):
+    fin = user_of(facts, "finance")
+    url, bank = servers["bank"].url, backends["bank"]
+    events: list[dict] = []
+    bank.on_change = events.append
+    acct = facts.bank.accounts[0].id
+    payee = next(x for x in facts.bank.payees if x.owner == "org")
+    s, csrf = _login(url, fin, facts.credentials_for(fin).password)
+    base = {"csrf_token": csrf, "from_account": acct, "to": f"payee:{payee.id}", "memo": "kept memo"}
+    r = s.post(url + "/banking/transfer", data={**base, "amount": "twelve"}, timeout=10)
+    assert r.status_code == 422 and "'twelve' is not an amount of money" in _alert(r.text)
+    assert 'value="twelve"' in r.text and 'value="kept memo"' in r.text and f'value="payee:{payee.id}" selected' in r.text
+    over = bank.limit // 100 + 1
+    r = s.post(url + "/banking/transfer", data={**base, "amount": str(over)}, timeout=10)
+    assert r.status_code == 422 and "exceeds the per-transfer limit" in _alert(r.text) and f'value="{over}"' in r.text
+    r = s.post(url + "/banking/transfer", data={**base, "to": "", "amount": "5"}, timeout=10)
+    assert r.status_code == 422 and "choose a payee" in _alert(r.text)
+    r = s.post(url + "/banking/transfer", data={**base, "amount": "5", "scheduled_for": "2001-01-01"}, timeout=10)
+    assert r.status_code == 422 and "not in the future" in _alert(r.text)
+    r = s.post(url + "/banking/payees", data={"csrf_token": csrf, "name": "Acme Supplies", "account_number": "12",
+                                              "routing_number": "123456789"}, timeout=10)
+    assert r.status_code == 422 and "Account number" in _alert(r.text) and 'value="Acme Supplies"' in r.text
+    assert events == []
+    r = s.post(url + "/banking/payees", data={"csrf_token": csrf, "name": "Acme Supplies", "account_number": "123456",
+                                              "routing_number": "123456789", "owner": "org"}, timeout=10)
+    assert "The payee was added." in r.text and "Acme Supplies" in r.text
+    added = requests.get(url + "/api/payees", params={"q": "Acme"}, timeout=10,
+                         headers={"Authorization": f"Bearer {bank.token(fin)}"}).json()
+    assert [x["owner"] for x in added] == ["org"]
+
+
+# ------------------------------------------------------------------------------------------------ same event as the API
+def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
+    """The same action through the JSON API and through the web form, each from the fixture: the same diff rows, the
+    same state after, and an event naming the same API call (``via: web`` and the form's ``command`` added)."""
+    p, q = facts.people[2], facts.people[3]
+    fin = user_of(facts, "finance")
+    acct = facts.bank.accounts[0].id
+    payee = next(x.id for x in facts.bank.payees if x.owner == "org")
+    cases = {
+        "mail": (p.username, [("POST", "/api/messages", {"to": [q.email], "subject": "Same", "body": "either way"})],
+                 [("/mail/compose", {"mode": "new", "to": q.email, "subject": "Same", "body": "either way"})]),
+        "bank": (fin, [("POST", "/api/transfers", {"from_account": acct, "payee_id": payee, "amount_cents": 5000,
+                                                   "memo": "same"}),
+                       ("POST", "/api/transfers/tr_0001/confirm", None)],
+                 [("/banking/transfer", {"from_account": acct, "to": f"payee:{payee}", "amount": "50.00",
+                                         "memo": "same"}),
+                  ("/banking/transfer/tr_0001/confirm", {})]),
+    }
+    for name, (user, api_calls, web_posts) in cases.items():
+        b, url = backends[name], servers[name].url
+        b.reset()
+        via_api: list[dict] = []
+        b.on_change = via_api.append
+        for method, path, body in api_calls:
+            r = requests.request(method, url + path, json=body, timeout=10,
+                                 headers={"Authorization": f"Bearer {b.token(user)}"})
+            assert r.status_code < 300, r.text
+        api_state = b.state()
+        s, csrf = _login(url, user, facts.credentials_for(user).password)
+        b.reset()
+        via_web: list[dict] = []
+        b.on_change = via_web.append
+        for path, data in web_posts:
+            r = s.post(url + path, data={"csrf_token": csrf, **data}, timeout=10)
+            assert r.status_code == 200 and r.history[0].status_code == 303, r.text[:400]
+        assert len(via_web) == len(api_calls) and [_without_origin(e) for e in via_web] == via_api
+        assert [e["via"] for e in via_web] == ["web"] * len(api_calls)
+        assert [e["command"] for e in via_web] == [f"POST {path}" for path, _ in web_posts]
+        assert b.state() == api_state
+
+
+# ------------------------------------------------------------------------------------------------ a real browser
+def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
+    """Debian's Chromium, driven by Playwright: sign in with the keyboard-usable form, open each app's main pages,
+    follow the transfer's confirmation step, and save screenshots (also copied to /tmp/webapp_shots/)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    if not Path(chromium).exists():
+        pytest.skip("Debian's chromium is not installed")
+    p = facts.people[2]
+    fin = user_of(facts, "finance")
+    acct = facts.bank.accounts[0].id
+    payee = next(x.id for x in facts.bank.payees if x.owner == "org")
+    shots: list[Path] = []
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
+        try:
+            for name, user, pages in (
+                ("mail", p.username, ["/mail", "/mail/compose"]),
+                ("bank", fin, ["/banking", f"/banking/account/{acct}", "/banking/payees", "/banking/transfer"]),
+            ):
+                url = servers[name].url
+                ctx = browser.new_context(viewport={"width": 1280, "height": 860})
+                page = ctx.new_page()
+                page.goto(url + pages[0])
+                assert page.url.startswith(url + "/login")  # sent to the log-in page first
+                page.get_by_label("User name or e-mail address").fill(user)
+                page.get_by_label("Password", exact=True).fill(facts.credentials_for(user).password)
+                page.keyboard.press("Enter")
+                page.wait_for_url(url + pages[0])
+                assert page.get_by_role("navigation", name="Main").is_visible()
+                assert page.get_by_role("main").is_visible()
+                for i, path in enumerate(pages):
+                    page.goto(url + path)
+                    assert page.locator("h1").inner_text().strip()
+                    shot = tmp_path / f"{name}-{i}-{path.strip('/').replace('/', '_')}.png"
+                    page.screenshot(path=str(shot), full_page=True)
+                    shots.append(shot)
+                if name == "mail":
+                    page.goto(url + "/mail/compose")
+                    page.get_by_label("To", exact=True).fill(facts.people[3].email)
+                    page.get_by_label("Subject", exact=True).fill("Sent from Chromium")
+                    page.get_by_role("textbox", name="Message", exact=True).fill("Typed in a real browser.")
+                    page.get_by_role("button", name="Send").click()
+                    page.wait_for_url(re.compile(r".*notice=sent.*"))
+                    assert page.get_by_role("status").inner_text() == "Your message was sent."
+                    page.get_by_role("link", name="Sent from Chromium").first.click()
+                    shot = tmp_path / "mail-message.png"
+                else:
+                    page.goto(url + f"/banking/transfer?from_account={acct}")
+                    page.get_by_label("To", exact=True).select_option(f"payee:{payee}")
+                    page.get_by_label("Amount (USD)").fill("25.00")
+                    page.get_by_role("button", name="Continue").click()
+                    page.wait_for_url(re.compile(r".*/banking/transfer/tr_\d+.*"))
+                    assert page.locator("h1").inner_text() == "Confirm your transfer"
+                    shot = tmp_path / "bank-confirm.png"
+                page.screenshot(path=str(shot), full_page=True)
+                shots.append(shot)
+                ctx.close()
+        finally:
+            browser.close()
+    assert all(s.stat().st_size > 5000 and s.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" for s in shots)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    for s in shots:
+        shutil.copy(s, SHOTS / s.name)
