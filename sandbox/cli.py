@@ -58,12 +58,18 @@ def build(
     tag: str = typer.Option(DEFAULT_IMAGE, help="Tag of the image to build."),
     mirror: Optional[str] = typer.Option(None, help="Debian mirror for debootstrap (default: the one apt uses)."),
     force: bool = typer.Option(False, "--force", help="Rebuild even if the recipe hash is unchanged."),
+    with_: List[str] = typer.Option([], "--with", help="Also build this variant on top of the image (repeatable): "
+                                    "browser (Debian's Chromium and fonts, tagged airgap/base:browser)."),
 ) -> None:
     """Build the sandbox image. Without --base: debootstrap bookworm (root, a few minutes once, cached)."""
     from .image import build as build_image
+    from .image import build_variant
 
     try:
-        build_image(base=base, tag=tag, mirror=mirror, force=force, log=lambda line: typer.echo(line, err=True))
+        log = lambda line: typer.echo(line, err=True)  # noqa: E731
+        build_image(base=base, tag=tag, mirror=mirror, force=force, log=log)
+        for name in with_:
+            build_variant(name, base_tag=tag, force=force, log=log)
     except SandboxError as e:
         _fail(e)
 

@@ -191,3 +191,52 @@ def build(base: str | None = None, tag: str = DEFAULT_IMAGE, mirror: str | None 
                                   labels={**PROJECT_LABELS, RECIPE_LABEL: recipe}, log=log)
     log(f"built {tag} ({image_id[:19]})")
     return image_id
+
+
+# Image variants: the base plus what some envs need, each a Dockerfile in image/ built FROM the base tag with apt from
+# the mirror the base was bootstrapped from (its sources.list), so no registry is needed here either.
+VARIANTS = {"browser": ("browser.Dockerfile", "browser.py")}
+BROWSER_UID = 1500  # the browser variant's browser user: neither root, nor the agent (1000), nor the harness (checked)
+
+
+def variant_tag(name: str, base_tag: str = DEFAULT_IMAGE) -> str:
+    """The tag of variant ``name`` of ``base_tag``: ``airgap/base:latest`` -> ``airgap/base:browser``;
+    ``AIRGAP_BROWSER_IMAGE`` names the browser variant outright."""
+    if name == "browser" and os.environ.get("AIRGAP_BROWSER_IMAGE"):
+        return os.environ["AIRGAP_BROWSER_IMAGE"]
+    repo, _, tag = base_tag.rpartition(":") if ":" in base_tag.rsplit("/", 1)[-1] else (base_tag, "", "latest")
+    return f"{repo}:{name}" if tag == "latest" else f"{repo}:{tag}-{name}"
+
+
+def build_variant(name: str, base_tag: str = DEFAULT_IMAGE, force: bool = False,
+                  runtime: ContainerRuntime | None = None, log: Callable[[str], None] = print) -> str:
+    """Build variant ``name`` (see :data:`VARIANTS`) on top of the already built ``base_tag``; return its image id.
+    Up to date (a second) when neither its files nor the base image changed."""
+    if name not in VARIANTS:
+        raise SandboxError(f"unknown image variant {name!r}; the variants are: {', '.join(sorted(VARIANTS))}")
+    engine = runtime or get_runtime()
+    if engine.image_labels(base_tag) is None:
+        raise SandboxError(f"the base image {base_tag} is not built: run `airgap sandbox build` first")
+    root = resources.files("airgap.sandbox") / "image"
+    files = {fname: (root / fname).read_bytes() for fname in VARIANTS[name]}
+    h = hashlib.sha256(f"{name}|{base_tag}@{engine.image_id(base_tag)}|{BROWSER_UID}".encode())
+    for fname, data in sorted(files.items()):
+        h.update(fname.encode() + b"\0" + data + b"\0")
+    recipe, tag = h.hexdigest(), variant_tag(name, base_tag)
+    labels = engine.image_labels(tag)
+    if not force and labels is not None and labels.get(RECIPE_LABEL) == recipe:
+        log(f"{tag} is up to date (recipe {recipe[:12]})")
+        return engine.image_id(tag)
+    log(f"building {tag} from {base_tag} (apt from the base's Debian mirror; a few minutes)")
+    context = io.BytesIO()
+    with tarfile.open(fileobj=context, mode="w") as tar:
+        for fname, data in {**files, "Dockerfile": files[VARIANTS[name][0]]}.items():
+            info = tarfile.TarInfo(fname)
+            info.size = len(data)
+            info.mode = 0o644
+            tar.addfile(info, io.BytesIO(data))
+    context.seek(0)
+    image_id = engine.build_image(context, tag, buildargs={"BASE": base_tag, "BROWSER_UID": str(BROWSER_UID)},
+                                  labels={**PROJECT_LABELS, RECIPE_LABEL: recipe, "airgap.variant": name}, log=log)
+    log(f"built {tag} ({image_id[:19]})")
+    return image_id
