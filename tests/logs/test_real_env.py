@@ -6,6 +6,7 @@ needed); the `slow` one runs every built-in task's oracle (the issue's acceptanc
 """
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -15,13 +16,16 @@ MINI = str(Path(__file__).resolve().parents[1] / "envs" / "fixtures" / "mini.yam
 
 
 
-def _oracle_episode(env_id, suite, task_id, log_dir, seed=0):
+def _oracle_episode(env_id, suite, task_id, log_dir, seed=0, env=None):
+    """One oracle episode; its log and reward. ``env``: an open env to play it in (one env, one pooled sandbox, for a
+    whole suite), else a fresh one for this episode."""
     import gymnasium as gym
 
     import airgap.envs  # noqa: F401
     from airgap.envs.agents import make_agent
 
-    env = gym.make(env_id, suite=suite, log_dir=str(log_dir))
+    own = env is None
+    env = gym.make(env_id, suite=suite, log_dir=str(log_dir)) if own else env
     try:
         obs, info = env.reset(seed=seed, options={"task_id": task_id})
         agent = make_agent("oracle", suite=suite)
@@ -33,7 +37,8 @@ def _oracle_episode(env_id, suite, task_id, log_dir, seed=0):
                 break
         path = env.unwrapped.log_path
     finally:
-        env.close()
+        if own:
+            env.close()
     return Path(path), reward
 
 
@@ -96,11 +101,21 @@ def test_every_builtin_oracle_episode_reruns_without_divergence(sandbox_image, t
     ensure_default_snapshot(progress=False)  # both suites use it (the sandbox suite for its curl tasks)
     tasks = _suite_tasks(suite)
     assert tasks, f"suite {suite} has no tasks"
+    import gymnasium as gym
+
     failures = []
-    for task_id in tasks:
-        log, reward = _oracle_episode(env_id, suite, task_id, tmp_path)
-        v = verify(log)
-        r = rerun(log)
+    env = gym.make(env_id, suite=suite, log_dir=str(tmp_path))  # one env (one pooled sandbox) plays the whole suite
+    try:
+        logs = [(task_id, *_oracle_episode(env_id, suite, task_id, tmp_path, env=env)) for task_id in tasks]
+    finally:
+        env.close()
+
+    def check(item):
+        task_id, log, reward = item
+        v, r = verify(log), rerun(log)
         if not v.ok or not r.ok or reward != 1.0:
-            failures.append((task_id, reward, v.status, r.first.message if r.first else None))
+            return task_id, reward, v.status, r.first.message if r.first else None
+
+    with ThreadPoolExecutor(max_workers=3) as pool:  # each re-run in its own env; they mostly wait on the sandbox
+        failures = [f for f in pool.map(check, logs) if f]
     assert not failures, failures
