@@ -35,6 +35,8 @@ for _mod, _attr, _name in _GROUPS:
     app.add_typer(getattr(importlib.import_module(_mod), _attr), name=_name)
 for _mod, _attr, _name in _COMMANDS:
     app.command(_name)(getattr(importlib.import_module(_mod), _attr))
+# `airgap sandbox browser` needs the worlds (envs), which the sandbox package must not import: added to its group here.
+importlib.import_module("airgap.sandbox.cli").app.command("browser")(importlib.import_module("airgap.envs.cli.browse").browser)
 
 
 def main() -> None:
