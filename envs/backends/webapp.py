@@ -185,6 +185,7 @@ class WebApp:
     nav: list[tuple[str, str]]
     accent: str = "#1a56db"
     notices: dict[str, str] = field(default_factory=dict)
+    public: bool = False  # its pages can be browsed signed out (a shop's catalogue): the navigation shows then too
 
     # ---------------------------------------------------------------- pages
     def page(self, request: Request, template: str, title: str, user: str | None, status: int = 200,
@@ -200,14 +201,21 @@ class WebApp:
         notice = self.notices.get(request.query_params.get("notice") or "")
         err_list = list(errors.values()) if isinstance(errors, dict) else list(errors or [])
         field_errors = errors if isinstance(errors, dict) else {}
-        who = b.facts.person(user).name if user and _has_person(b, user) else user
-        html = render(template, title=title, brand=self.brand(b), home=self.home, nav=self.nav if user else [],
+        who = _display_name(b, user) if user else None
+        html = render(template, title=title, brand=self.brand(b), home=self.home,
+                      nav=self.nav if user or self.public else [], public=self.public,
                       current=current or request.url.path, user=user, who=who, csrf=csrf_token(b, s), notice=notice,
                       errors=err_list, field_errors=field_errors, accent=self.accent, app=b.name, **context)
         resp = HTMLResponse(html, status_code=status, headers=headers)
         if fresh:
             set_session(request, resp, s)
         return resp
+
+    def visitor(self, request: Request) -> str | None:
+        """The signed-in user or None (a dependency of pages anyone may see)."""
+        request.scope["airgap.page"] = True
+        s = load_session(request)
+        return s.user if s is not None else None
 
     def user(self, request: Request) -> str:
         """The signed-in user (a dependency of the app's pages); not signed in: 303 to the log-in page."""
@@ -269,12 +277,13 @@ class WebApp:
         return router
 
 
-def _has_person(b: Any, user: str) -> bool:
+def _display_name(b: Any, user: str) -> str:
+    """A member of staff's name, a shop customer's name, else the username."""
     try:
-        b.facts.person(user)
-        return True
-    except (KeyError, ValueError, LookupError):
-        return False
+        return b.facts.person(user).name
+    except LookupError:
+        shop = getattr(b.facts, "shop", None)
+        return next((c.name for c in getattr(shop, "customers", ()) if c.username == user), user)
 
 
 async def call_api(request: Request, fn: Callable[..., Any], *args: Any) -> tuple[Any, str | None]:

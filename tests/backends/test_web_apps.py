@@ -21,9 +21,10 @@ SHOTS = Path("/tmp/webapp_shots")
 
 @pytest.fixture(scope="module")
 def servers(all_backends):
-    """mail and bank each on a real loopback socket for the whole module (tests reset the backends they write to)."""
-    with LiveServer(all_backends["mail"].app) as mail, LiveServer(all_backends["bank"].app) as bank:
-        yield {"mail": mail, "bank": bank}
+    """mail, bank and shop each on a real loopback socket for the whole module (the ``backends`` fixture resets them)."""
+    with LiveServer(all_backends["mail"].app) as mail, LiveServer(all_backends["bank"].app) as bank, \
+            LiveServer(all_backends["shop"].app) as shop:
+        yield {"mail": mail, "bank": bank, "shop": shop}
 
 
 def _csrf(page: str) -> str:
@@ -53,10 +54,11 @@ def _without_origin(ev: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ log-in and CSRF
-@pytest.mark.parametrize("name,home", [("mail", "/mail"), ("bank", "/banking")])
+@pytest.mark.parametrize("name,home", [("mail", "/mail"), ("bank", "/banking"), ("shop", "/store/orders")])
 def test_login_session_and_logout(name, home, backends, servers, facts: WorldFacts):
     url = servers[name].url
-    user = user_of(facts, "finance") if name == "bank" else facts.people[2].username
+    user = {"bank": user_of(facts, "finance"), "shop": facts.shop.customers[0].username}.get(name, facts.people[2].username)
+    email = facts.shop.customers[0].email if name == "shop" else facts.person(user).email
     anon = requests.get(url + home, allow_redirects=False, timeout=10)
     assert anon.status_code == 303 and anon.headers["location"] == f"/login?next={home.replace('/', '%2F')}"
     # a wrong password: the form again, 401, with the user name kept and the password not echoed
@@ -67,9 +69,10 @@ def test_login_session_and_logout(name, home, backends, servers, facts: WorldFac
     assert r.status_code == 401 and "Wrong user name or password" in _alert(r.text)
     assert f'value="{user}"' in r.text and pw not in r.text
     # e-mail address + password (the API's basic-auth aliases), and the service's token: both sign in
-    s, csrf = _login(url, facts.person(user).email, pw)
+    s, csrf = _login(url, email, pw)
     assert s.get(url + home, timeout=10).status_code == 200
-    assert f"{facts.person(user).name}" in s.get(url + home, timeout=10).text
+    name_shown = facts.shop.customers[0].name if name == "shop" else facts.person(user).name
+    assert f"Signed in as <strong>{html.escape(name_shown)}</strong>" in s.get(url + home, timeout=10).text
     t, _ = _login(url, "", token=backends[name].token(user))
     assert t.get(url + home, allow_redirects=False, timeout=10).status_code == 200
     # the session cookie is signed: a tampered one is no session
@@ -85,7 +88,7 @@ def test_login_session_and_logout(name, home, backends, servers, facts: WorldFac
     page = s2.get(url + "/login?next=//evil.example/x", timeout=10)
     r = s2.post(url + "/login", data={"csrf_token": _csrf(page.text), "username": user, "password": pw,
                                       "next": "//evil.example/x"}, allow_redirects=False, timeout=10)
-    assert r.status_code == 303 and r.headers["location"] == home
+    assert r.status_code == 303 and r.headers["location"] == ("/store" if name == "shop" else home)  # the app's home
 
 
 def test_csrf_refused_without_or_with_a_foreign_token(backends, servers, facts):
@@ -264,6 +267,75 @@ def test_bank_validation_errors_rerender_with_what_was_typed(backends, servers, 
     assert [x["owner"] for x in added] == ["org"]
 
 
+# ------------------------------------------------------------------------------------------------ shop
+def test_shop_catalogue_cart_checkout_then_the_api_sees_the_order(backends, servers, facts):
+    url, shop = servers["shop"].url, backends["shop"]
+    cust = facts.shop.customers[0]
+    product = next(p for p in facts.shop.products if p.stock > 2)
+    # the catalogue is public; buying asks to sign in
+    anon = requests.get(url + f"/store/product/{product.sku}", timeout=10)
+    assert anon.status_code == 200 and product.name in html.unescape(anon.text) and "Sign in to buy" in anon.text
+    assert "/store/product/" in requests.get(url + "/store", params={"q": product.sku}, timeout=10).text
+    s, csrf = _login(url, cust.email, facts.credentials_for(cust.username).password)
+    r = s.post(url + "/store/cart/add", data={"csrf_token": csrf, "sku": product.sku, "quantity": "lots"}, timeout=10)
+    assert r.status_code == 422 and "Quantity" in _alert(r.text) and 'value="lots"' in r.text
+    r = s.post(url + "/store/cart/add", data={"csrf_token": csrf, "sku": product.sku, "quantity": str(product.stock + 1)},
+               timeout=10)
+    assert r.status_code == 422 and "in stock" in _alert(r.text)
+    r = s.post(url + "/store/cart/add", data={"csrf_token": csrf, "sku": product.sku, "quantity": "2"}, timeout=10)
+    assert "Added to your cart." in r.text and product.name in html.unescape(r.text)
+    r = s.post(url + f"/store/cart/{product.sku}", data={"csrf_token": csrf, "quantity": "1"}, timeout=10)
+    assert "Your cart was updated." in r.text
+    review = s.get(url + "/store/checkout", timeout=10)
+    assert review.status_code == 200 and "Place order" in review.text and cust.street in html.unescape(review.text)
+    # another address with a missing street: the review again, with what was typed
+    r = s.post(url + "/store/checkout", data={"csrf_token": csrf, "ship": "other", "name": "Front desk", "city": "Springfield"},
+               timeout=10)
+    assert r.status_code == 422 and "Street" in _alert(r.text) and 'value="Front desk"' in r.text
+    r = s.post(url + "/store/checkout", data={"csrf_token": csrf, "ship": "account"}, timeout=10)
+    assert "your order is placed" in r.text
+    oid = re.search(r"/store/orders/(SO-\d+)", r.url).group(1)
+    api = requests.get(url + f"/api/orders/{oid}", timeout=10, headers={"Authorization": f"Bearer {shop.token(cust.username)}"})
+    assert api.status_code == 200 and api.json()["status"] == "processing"
+    assert [(ln["sku"], ln["quantity"]) for ln in api.json()["lines"]] == [(product.sku, 1)]
+    r = s.post(url + f"/store/orders/{oid}/cancel", data={"csrf_token": csrf}, timeout=10)
+    assert "cancelled and refunded" in r.text
+
+
+def test_support_refund_screen_with_a_confirmation_step(backends, servers, facts):
+    url, shop = servers["shop"].url, backends["shop"]
+    case = next(c for c in facts.shop.cases if c.within_refund_window)
+    outside = next(c for c in facts.shop.cases if not c.within_refund_window)
+    staff = facts.shop.staff[0]
+    # the customer asks for a return on the order's page
+    c, ccsrf = _login(url, case.customer, facts.credentials_for(case.customer).password)
+    r = c.post(url + f"/store/orders/{case.order}/return", data={"csrf_token": ccsrf, f"qty_{case.sku}": "1",
+                                                                "reason": ""}, timeout=10)
+    assert r.status_code == 422 and "Reason" in _alert(r.text) and 'value="1"' in r.text
+    r = c.post(url + f"/store/orders/{case.order}/return", data={"csrf_token": ccsrf, f"qty_{case.sku}": "1",
+                                                                "reason": "arrived broken"}, timeout=10)
+    assert "Your return request was sent." in r.text
+    assert c.get(url + f"/store/orders/{case.order}/refund", timeout=10).status_code == 403  # staff only
+    s, csrf = _login(url, staff, facts.credentials_for(staff).password)
+    queue = s.get(url + "/store/returns", timeout=10).text
+    assert f"/store/orders/{case.order}/refund" in queue
+    screen = s.get(url + f"/store/orders/{case.order}/refund", timeout=10).text
+    assert f'name="qty_{case.sku}"' in screen and "arrived broken" in screen
+    form = {"csrf_token": csrf, f"qty_{case.sku}": "1", "reason": "arrived broken", "restock": "on"}
+    before = shop.state()
+    r = s.post(url + f"/store/orders/{case.order}/refund", data=form, timeout=10)
+    assert r.status_code == 200 and "Confirm refund of" in r.text and shop.state() == before  # nothing yet
+    r = s.post(url + f"/store/orders/{case.order}/refund", data={**form, "confirm": "yes"}, timeout=10)
+    assert "The refund was issued." in r.text
+    refunds = requests.get(url + f"/api/orders/{case.order}/refunds", timeout=10,
+                           headers={"Authorization": f"Bearer {shop.token(staff)}"}).json()
+    assert [(x["sku"], x["quantity"], x["restocked"]) for x in refunds] == [(case.sku, 1, True)]
+    # outside the refund window: the API's refusal on the screen
+    r = s.post(url + f"/store/orders/{outside.order}/refund", data={"csrf_token": csrf, f"qty_{outside.sku}": "1",
+                                                                   "reason": "late", "confirm": "yes"}, timeout=10)
+    assert r.status_code == 422 and "refund window" in _alert(r.text)
+
+
 # ------------------------------------------------------------------------------------------------ same event as the API
 def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
     """The same action through the JSON API and through the web form, each from the fixture: the same diff rows, the
@@ -272,6 +344,8 @@ def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
     fin = user_of(facts, "finance")
     acct = facts.bank.accounts[0].id
     payee = next(x.id for x in facts.bank.payees if x.owner == "org")
+    cust = facts.shop.customers[1]
+    sku = next(x.sku for x in facts.shop.products if x.stock > 2)
     cases = {
         "mail": (p.username, [("POST", "/api/messages", {"to": [q.email], "subject": "Same", "body": "either way"})],
                  [("/mail/compose", {"mode": "new", "to": q.email, "subject": "Same", "body": "either way"})]),
@@ -281,6 +355,8 @@ def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
                  [("/banking/transfer", {"from_account": acct, "to": f"payee:{payee}", "amount": "50.00",
                                          "memo": "same"}),
                   ("/banking/transfer/tr_0001/confirm", {})]),
+        "shop": (cust.username, [("POST", "/api/cart/items", {"sku": sku, "quantity": 2}), ("POST", "/api/checkout", {})],
+                 [("/store/cart/add", {"sku": sku, "quantity": "2"}), ("/store/checkout", {"ship": "account"})]),
     }
     for name, (user, api_calls, web_posts) in cases.items():
         b, url = backends[name], servers[name].url
@@ -317,6 +393,8 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
     fin = user_of(facts, "finance")
     acct = facts.bank.accounts[0].id
     payee = next(x.id for x in facts.bank.payees if x.owner == "org")
+    staff = facts.shop.staff[0]
+    case = next(c for c in facts.shop.cases if c.within_refund_window)
     shots: list[Path] = []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -324,6 +402,8 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
             for name, user, pages in (
                 ("mail", p.username, ["/mail", "/mail/compose"]),
                 ("bank", fin, ["/banking", f"/banking/account/{acct}", "/banking/payees", "/banking/transfer"]),
+                ("shop", staff, ["/store/orders", "/store", f"/store/product/{case.sku}", "/store/returns",
+                                 f"/store/orders/{case.order}/refund"]),
             ):
                 url = servers[name].url
                 ctx = browser.new_context(viewport={"width": 1280, "height": 860})
@@ -352,6 +432,12 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
                     assert page.get_by_role("status").inner_text() == "Your message was sent."
                     page.get_by_role("link", name="Sent from Chromium").first.click()
                     shot = tmp_path / "mail-message.png"
+                elif name == "shop":  # the support team's refund screen, then its confirmation step
+                    page.get_by_role("spinbutton").first.fill("1")
+                    page.get_by_label("Reason").fill("Arrived damaged")
+                    page.get_by_role("button", name="Review refund").click()
+                    assert page.get_by_role("button", name=re.compile("Confirm refund of")).is_visible()
+                    shot = tmp_path / "shop-refund-confirm.png"
                 else:
                     page.goto(url + f"/banking/transfer?from_account={acct}")
                     page.get_by_label("To", exact=True).select_option(f"payee:{payee}")
