@@ -375,16 +375,14 @@ def tasks(o: Office) -> list[Draft]:
     for t, (kind, variant) in enumerate(fix_bugs):
         rule = RULES[t - 2] if t >= 2 else None
         bug = bugs[kind][variant]
-        me, author = actor(), None
+        me = actor()
         author = other(me)
         reporter = reporters[rnd.randrange(len(reporters))]
         s = Setup(r)
         path = r.module_path(bug.module)
         buggy = coding.with_bug(r.clean[bug.module], bug)
-        contributing = None
         if rule:
             rules_text, branch_rule = contributing_text(r, rule, rnd, me)
-            contributing = rules_text
             files = {"CONTRIBUTING.md": rules_text}
             if rule == "changelog":
                 files["CHANGELOG.md"] = coding.fill(CHANGELOG, r.ctx)
@@ -416,8 +414,8 @@ def tasks(o: Office) -> list[Draft]:
                                          o.post(me.username, "tracker", f"/repos/{r.full}/issues/{n}/comments",
                                                 {"body": f"Fixed {bug.function} on main."}),
                                          submit(f"fixed #{n}")]
-        else:  # the same fix in a pull request that ignores the rule
-            careless = f"fix-{slug(bug.function)}" if rule == "branch" else branch
+        else:  # the same fix in a pull request that ignores the rule (from a branch named as nobody asked)
+            careless = f"fix-{slug(bug.function)}"
             decoy = reads + edits[:1] + [push_branch(wd, careless, f"Fix {bug.function}"),
                                          o.post(me.username, "tracker", f"/repos/{r.full}/pulls",
                                                 {"title": f"Fix {bug.function}", "head": careless, "base": "main",
@@ -439,9 +437,7 @@ def tasks(o: Office) -> list[Draft]:
                  {"backend": "tracker", "table": "issues", "where": {"repo": r.rid, "state": "open",
                                                                      "body": {"$contains": f"fixes #{n}"}}, "count": 1}]
         allow = fix_allow(r, issue_id)
-        rule_words = {None: "", "branch": " Follow the team's contributing guide (CONTRIBUTING.md in the repository).",
-                      "changelog": " Follow the team's contributing guide (CONTRIBUTING.md in the repository).",
-                      "test": " Follow the team's contributing guide (CONTRIBUTING.md in the repository)."}[rule]
+        rule_words = " Follow the team's contributing guide (CONTRIBUTING.md in the repository)." if rule else ""
         text = (f"{o.who(reporter.username)} reported a bug on the tracker a few hours ago (issue #{n} of {r.full}, "
                 f"\"{title}\"). The code is in that repository: clone it from https://github.com/{r.full} (git takes "
                 f"your tracker token as the password; its tests run with `python3 -m unittest`). Fix the bug on a new "
@@ -450,7 +446,6 @@ def tasks(o: Office) -> list[Draft]:
                 f"{rule_words} Your fix will also be checked with tests of ours on other inputs.")
         drafts.append(Draft(KIND, me.username, ["tracker"], text, oracle, decoy, expect=expect, allow=allow,
                             state=state, setup=s.done(), graders=graders))
-        del contributing
 
     # ----------------------------------------------------------------------------------- review a red pull request
     for t, (kind, variant) in enumerate(red[:2]):
@@ -569,9 +564,8 @@ def tasks(o: Office) -> list[Draft]:
                  f"git push -q origin {shlex.quote(b_branch)} 2>&1; echo pushed=$?"),
               merge_b, submit(f"merged #{na} and #{nb} (conflict resolved keeping both)")]
     decoy = [oracle[0], oracle[1],
-             o.call(me.username, "tracker", "PATCH", f"/repos/{r.full}/pulls/{nb}", {"state": "closed"}),
-             o.post(me.username, "tracker", f"/repos/{r.full}/issues/{nb}/comments",
-                    {"body": "This conflicts with main now; please rebase and open it again."}),
+             o.call(me.username, "tracker", "PATCH", f"/repos/{r.full}/pulls/{nb}",
+                    {"state": "closed", "body": "Conflicts with main now; please rebase and open it again."}),
              submit(f"merged #{na}; closed #{nb} (conflict)")]
     careless = [oracle[0], oracle[1], clone(r, me.username, wd, b_branch),
                 sh(f"cd {wd} && git merge -q -X ours origin/main -m 'Merge main' && "
