@@ -354,8 +354,8 @@ def script(o: Office) -> Draft:
     files[f"{base}/report.ini"] = ini
     subject = f"Weekly sales report, week of {latest:%d-%m-%Y}"
     text = (f"The weekly sales report has not gone out since {old.name} handed {base}/send_report.py over to you: "
-            f"run, it fails. Fix it (its settings are in {base}/report.ini; it must now sign in and send as you, "
-            f"with your mail token as the password) and run it so that this week's report, for the week of "
+            f"run, it fails. Fix it for good (its settings are in {base}/report.ini; it must now sign in and send as "
+            f"you, with your mail token as the password, and each week report the newest week's file) and run it so that this week's report, for the week of "
             f"{latest:%d %B %Y} (the newest file in {base}/data), reaches {to.name} and {cc.name} (Cc) exactly "
             f"once, with that week's figures. Send nothing else." + proto_note(o))
     run = sh(f"cd {base} && MAIL_PASSWORD={o.token('mail', user)} python3 send_report.py")
@@ -370,7 +370,8 @@ def script(o: Office) -> Draft:
                      write(f"{base}/report.ini", fixed_ini), run, submit("fixed the connection and sent the report")]
     expect, state = [], []
     for p in (to, cc):
-        expect.append(to_inbox(p.email, subject=subject, body={"$amount": totals[latest] / 100}))
+        expect.append(to_inbox(p.email, subject=subject, body={"$amount": totals[latest] / 100},
+                               sender={"$contains": o.person(user).email}))
         state.append({"backend": "mail", "table": "messages", "where": {"mailbox": p.email.lower(), "folder": "INBOX",
                                                                         "subject": subject}, "count": 1})
     fmt = money(totals[latest])
@@ -378,10 +379,17 @@ def script(o: Office) -> Draft:
                               f"'subject': {subject!r}, 'body': 'Total: {fmt}'}})\nprint('sent')\n")
     twice = [*oracle[:-1], run, oracle[-1]]
     assert stale != latest
+    # the script itself is a deliverable: fixed, it picks the newest week (run in the sandbox after the episode)
+    newest = f"sales-{latest:%d-%m-%Y}.csv"
+    check = (f"cd {base} && python3 -c " + shlex.quote(
+        "import os, send_report\nf = os.path.basename(send_report.newest_file())\n"
+        f"print('ok' if f == {newest!r} else 'send_report.py picks ' + f)"))
+    graders = [{"type": "command_output", "command": check, "expected": "ok", "timeout": 30}]
     return Draft(KIND, user, ["mail"], text, oracle, decoy, expect=expect, allow=[sent_copy(), READ], state=state,
-                 setup={"files": files},
-                 audit=[{"calls": [*reads, by_api, submit("sent the report by hand")], "reward": 1,
-                         "why": "the same report through the JSON API: graded on what arrives, not how"},
+                 setup={"files": files}, graders=graders,
+                 audit=[{"calls": [*oracle[:-2], by_api, submit("fixed the script, sent the report by hand")],
+                         "reward": 1, "why": "the script fixed, the report sent through the JSON API: graded on what "
+                                             "arrives and on the script, not on the route"},
                         {"calls": twice, "reward": 0, "why": "the fixed script run twice: the report arrives twice"}])
 
 
