@@ -21,10 +21,10 @@ SHOTS = Path("/tmp/webapp_shots")
 
 @pytest.fixture(scope="module")
 def servers(all_backends):
-    """mail, bank and shop each on a real loopback socket for the whole module (the ``backends`` fixture resets them)."""
+    """mail, bank, shop and calendar each on a real loopback socket for the whole module (the ``backends`` fixture resets them)."""
     with LiveServer(all_backends["mail"].app) as mail, LiveServer(all_backends["bank"].app) as bank, \
-            LiveServer(all_backends["shop"].app) as shop:
-        yield {"mail": mail, "bank": bank, "shop": shop}
+            LiveServer(all_backends["shop"].app) as shop, LiveServer(all_backends["calendar"].app) as calendar:
+        yield {"mail": mail, "bank": bank, "shop": shop, "calendar": calendar}
 
 
 def _csrf(page: str) -> str:
@@ -54,7 +54,8 @@ def _without_origin(ev: dict) -> dict:
 
 
 # ------------------------------------------------------------------------------------------------ log-in and CSRF
-@pytest.mark.parametrize("name,home", [("mail", "/mail"), ("bank", "/banking"), ("shop", "/store/orders")])
+@pytest.mark.parametrize("name,home", [("mail", "/mail"), ("bank", "/banking"), ("shop", "/store/orders"),
+                                       ("calendar", "/calendar")])
 def test_login_session_and_logout(name, home, backends, servers, facts: WorldFacts):
     url = servers[name].url
     user = {"bank": user_of(facts, "finance"), "shop": facts.shop.customers[0].username}.get(name, facts.people[2].username)
@@ -336,6 +337,51 @@ def test_support_refund_screen_with_a_confirmation_step(backends, servers, facts
     assert r.status_code == 422 and "refund window" in _alert(r.text)
 
 
+# ------------------------------------------------------------------------------------------------ calendar
+def test_calendar_week_create_edit_respond_cancel(backends, servers, facts):
+    url, cal = servers["calendar"].url, backends["calendar"]
+    p, q = facts.people[2], facts.people[3]
+    s, csrf = _login(url, p.username, facts.credentials_for(p.username).password)
+    week = s.get(url + "/calendar", timeout=10)
+    assert week.status_code == 200 and week.text.count('<section aria-label="') == 7
+    form = {"csrf_token": csrf, "title": "Quarterly review", "date": "2025-03-20", "start_time": "15:00",
+            "end_time": "14:00", "timezone": "Europe/Berlin", "location": "Room 2", "attendees": q.email}
+    r = s.post(url + "/calendar/new", data=form, timeout=10)  # ends before it starts: the API's 422, form kept
+    assert r.status_code == 422 and "end must be after start" in _alert(r.text) and 'value="Room 2"' in r.text
+    r = s.post(url + "/calendar/new", data={**form, "start_time": ""}, timeout=10)
+    assert r.status_code == 422 and "Start time" in _alert(r.text) and 'value="Quarterly review"' in r.text
+    r = s.post(url + "/calendar/new", data={**form, "end_time": "16:00"}, timeout=10)
+    assert "invitations were sent" in r.text
+    eid = int(re.search(r"/calendar/event/(\d+)", r.url).group(1))
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {cal.token(q.username)}"
+    e = api.get(url + f"/api/events/{eid}", timeout=10).json()
+    assert e["start"] == "2025-03-20T14:00:00Z" and e["timezone"] == "Europe/Berlin" and e["my_status"] == "needs-action"
+    # the organiser edits it (form filled in the event's own zone) and adds a guest
+    edit = s.get(url + f"/calendar/event/{eid}/edit", timeout=10).text
+    assert 'value="15:00"' in edit and 'value="16:00"' in edit
+    r = s.post(url + f"/calendar/event/{eid}/edit", data={**form, "end_time": "16:30", "title": "Quarterly review (long)",
+                                                          "attendees": f"{q.email}, {facts.people[4].username}"}, timeout=10)
+    assert "The event was saved." in r.text
+    e = api.get(url + f"/api/events/{eid}", timeout=10).json()
+    assert e["title"] == "Quarterly review (long)" and e["end"] == "2025-03-20T15:30:00Z"
+    assert sorted(a["username"] for a in e["attendees"]) == sorted([q.username, facts.people[4].username])
+    # the guest answers from the invitations page; only the organiser may cancel
+    g, gcsrf = _login(url, q.username, facts.credentials_for(q.username).password)
+    assert "Quarterly review (long)" in html.unescape(g.get(url + "/calendar/invitations", timeout=10).text)
+    r = g.post(url + f"/calendar/event/{eid}/respond", data={"csrf_token": gcsrf, "status": "maybe"}, timeout=10)
+    assert r.status_code == 422 and "Answer" in _alert(r.text)
+    r = g.post(url + f"/calendar/event/{eid}/respond", data={"csrf_token": gcsrf, "status": "tentative",
+                                                            "back": "/calendar/invitations"}, timeout=10)
+    assert r.url.startswith(url + "/calendar/invitations") and "Your answer was sent." in r.text
+    assert api.get(url + f"/api/events/{eid}", timeout=10).json()["my_status"] == "tentative"
+    assert g.get(url + f"/calendar/event/{eid}/cancel", timeout=10).status_code == 403
+    assert "Cancel the event" in s.get(url + f"/calendar/event/{eid}/cancel", timeout=10).text  # the confirmation
+    r = s.post(url + f"/calendar/event/{eid}/cancel", data={"csrf_token": csrf}, timeout=10)
+    assert "The event was cancelled." in r.text
+    assert api.get(url + f"/api/events/{eid}", timeout=10).json()["status"] == "cancelled"
+
+
 # ------------------------------------------------------------------------------------------------ same event as the API
 def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
     """The same action through the JSON API and through the web form, each from the fixture: the same diff rows, the
@@ -355,6 +401,11 @@ def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
                  [("/banking/transfer", {"from_account": acct, "to": f"payee:{payee}", "amount": "50.00",
                                          "memo": "same"}),
                   ("/banking/transfer/tr_0001/confirm", {})]),
+        "calendar": (p.username, [("POST", "/api/events", {"title": "Same", "start": "2025-03-20T10:00",
+                                                           "end": "2025-03-20T11:00", "timezone": "Europe/Berlin",
+                                                           "location": "", "description": "", "attendees": [q.email]})],
+                     [("/calendar/new", {"title": "Same", "date": "2025-03-20", "start_time": "10:00",
+                                         "end_time": "11:00", "timezone": "Europe/Berlin", "attendees": q.email})]),
         "shop": (cust.username, [("POST", "/api/cart/items", {"sku": sku, "quantity": 2}), ("POST", "/api/checkout", {})],
                  [("/store/cart/add", {"sku": sku, "quantity": "2"}), ("/store/checkout", {"ship": "account"})]),
     }
@@ -402,6 +453,7 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
             for name, user, pages in (
                 ("mail", p.username, ["/mail", "/mail/compose"]),
                 ("bank", fin, ["/banking", f"/banking/account/{acct}", "/banking/payees", "/banking/transfer"]),
+                ("calendar", p.username, ["/calendar", "/calendar/invitations", "/calendar/new"]),
                 ("shop", staff, ["/store/orders", "/store", f"/store/product/{case.sku}", "/store/returns",
                                  f"/store/orders/{case.order}/refund"]),
             ):
@@ -432,6 +484,17 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
                     assert page.get_by_role("status").inner_text() == "Your message was sent."
                     page.get_by_role("link", name="Sent from Chromium").first.click()
                     shot = tmp_path / "mail-message.png"
+                elif name == "calendar":
+                    page.get_by_label("Title").fill("Planning from Chromium")
+                    page.get_by_label("Date", exact=True).fill("2025-03-19")
+                    page.get_by_label("Start time").fill("10:00")
+                    page.get_by_label("End time").fill("11:30")
+                    page.get_by_role("button", name="Create event").click()
+                    page.wait_for_url(re.compile(r".*/calendar/event/\d+.*"))
+                    assert page.locator("h1").inner_text() == "Planning from Chromium"
+                    page.goto(url + "/calendar")
+                    assert page.get_by_role("link", name="Planning from Chromium").is_visible()
+                    shot = tmp_path / "calendar-week-with-event.png"
                 elif name == "shop":  # the support team's refund screen, then its confirmation step
                     page.get_by_role("spinbutton").first.fill("1")
                     page.get_by_label("Reason").fill("Arrived damaged")
