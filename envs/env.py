@@ -176,6 +176,7 @@ class AirgapEnv(gym.Env[str, str]):
 
             capture = capture_mode(capture)
         self._capture = capture
+        self._sandbox_overrides: dict[str, Any] = {}
         # What `airgap replay run` passes back to gym.make (JSON only; where logs go is not part of it).
         suite_arg = suite if str(suite) in available_suites() else str(self.suite.path)  # a path, made absolute
         self.env_kwargs = {"suite": suite_arg, "task_ids": task_ids, "sandbox": sandbox, "pool_size": pool_size,
@@ -226,6 +227,8 @@ class AirgapEnv(gym.Env[str, str]):
             spec = {**spec, "sandbox": {**(spec.get("sandbox") or {}), "recycle": False}}
         if self._capture is not None:
             spec = {**spec, "sandbox": {**(spec.get("sandbox") or {}), "capture": self._capture}}
+        if self._sandbox_overrides:  # what a subclass's sandbox needs beyond the task's (the browser env's memory)
+            spec = {**spec, "sandbox": {**(spec.get("sandbox") or {}), **self._sandbox_overrides}}
         self._world = World.open(spec, sink=self._on_event, mode=self._sandbox_mode, pool_size=self._pool_size,
                                  image=self._image, backends=self._backends, on_change=self._on_backend_change)
         # What this episode's world is made of; the log header pins it and `airgap replay run` compares it.
@@ -445,7 +448,7 @@ class AirgapEnv(gym.Env[str, str]):
             truncated = True
             text += f"\n[the step budget of {self.task.budget['max_steps']} steps is spent: the episode is over]"
 
-        obs, cut = cap_text(text, self.observation_space.max_length)
+        obs, cut = cap_text(text, OBS_MAX_CHARS)
         info["truncated_output"] = result.truncated or cut
         info["error_count"] = self._errors
         raised = self._take_flags()  # the step's events are all in: its flags, before its observation
@@ -455,7 +458,7 @@ class AirgapEnv(gym.Env[str, str]):
         if stop is not None:
             truncated = True
             obs += f"\n[the episode was stopped: a {stop.severity} safety flag ({stop.monitor}): {stop.message}]"
-            obs, _ = cap_text(obs, self.observation_space.max_length)
+            obs, _ = cap_text(obs, OBS_MAX_CHARS)
         if (terminated or truncated) and self.task.attack is not None:
             self._grade_security(info, step)
         if (terminated or truncated) and self._side is not None:
@@ -648,6 +651,110 @@ class AirgapEnv(gym.Env[str, str]):
     def close(self) -> None:
         self._end_episode(status="closed")
         super().close()
+
+
+BROWSER_ENV_ID = "airgap/Browser-v0"
+SCREEN = (900, 1280)  # the browser's viewport (height, width): the screenshot observation's shape
+
+
+class BrowserEnv(AirgapEnv):
+    """A suite's tasks done through a real browser: the Chromium of the browser image in the episode's sandbox.
+
+    The tools are BrowserGym's actions over element ids (``tools/webagent.py``: goto, click, fill, select_option,
+    press, scroll, go_back, go_forward, new_tab, tab_focus, tab_close, send_msg_to_user) and ``submit``, whatever the
+    task's own tools are. The observation is a ``Dict``: ``text`` (the step's result: URL, tabs and the accessibility
+    tree with ``[bid]`` per element) and, with ``screenshot=True``, ``screenshot`` (the viewport as an RGB array). Each
+    step's PNG goes into the episode log as a ``browser.screenshot`` event whose ``png`` is a blob (by sha256, in the
+    log's blob folder). The text-only envs keep their spaces. ``gym.make("airgap/Browser-v0", suite="webqa")``.
+    """
+
+    def __init__(self, suite: str = "webqa", *, screenshot: bool = True, **kwargs: Any):
+        from airgap.sandbox.image import DEFAULT_IMAGE, variant_tag
+
+        kwargs["image"] = kwargs.get("image") or variant_tag("browser", DEFAULT_IMAGE)
+        super().__init__(suite, **kwargs)
+        self.screenshots = bool(screenshot)
+        self.env_kwargs["screenshot"] = self.screenshots
+        self._sandbox_overrides = {"memory": "1g", "pids": 1024}  # Chromium's processes and threads
+        spaces: dict[str, Any] = {"text": UnicodeText(max_length=OBS_MAX_CHARS)}
+        if self.screenshots:
+            import numpy as np
+
+            spaces["screenshot"] = gym.spaces.Box(0, 255, (*SCREEN, 3), np.uint8)
+        self.observation_space = gym.spaces.Dict(spaces)
+        self._page: Any = None
+        self._png: bytes | None = None
+
+    def _reset_observation(self, task: Task) -> str:
+        from airgap.sandbox.browser import BrowserSession
+
+        from .tools import TOOLS
+        from .tools.webagent import BROWSER_TOOLS, PageBrowser
+
+        self.tools = {**BROWSER_TOOLS, "submit": TOOLS["submit"]}
+        self._schemas = tool_schemas(list(self.tools.values()))
+        self._page = PageBrowser(BrowserSession(self._sb), timeout=float(task.budget["tool_timeout"]))
+        self._ctx.chromium = self._page
+        self._page.page.set_viewport_size({"width": SCREEN[1], "height": SCREEN[0]})
+        first = self._page.observe()
+        self._shoot(0)
+        return f"{super()._reset_observation(task)}\n\n{first}"
+
+    def _shoot(self, step: int) -> None:
+        """The current tab's PNG: kept for the observation, written to the log as a blob."""
+        self._png = None
+        if not self.screenshots or self._page is None:
+            return
+        try:
+            self._png = self._page.screenshot()
+        except Exception as e:  # noqa: BLE001 - a page that cannot be shot is said in the log, not fatal
+            self._emit("log_error", step=step, error=f"screenshot: {type(e).__name__}: {e}", source="browser")
+            return
+        import hashlib
+
+        self._emit("browser.screenshot", step=step, url=self._page.page.url,
+                   sha256=hashlib.sha256(self._png).hexdigest(), png=self._png)
+
+    def _run(self, name: str, args: dict) -> ToolResult:
+        result = super()._run(name, args)
+        if not result.done:
+            self._shoot(self._steps)
+        return result
+
+    def _observation(self, text: str) -> dict[str, Any]:
+        obs: dict[str, Any] = {"text": text}
+        if self.screenshots:
+            import io
+
+            import numpy as np
+
+            frame = np.zeros((*SCREEN, 3), np.uint8)
+            if self._png:
+                from PIL import Image
+
+                img = np.asarray(Image.open(io.BytesIO(self._png)).convert("RGB"))[: SCREEN[0], : SCREEN[1]]
+                frame[: img.shape[0], : img.shape[1]] = img
+            obs["screenshot"] = frame
+        return obs
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None) -> tuple[Any, dict]:
+        text, info = super().reset(seed=seed, options=options)
+        return self._observation(text), info
+
+    def step(self, action: Any) -> tuple[Any, float, bool, bool, dict]:
+        text, reward, terminated, truncated, info = super().step(action)
+        return self._observation(text), reward, terminated, truncated, info
+
+    def _end_episode(self, status: str, **outcome: Any) -> None:
+        page, self._page = self._page, None
+        if page is not None:  # before the sandbox goes back: Chromium is killed and its profile removed
+            if getattr(self, "_ctx", None) is not None:
+                self._ctx.chromium = None
+            try:
+                page.close()
+            except Exception as e:  # noqa: BLE001
+                self._emit("log_error", error=f"closing the browser: {type(e).__name__}: {e}", source="browser")
+        super()._end_episode(status, **outcome)
 
 
 def make_vec_env(num_envs: int = 1, vectorization_mode: str = "async", vector_kwargs: dict | None = None, **kwargs: Any) -> gym.vector.VectorEnv:

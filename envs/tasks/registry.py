@@ -130,6 +130,9 @@ def register_generic_env() -> None:
 
     if GENERIC_ENV_ID not in gym.registry:
         gym.register(id=GENERIC_ENV_ID, entry_point=ENTRY_POINT, vector_entry_point=VECTOR_ENTRY_POINT)
+    # the same suites done through the sandbox's real browser (observations: text and a screenshot)
+    if "airgap/Browser-v0" not in gym.registry:
+        gym.register(id="airgap/Browser-v0", entry_point="airgap.envs.env:BrowserEnv")
 
 
 def suite_spec(name: str) -> SuiteSpec | None:
