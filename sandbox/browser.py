@@ -174,20 +174,39 @@ class BrowserChannel:
             self._loop.close()
 
 
+_THREAD = threading.local()  # one Playwright driver per thread (its sync API allows one), shared by that thread's sessions
+
+
+def _playwright() -> Any:
+    if getattr(_THREAD, "pw", None) is None:
+        from playwright.sync_api import sync_playwright
+
+        _THREAD.pw, _THREAD.users = sync_playwright().start(), 0
+    _THREAD.users += 1
+    return _THREAD.pw
+
+
+def _release() -> None:
+    _THREAD.users -= 1
+    if _THREAD.users <= 0 and getattr(_THREAD, "pw", None) is not None:
+        pw, _THREAD.pw = _THREAD.pw, None
+        pw.stop()
+
+
 class BrowserSession:
     """Playwright connected (over CDP) to a :class:`BrowserChannel` in ``sandbox``: ``.browser``, ``.context``.
 
-    Playwright's sync API: use a session from the thread that made it."""
+    Playwright's sync API: use a session from the thread that made it (sessions of one thread share its driver)."""
 
     def __init__(self, sandbox: Any, timeout: float = 30.0, args: list[str] | None = None):
         try:
-            from playwright.sync_api import sync_playwright
+            import playwright.sync_api  # noqa: F401
         except ImportError:
             raise SandboxError("the sandbox browser is driven with Playwright: pip install 'airgap[browser]'") from None
         self.channel = BrowserChannel(sandbox, start_timeout=timeout, args=args)
         self._pw = None
         try:
-            self._pw = sync_playwright().start()
+            self._pw = _playwright()
             self.browser = self._pw.chromium.connect_over_cdp(self.channel.endpoint, timeout=timeout * 1000)
         except Exception as e:
             why = self.channel.error or " | ".join(list(self.channel.stderr)[-5:]) or str(e)
@@ -202,8 +221,8 @@ class BrowserSession:
         except Exception:  # noqa: BLE001 - the browser may be gone already
             pass
         if self._pw is not None:
-            self._pw.stop()
             self._pw = None
+            _release()
         self.channel.close()
 
     def __enter__(self) -> BrowserSession:

@@ -156,3 +156,40 @@ def test_agent_cannot_reach_or_signal_the_browser(web):
                     "    print(p, s.connect_ex(('127.0.0.1', p)))\"")
     assert all(line.split()[1] != "0" for line in probe.stdout.splitlines()), probe.stdout
     assert ctx.chromium.page.url  # the browser still answers the harness
+
+
+def test_browser_env_dict_observations_and_screenshot_blobs(sandbox_image, default_snapshot, tmp_path):
+    """airgap/Browser-v0 over the webqa suite: browser tools only, Dict observations (text + screenshot array), each
+    step's PNG in the episode log as a blob; the text env's space is unchanged."""
+    import gymnasium as gym
+    import numpy as np
+
+    import airgap.envs  # noqa: F401 - registers the env ids
+    from airgap.envs.logs import read_log, verify
+    from airgap.envs.spaces import UnicodeText
+
+    _browser_image(sandbox_image)
+    env = gym.make("airgap/Browser-v0", suite="webqa", log_dir=str(tmp_path / "logs"), sandbox="fresh")
+    try:
+        obs, info = env.reset(seed=0)
+        assert env.observation_space.contains(obs)
+        assert {t["function"]["name"] for t in info["tools"]} >= {"goto", "click", "fill", "press", "submit"}
+        assert "search" not in {t["function"]["name"] for t in info["tools"]}
+        obs, *_ = env.step({"tool": "goto", "args": {"url": "https://search.airgap/"}})
+        assert obs["text"].startswith("URL: https://search.airgap/")
+        assert obs["screenshot"].shape == (900, 1280, 3) and obs["screenshot"].dtype == np.uint8
+        assert obs["screenshot"].std() > 0  # a rendered page, not an empty frame
+        obs, _, terminated, _, _ = env.step({"tool": "submit", "args": {"answer": "x"}})
+        assert terminated
+        path = env.unwrapped.log_path
+    finally:
+        env.close()
+    assert verify(path).ok
+    _, raw = read_log(path, resolve=False)
+    shots = [e for e in raw if e.get("type") == "browser.screenshot"]
+    assert len(shots) == 2 and all("$blob" in e["png"] for e in shots)  # reset's and goto's; submit takes none
+    _, events = read_log(path)
+    pngs = [e["png"] for e in events if e.get("type") == "browser.screenshot"]
+    assert all(p[:8] == b"\x89PNG\r\n\x1a\n" for p in pngs)
+    (tmp_path / "env-step.png").write_bytes(pngs[-1])
+    assert isinstance(gym.make("airgap/WebQA-v0").observation_space, UnicodeText)
