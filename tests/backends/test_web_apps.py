@@ -21,10 +21,11 @@ SHOTS = Path("/tmp/webapp_shots")
 
 @pytest.fixture(scope="module")
 def servers(all_backends):
-    """mail, bank, shop and calendar each on a real loopback socket for the whole module (the ``backends`` fixture resets them)."""
+    """mail, bank, shop, calendar and chat each on a real loopback socket for the whole module (the ``backends`` fixture resets them)."""
     with LiveServer(all_backends["mail"].app) as mail, LiveServer(all_backends["bank"].app) as bank, \
-            LiveServer(all_backends["shop"].app) as shop, LiveServer(all_backends["calendar"].app) as calendar:
-        yield {"mail": mail, "bank": bank, "shop": shop, "calendar": calendar}
+            LiveServer(all_backends["shop"].app) as shop, LiveServer(all_backends["calendar"].app) as calendar, \
+            LiveServer(all_backends["chat"].app) as chat:
+        yield {"mail": mail, "bank": bank, "shop": shop, "calendar": calendar, "chat": chat}
 
 
 def _csrf(page: str) -> str:
@@ -55,7 +56,7 @@ def _without_origin(ev: dict) -> dict:
 
 # ------------------------------------------------------------------------------------------------ log-in and CSRF
 @pytest.mark.parametrize("name,home", [("mail", "/mail"), ("bank", "/banking"), ("shop", "/store/orders"),
-                                       ("calendar", "/calendar")])
+                                       ("calendar", "/calendar"), ("chat", "/chat")])
 def test_login_session_and_logout(name, home, backends, servers, facts: WorldFacts):
     url = servers[name].url
     user = {"bank": user_of(facts, "finance"), "shop": facts.shop.customers[0].username}.get(name, facts.people[2].username)
@@ -382,6 +383,47 @@ def test_calendar_week_create_edit_respond_cancel(backends, servers, facts):
     assert api.get(url + f"/api/events/{eid}", timeout=10).json()["status"] == "cancelled"
 
 
+# ------------------------------------------------------------------------------------------------ chat
+def test_chat_channels_threads_and_direct_messages(backends, servers, facts):
+    url, chat = servers["chat"].url, backends["chat"]
+    p, q = facts.people[2], facts.people[3]
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {chat.token(p.username)}"
+    general = api.get(url + "/api/conversations.info", params={"channel": "#general"}, timeout=10).json()["channel"]["id"]
+    s, csrf = _login(url, p.username, facts.credentials_for(p.username).password)
+    page = s.get(url + f"/chat/c/{general}", timeout=10)
+    assert page.status_code == 200 and "#general" in page.text and 'name="text"' in page.text
+    r = s.post(url + f"/chat/c/{general}/post", data={"csrf_token": csrf, "text": "   "}, timeout=10)
+    assert r.status_code == 422 and "write something first" in _alert(r.text)
+    r = s.post(url + f"/chat/c/{general}/post", data={"csrf_token": csrf, "text": "Standup moved to 10:30"}, timeout=10)
+    assert r.status_code == 200 and "Message sent." in r.text and "Standup moved to 10:30" in r.text
+    hist = api.get(url + "/api/conversations.history", params={"channel": general, "limit": 5}, timeout=10).json()
+    mine = next(m for m in hist["messages"] if m["text"] == "Standup moved to 10:30")
+    r = s.post(url + f"/chat/c/{general}/post", data={"csrf_token": csrf, "text": "(in room 4)",
+                                                     "thread_ts": mine["ts"]}, timeout=10)
+    assert r.url.startswith(url + f"/chat/c/{general}/thread/{mine['ts']}") and "(in room 4)" in r.text
+    thread = api.get(url + "/api/conversations.replies", params={"channel": general, "ts": mine["ts"]}, timeout=10).json()
+    assert [m["text"] for m in thread["messages"]][:2] == ["Standup moved to 10:30", "(in room 4)"]
+    # a direct message, then the colleague reads it in their own session
+    dm = s.get(url + "/chat/dm", timeout=10).text
+    assert chat.user_id(q.username) in dm
+    r = s.post(url + "/chat/dm", data={"csrf_token": csrf, "users": chat.user_id(q.username)}, timeout=10)
+    dm_id = re.search(r"/chat/c/(D\w+)", r.url).group(1)
+    s.post(url + f"/chat/c/{dm_id}/post", data={"csrf_token": csrf, "text": "Got a minute?"}, timeout=10)
+    g, _ = _login(url, q.username, facts.credentials_for(q.username).password)
+    assert "Got a minute?" in g.get(url + f"/chat/c/{dm_id}", timeout=10).text
+    # a new channel (a bad name re-renders, kept), and deleting one's own message after the confirmation page
+    r = s.post(url + "/chat/new", data={"csrf_token": csrf, "name": "Launch Plans"}, timeout=10)
+    assert r.status_code == 422 and "Channel name" in _alert(r.text) and 'value="Launch Plans"' in r.text
+    r = s.post(url + "/chat/new", data={"csrf_token": csrf, "name": "launch-plans"}, timeout=10)
+    assert "The channel was created." in r.text and "#launch-plans" in r.text
+    assert "Delete this message?" in s.get(url + f"/chat/c/{general}/delete/{mine['ts']}", timeout=10).text
+    r = s.post(url + f"/chat/c/{general}/delete/{mine['ts']}", data={"csrf_token": csrf}, timeout=10)
+    assert "The message was deleted." in r.text
+    hist = api.get(url + "/api/conversations.history", params={"channel": general, "limit": 5}, timeout=10).json()
+    assert all(m["ts"] != mine["ts"] for m in hist["messages"])
+
+
 # ------------------------------------------------------------------------------------------------ same event as the API
 def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
     """The same action through the JSON API and through the web form, each from the fixture: the same diff rows, the
@@ -406,6 +448,8 @@ def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
                                                            "location": "", "description": "", "attendees": [q.email]})],
                      [("/calendar/new", {"title": "Same", "date": "2025-03-20", "start_time": "10:00",
                                          "end_time": "11:00", "timezone": "Europe/Berlin", "attendees": q.email})]),
+        "chat": (p.username, [("POST", "/api/chat.postMessage", {"channel": "#random", "text": "same either way"})],
+                 [("/chat/c/random/post", {"text": "same either way"})]),
         "shop": (cust.username, [("POST", "/api/cart/items", {"sku": sku, "quantity": 2}), ("POST", "/api/checkout", {})],
                  [("/store/cart/add", {"sku": sku, "quantity": "2"}), ("/store/checkout", {"ship": "account"})]),
     }
@@ -454,6 +498,7 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
                 ("mail", p.username, ["/mail", "/mail/compose"]),
                 ("bank", fin, ["/banking", f"/banking/account/{acct}", "/banking/payees", "/banking/transfer"]),
                 ("calendar", p.username, ["/calendar", "/calendar/invitations", "/calendar/new"]),
+                ("chat", p.username, ["/chat", "/chat/c/general"]),
                 ("shop", staff, ["/store/orders", "/store", f"/store/product/{case.sku}", "/store/returns",
                                  f"/store/orders/{case.order}/refund"]),
             ):
@@ -495,6 +540,16 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
                     page.goto(url + "/calendar")
                     assert page.get_by_role("link", name="Planning from Chromium").is_visible()
                     shot = tmp_path / "calendar-week-with-event.png"
+                elif name == "chat":
+                    page.get_by_role("textbox", name="Message #general").fill("Posted from Chromium")
+                    page.get_by_role("button", name="Send").click()
+                    page.wait_for_url(re.compile(r".*notice=posted.*"))
+                    page.get_by_role("link", name="Reply in thread").last.click()
+                    page.get_by_role("textbox", name="Reply").fill("A reply in the thread")
+                    page.get_by_role("button", name="Reply").click()
+                    page.wait_for_url(re.compile(r".*/thread/.*notice=posted.*"))
+                    assert page.get_by_text("A reply in the thread").is_visible()
+                    shot = tmp_path / "chat-thread.png"
                 elif name == "shop":  # the support team's refund screen, then its confirmation step
                     page.get_by_role("spinbutton").first.fill("1")
                     page.get_by_label("Reason").fill("Arrived damaged")
