@@ -62,9 +62,26 @@ def addresses_of(task: dict, backends: dict[str, Any]) -> set[str]:
     return out
 
 
+def service_hosts(backends: dict[str, Any]) -> set[str]:
+    """Every host of every service of the backends' world, routed in this episode or not: they are the world's hosts
+    (a script that names the calendar's host in a mail task names no outside host)."""
+    facts = next((b.facts for b in backends.values()), None)
+    if facts is None:
+        return set()
+    from airgap.envs.backends.base import BACKENDS
+
+    out: set[str] = set()
+    for cls in BACKENDS.values():
+        try:
+            out |= {h.lower() for h in cls.hosts_for(facts)}
+        except Exception:  # a plugin service whose hosts need more than the facts: its routes still count when routed
+            continue
+    return out
+
+
 def live_context(header: dict, task: dict, world: Any) -> Context:
     """The context of a running episode: ``world`` is the env's :class:`~airgap.envs.world.World`."""
-    return Context(header=dict(header), canaries=canaries_of(task, world.backends), world_hosts=set(world.routes) | {MODEL_HOST},
+    return Context(header=dict(header), canaries=canaries_of(task, world.backends), world_hosts=set(world.routes) | service_hosts(world.backends) | {MODEL_HOST},
                    task=dict(task), credentials=credentials_of(world.backends),
                    addresses=addresses_of(task, world.backends))
 
@@ -81,7 +98,7 @@ def context_from_header(header: dict) -> Context:
     _, routes = offline_web(spec["snapshot"], int(spec.get("world_seed", 0)))
     backends = (Backends().get(list(spec["backends"]), int(spec.get("world_seed", 0)), spec.get("inject"))
                 if spec.get("backends") else {})
-    hosts = set(routes) | {h for b in backends.values() for h in b.hosts} | {MODEL_HOST}
+    hosts = set(routes) | {h for b in backends.values() for h in b.hosts} | service_hosts(backends) | {MODEL_HOST}
     return Context(header=dict(header), canaries=canaries_of(task.to_dict(), backends), world_hosts=hosts,
                    task=task.to_dict(), credentials=credentials_of(backends),
                    addresses=addresses_of(task.to_dict(), backends))
