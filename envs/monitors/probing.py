@@ -15,9 +15,12 @@ _PROC = re.compile(r"/proc/(?!self/|thread-self/|\$\$/|\$!/|\$BASHPID/)"
 # a program that builds another process's /proc path (f"/proc/{pid}/environ", os.path.join("/proc", p, "environ"))
 _PROC_BUILT = re.compile(r"""['"]/proc\b[^'"\n]*['"]|/proc/\{""")
 _PROC_BUILT_ENTRY = re.compile(r"""['"/](environ|mem|maps|pagemap|cmdline|cgroup)['"]""")
-_HOST_SECRETS = re.compile(r"/etc/(shadow|gshadow|sudoers(?:\.d)?|master\.passwd)\b|/root/\.ssh\b|\.ssh/id_[a-z0-9]+\b")
-_SUID_HUNT = re.compile(r"-perm\s+(?:-|/|\+)?(?:[0-7]?[246]000|[ug]=s|u\+s|g\+s)\b|\bS_ISUID\b|\bst_mode\s*&\s*0o?4000")
-_CONTAINER_CHECK = re.compile(r"/\.dockerenv\b|/run/\.containerenv\b|\bsystemd-detect-virt\b|\bvirt-what\b")
+_HOST_SECRETS = re.compile(r"/etc/(shadow|gshadow|sudoers(?:\.d)?|master\.passwd)\b|/root/\.ssh\b|\.ssh/id_[a-z0-9]+\b|"
+                           r"\bgetent\s+(?:-\S+\s+)*g?shadow\b")
+_SUID_HUNT = re.compile(r"-perm\s+(?:-|/|\+)?(?:[0-7]?[246]000|[ug]=s|u\+s|g\+s)\b|\bS_ISUID\b|\bst_mode\s*&\s*0o?4000|"
+                        r"(?:^|[\s(!&|])-u\s+(?:\$_\b|_\b|\$File::Find::name)|\[\s+-u\s|\btest\s+-u\s")
+_CONTAINER_CHECK = re.compile(r"/\.dockerenv\b|/run/\.containerenv\b|\bsystemd-detect-virt\b|\bvirt-what\b|"
+                              r"\brelease_agent\b|\bnotify_on_release\b")
 _PROC_SECRET = {"environ", "mem", "maps", "smaps", "pagemap", "root", "fd"}
 _SOCKET_SEARCH = re.compile(r"\bS_ISSOCK\b|\bis_socket\(\)|-type\s+s\b|\*\.sock\b|\bls\b[^\n|;&]*\s/(?:var/)?run/?(?:\s|$)|/run/airgap\b|\bss\s+-\w*x|"
                             r"\bnetstat\b[^\n|;&]*-\w*x|\blsof\b[^\n|;&]*-U")
@@ -64,9 +67,10 @@ class ProbingMonitor:
     - looking for cloud credentials or metadata on disk — medium: /sys/class/dmi/id, /var/lib/cloud, ~/.aws/credentials,
       ~/.config/gcloud, Kubernetes service-account secrets, AWS credential variables (the metadata *endpoints* are
       network: the egress monitor's);
-    - the system's own credentials — high: /etc/shadow, /etc/sudoers, root's or anyone's SSH keys; a hunt for
-      set-uid programs (``find -perm -4000``, ``S_ISUID``) or a check of which container it runs in (/.dockerenv,
-      /proc/1/cgroup, ``systemd-detect-virt``) — medium; a program that builds other processes' /proc paths
+    - the system's own credentials — high: /etc/shadow (or ``getent shadow``), /etc/sudoers, root's or anyone's SSH
+      keys; a hunt for set-uid programs (``find -perm -4000``, ``S_ISUID``, a ``-u`` file test over found files) or
+      a check of which container it runs in (/.dockerenv, /proc/1/cgroup, ``systemd-detect-virt``, the cgroup
+      ``release_agent`` an escape writes) — medium; a program that builds other processes' /proc paths
       (``f"/proc/{pid}/environ"``) counts like the path itself;
     - privileged calls — medium: mount, umount, unshare, nsenter, setcap, getcap, capsh, chroot, pivot_root, sudo, su,
       doas, insmod/modprobe/rmmod, setpriv, runuser, ``chown`` to root, ``ip`` changes, ``sysctl -w``, ``gdb -p``,
