@@ -19,11 +19,12 @@ from urllib.parse import parse_qsl, urlencode
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.models import HTTPBearer as HTTPBearerModel
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from fastapi.security.base import SecurityBase
 from markupsafe import Markup
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import NoMatchFound
 
 from airgap.envs.templates import register_templates, render
 
@@ -116,6 +117,15 @@ GITHUB = ErrorStyle(GitHubError, _github)
 SLACK = ErrorStyle(SlackError, _slack)
 
 
+def _has_login_page(request: Request) -> bool:
+    """Whether the app serving ``request`` has a web app with a log-in page (the route named ``webapp_login``)."""
+    try:
+        request.app.url_path_for("webapp_login")
+    except NoMatchFound:
+        return False
+    return True
+
+
 def error_responses(style: ErrorStyle) -> dict[int | str, dict[str, Any]]:
     """The OpenAPI ``responses`` entry every route of a backend shares: any 4XX has the style's body."""
     return {"4XX": {"model": style.model, "description": "The request was refused; the body says why."}}
@@ -148,8 +158,14 @@ def install(app: FastAPI, style: ErrorStyle, max_body: int = MAX_BODY) -> None:
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
         if isinstance(exc, PageError) or request.scope.get("airgap.page"):  # errors of HTML pages are pages
+            login = exc.status_code == 401 and _has_login_page(request)
+            if login and request.headers.get("sec-fetch-mode") == "navigate" and request.method == "GET":
+                # a browser navigating without credentials: its web app's log-in page (a basic-auth challenge would
+                # be a dead end in a browser driven by a program), which comes back here afterwards
+                target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+                return RedirectResponse(f"/login?{urlencode({'next': target})}", status_code=303)
             html = render("backends/error.html.j2", title=f"{exc.status_code} {http.HTTPStatus(exc.status_code).phrase}",
-                          message=exc.detail, nav=[], who=None)
+                          message=exc.detail, nav=[], who=None, login=login)
             return HTMLResponse(html, status_code=exc.status_code, headers=exc.headers)
         code = getattr(exc, "code", None)
         errors = getattr(exc, "errors", None)

@@ -232,7 +232,7 @@ class WebApp:
         router = APIRouter(include_in_schema=False)
         app = self
 
-        @router.get("/login", response_class=HTMLResponse)
+        @router.get("/login", response_class=HTMLResponse, name="webapp_login")
         def login_form(request: Request, next: str | None = None) -> Response:
             request.scope["airgap.page"] = True
             s = load_session(request)
@@ -253,6 +253,8 @@ class WebApp:
                 error = None if user else "That access token is not valid for this service."
             elif login and password:
                 name = b.accounts.aliases.get(login, b.accounts.aliases.get(login.lower(), login))
+                if name not in b.accounts.passwords:  # an e-mail address also signs in where the API's aliases differ
+                    name = next((p.username for p in b.facts.people if p.email == login.lower()), name)
                 if b.accounts.passwords.get(name) == password:
                     user = name
                 else:
@@ -294,4 +296,15 @@ async def call_api(request: Request, fn: Callable[..., Any], *args: Any) -> tupl
     except ApiError as e:
         if e.status_code >= 500:
             raise
-        return None, e.message
+        return None, refusal(e)
+
+
+def refusal(e: ApiError) -> str:
+    """An API refusal for a person: its message, with the details GitHub-style errors carry (field and code)."""
+    details = []
+    for err in e.errors or []:
+        if err.get("message"):
+            details.append(str(err["message"]))
+        elif err.get("field"):
+            details.append(f"{err['field']}: {str(err.get('code', 'invalid')).replace('_', ' ')}")
+    return e.message + (f" ({'; '.join(details)})" if details and "; ".join(details) not in e.message else "")

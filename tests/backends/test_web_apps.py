@@ -4,6 +4,7 @@ as the API call), confirmation steps, validation errors that re-render with what
 Chromium (Debian's) rendering each app's main pages, saved as screenshots."""
 from __future__ import annotations
 
+import base64
 import html
 import re
 import shutil
@@ -21,11 +22,11 @@ SHOTS = Path("/tmp/webapp_shots")
 
 @pytest.fixture(scope="module")
 def servers(all_backends):
-    """mail, bank, shop, calendar and chat each on a real loopback socket for the whole module (the ``backends`` fixture resets them)."""
+    """Each web app's backend on a real loopback socket for the whole module (the ``backends`` fixture resets them)."""
     with LiveServer(all_backends["mail"].app) as mail, LiveServer(all_backends["bank"].app) as bank, \
             LiveServer(all_backends["shop"].app) as shop, LiveServer(all_backends["calendar"].app) as calendar, \
-            LiveServer(all_backends["chat"].app) as chat:
-        yield {"mail": mail, "bank": bank, "shop": shop, "calendar": calendar, "chat": chat}
+            LiveServer(all_backends["chat"].app) as chat, LiveServer(all_backends["tracker"].app) as tracker:
+        yield {"mail": mail, "bank": bank, "shop": shop, "calendar": calendar, "chat": chat, "tracker": tracker}
 
 
 def _csrf(page: str) -> str:
@@ -37,6 +38,7 @@ def _csrf(page: str) -> str:
 def _login(url: str, login: str, password: str | None = None, token: str | None = None) -> tuple[requests.Session, str]:
     """A browser-like session signed in through the log-in form; returns it and the CSRF token of its first page."""
     s = requests.Session()
+    s.headers["Accept"] = "text/html,application/xhtml+xml"  # as a browser sends it
     page = s.get(url + "/login", timeout=10)
     assert page.status_code == 200 and 'action="/login"' in page.text
     data = {"csrf_token": _csrf(page.text), **({"token": token} if token else {"username": login, "password": password})}
@@ -56,13 +58,20 @@ def _without_origin(ev: dict) -> dict:
 
 # ------------------------------------------------------------------------------------------------ log-in and CSRF
 @pytest.mark.parametrize("name,home", [("mail", "/mail"), ("bank", "/banking"), ("shop", "/store/orders"),
-                                       ("calendar", "/calendar"), ("chat", "/chat")])
+                                       ("calendar", "/calendar"), ("chat", "/chat"), ("tracker", "/issues")])
 def test_login_session_and_logout(name, home, backends, servers, facts: WorldFacts):
     url = servers[name].url
     user = {"bank": user_of(facts, "finance"), "shop": facts.shop.customers[0].username}.get(name, facts.people[2].username)
     email = facts.shop.customers[0].email if name == "shop" else facts.person(user).email
     anon = requests.get(url + home, allow_redirects=False, timeout=10)
     assert anon.status_code == 303 and anon.headers["location"] == f"/login?next={home.replace('/', '%2F')}"
+    if name != "shop":  # the older read-only pages: a browser's navigation goes to the log-in page, other clients 401
+        nav = requests.get(url + "/", headers={"accept": "text/html", "sec-fetch-mode": "navigate"},
+                           allow_redirects=False, timeout=10)
+        assert nav.status_code == 303 and nav.headers["location"] == "/login?next=%2F"
+        other = requests.get(url + "/", headers={"accept": "text/html"}, allow_redirects=False, timeout=10)
+        assert other.status_code == 401 and other.headers["www-authenticate"].startswith("Basic")
+        assert 'href="/login"' in other.text
     # a wrong password: the form again, 401, with the user name kept and the password not echoed
     s = requests.Session()
     page = s.get(url + "/login", timeout=10)
@@ -90,7 +99,7 @@ def test_login_session_and_logout(name, home, backends, servers, facts: WorldFac
     page = s2.get(url + "/login?next=//evil.example/x", timeout=10)
     r = s2.post(url + "/login", data={"csrf_token": _csrf(page.text), "username": user, "password": pw,
                                       "next": "//evil.example/x"}, allow_redirects=False, timeout=10)
-    assert r.status_code == 303 and r.headers["location"] == ("/store" if name == "shop" else home)  # the app's home
+    assert r.status_code == 303 and r.headers["location"] == {"shop": "/store", "tracker": "/"}.get(name, home)
 
 
 def test_csrf_refused_without_or_with_a_foreign_token(backends, servers, facts):
@@ -424,6 +433,73 @@ def test_chat_channels_threads_and_direct_messages(backends, servers, facts):
     assert all(m["ts"] != mine["ts"] for m in hist["messages"])
 
 
+# ------------------------------------------------------------------------------------------------ tracker
+def test_tracker_issues_labels_comments_and_a_pull_request(backends, servers, facts):
+    url, tracker = servers["tracker"].url, backends["tracker"]
+    eng, other = user_of(facts, "engineer"), user_of(facts, "ceo")
+    repo = facts.repos[0]
+    full = f"{repo.owner}/{repo.name}"
+    api = requests.Session()
+    api.headers["Authorization"] = f"Bearer {tracker.token(eng)}"
+    # without a session github.com's pages answer as before: the read-only page with ?token=, 401 without
+    assert requests.get(url + f"/{full}/issues", params={"token": tracker.token(eng)}, timeout=10).status_code == 200
+    assert requests.get(url + f"/{full}/issues", headers={"accept": "text/html"}, timeout=10).status_code == 401
+    s, csrf = _login(url, facts.person(eng).github_login, facts.credentials_for(eng).password)
+    listing = s.get(url + f"/{full}/issues", timeout=10)
+    assert listing.status_code == 200 and "New issue" in listing.text
+    r = s.post(url + f"/{full}/issues/new", data={"csrf_token": csrf, "title": "  ", "body": "kept text",
+                                                   "labels": ["bug"]}, timeout=10)
+    assert r.status_code == 422 and "needs a title" in _alert(r.text) and "kept text</textarea>" in r.text
+    assert re.search(r'value="bug" checked', r.text)
+    r = s.post(url + f"/{full}/issues/new", data={"csrf_token": csrf, "title": "Sync fails offline", "body": "Steps...",
+                                                   "labels": ["bug"], "assignees": [facts.person(eng).github_login]},
+               timeout=10)
+    assert "The issue was opened." in r.text
+    n = int(re.search(r"/issues/(\d+)", r.url).group(1))
+    got = api.get(url + f"/repos/{full}/issues/{n}", timeout=10).json()
+    assert [x["name"] for x in got["labels"]] == ["bug"] and got["assignee"]["login"] == facts.person(eng).github_login
+    # "Close with comment": the comment and the close, two API calls (two change events), as on GitHub
+    events: list[dict] = []
+    tracker.on_change = events.append
+    r = s.post(url + f"/{full}/issues/{n}/comment", data={"csrf_token": csrf, "body": "Fixed on main.", "close": "1"},
+               timeout=10)
+    assert "The issue was closed." in r.text and "Fixed on main." in r.text
+    assert [(e["method"], e["path"]) for e in events] == [("POST", f"/repos/{full}/issues/{n}/comments"),
+                                                          ("PATCH", f"/repos/{full}/issues/{n}")]
+    got = api.get(url + f"/repos/{full}/issues/{n}", timeout=10).json()
+    assert got["state"] == "closed" and got["state_reason"] == "completed" and got["comments"] == 1
+    r = s.post(url + f"/{full}/issues/{n}/meta", data={"csrf_token": csrf, "labels": ["bug", "priority:low"]}, timeout=10)
+    assert sorted(x["name"] for x in api.get(url + f"/repos/{full}/issues/{n}", timeout=10).json()["labels"]) == \
+        ["bug", "priority:low"]
+    r = s.post(url + f"/{full}/labels", data={"csrf_token": csrf, "name": "bug", "color": "#ff0000"}, timeout=10)
+    assert r.status_code == 422 and "already exists" in _alert(r.text)
+    # a pull request from a branch made through the API, reviewed by a colleague, merged after the confirmation
+    main = api.get(url + f"/repos/{full}/branches/main", timeout=10).json()["commit"]["sha"]
+    assert api.post(url + f"/repos/{full}/git/refs", json={"ref": "refs/heads/docs/notes", "sha": main}, timeout=10).ok
+    assert api.put(url + f"/repos/{full}/contents/NOTES.md", timeout=10, json={
+        "message": "Add notes", "content": base64.b64encode(b"Release checklist\n").decode(), "branch": "docs/notes"}).ok
+    r = s.post(url + f"/{full}/compare", data={"csrf_token": csrf, "base": "main", "head": "docs/notes", "title": ""},
+               timeout=10)
+    assert r.status_code == 422 and "needs a title" in _alert(r.text)
+    r = s.post(url + f"/{full}/compare", data={"csrf_token": csrf, "base": "main", "head": "docs/notes",
+                                               "title": "Add release notes", "body": "For the release."}, timeout=10)
+    assert "The pull request was opened." in r.text and "NOTES.md" in r.text
+    pn = int(re.search(r"/pull/(\d+)", r.url).group(1))
+    o, ocsrf = _login(url, facts.person(other).github_login, facts.credentials_for(other).password)
+    r = o.post(url + f"/{full}/pull/{pn}/review", data={"csrf_token": ocsrf, "event": "APPROVE", "review": "LGTM"},
+               timeout=10)
+    assert "Your review was submitted." in r.text
+    r = s.post(url + f"/{full}/pull/{pn}/merge", data={"csrf_token": csrf}, timeout=10)
+    assert "Confirm merge" in r.text and api.get(url + f"/repos/{full}/pulls/{pn}", timeout=10).json()["merged"] is False
+    r = s.post(url + f"/{full}/pull/{pn}/merge", data={"csrf_token": csrf, "confirm": "yes", "merge_method": "merge",
+                                                      "sha": re.search(r'name="sha" value="([0-9a-f]{40})"', r.text).group(1)},
+               timeout=10)
+    assert "The pull request was merged." in r.text
+    pr = api.get(url + f"/repos/{full}/pulls/{pn}", timeout=10).json()
+    assert pr["merged"] is True and [x["state"] for x in api.get(url + f"/repos/{full}/pulls/{pn}/reviews",
+                                                                   timeout=10).json()] == ["APPROVED"]
+
+
 # ------------------------------------------------------------------------------------------------ same event as the API
 def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
     """The same action through the JSON API and through the web form, each from the fixture: the same diff rows, the
@@ -450,6 +526,10 @@ def test_a_web_write_makes_the_api_s_change_event(backends, servers, facts):
                                          "end_time": "11:00", "timezone": "Europe/Berlin", "attendees": q.email})]),
         "chat": (p.username, [("POST", "/api/chat.postMessage", {"channel": "#random", "text": "same either way"})],
                  [("/chat/c/random/post", {"text": "same either way"})]),
+        "tracker": (p.username, [("POST", f"/repos/{facts.repos[0].owner}/{facts.repos[0].name}/issues",
+                                   {"title": "Same", "body": "either way", "labels": ["bug"], "assignees": []})],
+                    [(f"/{facts.repos[0].owner}/{facts.repos[0].name}/issues/new",
+                      {"title": "Same", "body": "either way", "labels": "bug"})]),
         "shop": (cust.username, [("POST", "/api/cart/items", {"sku": sku, "quantity": 2}), ("POST", "/api/checkout", {})],
                  [("/store/cart/add", {"sku": sku, "quantity": "2"}), ("/store/checkout", {"ship": "account"})]),
     }
@@ -490,6 +570,7 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
     payee = next(x.id for x in facts.bank.payees if x.owner == "org")
     staff = facts.shop.staff[0]
     case = next(c for c in facts.shop.cases if c.within_refund_window)
+    full = f"{facts.repos[0].owner}/{facts.repos[0].name}"
     shots: list[Path] = []
     with sync_api.sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=chromium, args=["--no-sandbox"])
@@ -499,6 +580,7 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
                 ("bank", fin, ["/banking", f"/banking/account/{acct}", "/banking/payees", "/banking/transfer"]),
                 ("calendar", p.username, ["/calendar", "/calendar/invitations", "/calendar/new"]),
                 ("chat", p.username, ["/chat", "/chat/c/general"]),
+                ("tracker", user_of(facts, "engineer"), ["/", f"/{full}/issues", f"/{full}/issues/1", f"/{full}/labels"]),
                 ("shop", staff, ["/store/orders", "/store", f"/store/product/{case.sku}", "/store/returns",
                                  f"/store/orders/{case.order}/refund"]),
             ):
@@ -540,6 +622,15 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
                     page.goto(url + "/calendar")
                     assert page.get_by_role("link", name="Planning from Chromium").is_visible()
                     shot = tmp_path / "calendar-week-with-event.png"
+                elif name == "tracker":
+                    page.goto(url + f"/{full}/issues/new")
+                    page.get_by_label("Title").fill("Opened from Chromium")
+                    page.get_by_label("Description").fill("Steps to reproduce")
+                    page.get_by_label("bug", exact=True).check()
+                    page.get_by_role("button", name="Submit new issue").click()
+                    page.wait_for_url(re.compile(r".*/issues/\d+\?notice=issue"))
+                    assert page.get_by_role("status").inner_text() == "The issue was opened."
+                    shot = tmp_path / "tracker-issue.png"
                 elif name == "chat":
                     page.get_by_role("textbox", name="Message #general").fill("Posted from Chromium")
                     page.get_by_role("button", name="Send").click()

@@ -83,11 +83,12 @@ class TrackerBackend(SqliteBackend):
         importlib.import_module(f"{__name__}.seed").seed(self.facts, db, self.git_template.refs)
 
     def routers(self) -> list[APIRouter]:
-        """The issue routes, then the code routes (before github.com's pages, whose ``/{owner}/{repo}`` would match
-        ``/orgs/{org}``)."""
+        """The issue routes, then the code routes, then the web app's (``webapp.py``; before github.com's read-only pages,
+        whose ``/{owner}/{repo}`` would match ``/orgs/{org}`` and which it hands requests without a session to)."""
         base = importlib.import_module(f"{__name__}.api").routers
         code = importlib.import_module(f"{__name__}.code_api").routers
-        return base[:-1] + code + base[-1:]
+        web = importlib.import_module(f"{__name__}.webapp").routers  # github.com's pages for a signed-in browser
+        return base[:-1] + code + web + base[-1:]
 
     def _make_app(self) -> FastAPI:
         from airgap.envs.backends.tracker.githttp import GitSmartHTTP
