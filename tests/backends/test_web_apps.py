@@ -18,6 +18,11 @@ from airgap.envs.worldgen import WorldFacts
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 SHOTS = Path("/tmp/webapp_shots")
+#: Form controls without an accessible name: no <label>, no aria-label(ledby), no text (a button) or title.
+UNLABELLED = """() => [...document.querySelectorAll('input:not([type=hidden]), select, textarea, button')]
+  .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label') && !e.getAttribute('aria-labelledby')
+               && !(e.tagName === 'BUTTON' && e.textContent.trim()) && !e.title)
+  .map(e => e.outerHTML)"""
 
 
 @pytest.fixture(scope="module")
@@ -598,6 +603,8 @@ def test_pages_render_in_headless_chromium(backends, servers, facts, tmp_path):
                 for i, path in enumerate(pages):
                     page.goto(url + path)
                     assert page.locator("h1").inner_text().strip()
+                    assert page.evaluate(UNLABELLED) == [], path  # every control has an accessible name
+                    assert page.locator("main").count() == 1 and page.locator("nav").count() >= 1
                     shot = tmp_path / f"{name}-{i}-{path.strip('/').replace('/', '_')}.png"
                     page.screenshot(path=str(shot), full_page=True)
                     shots.append(shot)
