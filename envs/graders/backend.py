@@ -144,6 +144,8 @@ def backend_state(spec: dict, ep: Episode) -> tuple[bool, str]:
             not p.startswith(("collateral", "hook")) for p in problems)
         if not collateral and progress == 0 and (spec.get("expect") or spec.get("state")):
             met -= 1  # changing nothing is not progress: "no collateral" earns credit only beside a goal met
+        if not diff:
+            met = 0  # nor is a final-state check that held before the episode ("main still at its commit"): nothing done, 0
         return False, "; ".join(problems), (met, goals)
     shown = [c for c in diff if c not in extras]
     detail = f"{len(shown)} change(s) as required: " + ", ".join(_describe(c) for c in shown[:10])
