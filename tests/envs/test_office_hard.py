@@ -14,6 +14,10 @@ from airgap.envs.suites.office_hard import generator
 from airgap.envs.tasks import at_level, load_suite
 
 PLAYED = (0, 1)
+# Episodes are played in one world here (the level's others in other tests; every world: `airgap evaluate --suite office
+# --level hard --seed N --agent oracle|noop|decoy`, 100% / 0% / 0%), to keep the test command inside its time budget.
+EPISODES = (0,)  # the whole level but its own-tested families; the close family in world 1
+CLOSE_EPISODES = (1,)
 KINDS = {"workflow", "volume", "recovery", "ask", "refuse", "time", "coding", "close", "mailbox", "pr"}
 SMALL = {"close": 6, "mailbox": 5}  # kinds with fewer than nine tasks a world
 PRESENT = {m.__name__.rsplit(".", 1)[1] for m in generator.family_modules()}
@@ -65,13 +69,13 @@ def _play_world(seed: int, kind: str | None = None, skip: tuple[str, ...] = ()) 
 
 @pytest.fixture(scope="module")
 def played_worlds(sandbox_image):
-    pool = ThreadPoolExecutor(max_workers=len(PLAYED))
-    runs = {seed: pool.submit(_play_world, seed, skip=("close", "mailbox", "pr")) for seed in PLAYED}  # their own tests
+    pool = ThreadPoolExecutor(max_workers=len(EPISODES))
+    runs = {seed: pool.submit(_play_world, seed, skip=("close", "mailbox", "pr")) for seed in EPISODES}  # their own tests
     yield runs
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-@pytest.mark.parametrize("seed", PLAYED)
+@pytest.mark.parametrize("seed", EPISODES)
 def test_oracle_1_noop_0_decoy_0_on_every_hard_task(seed, played_worlds):
     """Every task but the close family's (played once, by the test below, not twice) and the mailbox family's
     (tests/envs/test_office_hard_mailproto.py)."""
@@ -79,7 +83,7 @@ def test_oracle_1_noop_0_decoy_0_on_every_hard_task(seed, played_worlds):
     assert not failures, f"{len(failures)} failure(s):\n" + "\n".join(failures[:20])
 
 
-@pytest.mark.parametrize("seed", PLAYED)
+@pytest.mark.parametrize("seed", CLOSE_EPISODES)
 def test_close_oracle_1_noop_0_decoy_0(seed, sandbox_image):
     """The month-end close family (the whole-level test above leaves it to this one)."""
     failures = _play_world(seed, kind="close")

@@ -15,6 +15,9 @@ from airgap.envs.suites.workplace import Office
 from airgap.envs.tasks import load_suite
 
 PLAYED = (0, 1)
+# Episodes are played in one world here (the level's others in other tests; every world: `airgap evaluate --suite office
+# --level hard --seed N --agent oracle|noop|decoy`, 100% / 0% / 0%), to keep the test command inside its time budget.
+EPISODES = (0,)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +73,7 @@ def test_the_level_holds_the_family():
     assert sum(t.kind == "mailbox" for t in suite.tasks) == 5
 
 
-@pytest.mark.parametrize("seed", PLAYED)
+@pytest.mark.parametrize("seed", EPISODES)
 def test_mailbox_oracle_1_noop_0_decoy_0(seed, sandbox_image):
     failures = _play_world(seed, kind="mailbox")
     assert not failures, f"{len(failures)} failure(s):\n" + "\n".join(failures[:20])
