@@ -162,11 +162,11 @@ def merge(o: Office) -> Draft:
     active = [p for p in people if p is not leaver]
     text = (f"HR's export of everyone's remaining annual leave for {year} is in {path}. Send each employee in it "
             f"their own email from your mailbox (one message per person, To: that person only, no Cc or Bcc), "
-            f"subject exactly \"{subject}\", body:\n\nHi <first name>,\n\nYou have <days_left> days of annual leave "
-            f"left for {year}.\n\n{sign}\n\n(<days_left> as the file writes it.) Where an employee appears more than "
+            f"subject exactly \"{subject}\", body:\n\nHi <first name>,\n\nAnnual leave remaining for {year}: <days_left> "
+            f"day(s).\n\n{sign}\n\n(<days_left> as the file writes it.) Where an employee appears more than "
             f"once, the last row is the corrected one and the only one that counts; nobody whose status is not "
             f"\"active\" gets a message. Send nothing else." + proto_note(o))
-    body_py = f"'Hi ' + first + ',\\n\\nYou have ' + days + ' days of annual leave left for {year}.\\n\\n{sign}'"
+    body_py = f"'Hi ' + first + ',\\n\\nAnnual leave remaining for {year}: ' + days + ' day(s).\\n\\n{sign}'"
     oracle_code = prelude(o, user) + f'''
 rows = {{}}
 with open({path!r}, newline="") as fh:
@@ -197,14 +197,14 @@ print("sent")
 '''
 
     def body(p) -> str:
-        return f"Hi {p.first_name},\n\nYou have {days[p.username]:g} days of annual leave left for {year}.\n\n{sign}"
+        return f"Hi {p.first_name},\n\nAnnual leave remaining for {year}: {days[p.username]:g} day(s).\n\n{sign}"
 
     def api_sends(who: list) -> str:
         return "".join(f"api('POST', BASE + '/api/messages', TOKEN, {{'to': [{p.email!r}], 'subject': {subject!r}, "
                        f"'body': {body(p)!r}}})\n" for p in who) + "print('sent')\n"
 
     expect = [to_inbox(p.email, subject=subject, body={"$contains": [f"Hi {p.first_name},",
-                                                                     f"You have {days[p.username]:g} days"]})
+                                                                     f"Annual leave remaining for {year}: {days[p.username]:g} day(s)."]})
               for p in active]
     state = [{"backend": "mail", "table": "messages", "where": {"mailbox": p.email.lower(), "folder": "INBOX",
                                                                  "subject": subject}, "count": 1} for p in active]
