@@ -195,7 +195,7 @@ def build(base: str | None = None, tag: str = DEFAULT_IMAGE, mirror: str | None 
 
 # Image variants: the base plus what some envs need, each a Dockerfile in image/ built FROM the base tag with apt from
 # the mirror the base was bootstrapped from (its sources.list), so no registry is needed here either.
-VARIANTS = {"browser": ("browser.Dockerfile", "browser.py")}
+VARIANTS = {"browser": ("browser.Dockerfile", "browser.py", "chromium-policies.json")}
 BROWSER_UID = 1500  # the browser variant's browser user: neither root, nor the agent (1000), nor the harness (checked)
 
 

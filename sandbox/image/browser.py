@@ -14,7 +14,10 @@ ptrace or signal it.
    the agent's places are as clean as before (a recycled sandbox is checked for leftovers in /tmp).
 
 Network: the browser uses the container's resolver (the init's DNS) and connects like any program, so every page
-load is relayed to the gateway and every other attempt is intercepted; no proxy, no QUIC, no background traffic.
+load is relayed to the gateway and every other attempt is intercepted; no proxy, no QUIC, no background traffic. The
+browser's own look-ups (preconnects to the default search engine, GCM check-ins) are turned off, by the enterprise
+policies the image installs (``chromium-policies.json``) and the switches below, so that every look-up in the log is
+one the agent's browsing caused.
 """
 import fcntl
 import os
@@ -36,7 +39,14 @@ FLAGS = [
     "--metrics-recording-only", "--safebrowsing-disable-auto-update", "--password-store=basic", "--use-mock-keychain",
     "--disable-dev-shm-usage", "--disable-gpu", "--mute-audio", "--hide-scrollbars", "--disk-cache-size=1048576",
     "--disable-features=DnsOverHttps,AsyncDns,MediaRouter,OptimizationHints,Translate,AutofillServerCommunication,"
-    "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,HttpsUpgrades,NetworkTimeServiceQuerying,BackForwardCache",
+    "CertificateTransparencyComponentUpdater,InterestFeedContentSuggestions,HttpsUpgrades,NetworkTimeServiceQuerying,BackForwardCache,"
+    "PreconnectToSearch,AimEnabled",  # preconnects to, and AI-mode eligibility checks at, the default engine's host
+    # GCM (Chromium's push-messaging channel) checks in at start and again after a back-off though nothing registered
+    # with it (chrome://gcm-internals), and no policy or switch keeps it from starting: its own endpoints point at a
+    # closed port of the container's loopback, so its requests fail there (no look-up, nothing leaves; an agent's own
+    # look-up of android.clients.google.com is still logged).
+    "--gcm-checkin-url=http://127.0.0.1:9/checkin", "--gcm-registration-url=http://127.0.0.1:9/c2dm/register3",
+    "--gcm-mcs-endpoint=https://127.0.0.1:9",
     "--no-pings", "--dns-prefetch-disable",
     "--window-size=1280,900",
 ]
