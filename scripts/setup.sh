@@ -6,7 +6,8 @@
 #      (the task-suite checker re-derives every webqa answer from the original pages).
 #   2. dockerd, started in the background when no engine answers.
 #   3. .venv with the airgap package (editable) and its test extras.
-#   4. The sandbox base image (`airgap sandbox build`) and the bundled offline web (`airgap corpus build-default`).
+#   4. The sandbox base image (`airgap sandbox build`) and the bundled offline web (`airgap corpus build-default`);
+#      with AIRGAP_BROWSER=1 also the browser image (`airgap sandbox build --with browser`).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -61,6 +62,10 @@ fi
 # --- 4. the base image and the bundled snapshot -------------------------------------------------------
 say "sandbox base image"
 .venv/bin/airgap sandbox build
+if [ "${AIRGAP_BROWSER:-0}" = 1 ]; then   # opt-in: Chromium in the sandbox (+0.8 GB, about a minute); browser tests skip without it
+  say "browser image (AIRGAP_BROWSER=1)"
+  .venv/bin/airgap sandbox build --with browser
+fi
 say "bundled offline web snapshot"
 .venv/bin/airgap corpus build-default
 say "ready: .venv/bin/airgap --help"
