@@ -1,6 +1,7 @@
 """render_html: one self-contained HTML page for an episode (steps, full outputs, sandbox events, flags, rewards)."""
 from __future__ import annotations
 
+import base64
 import datetime as _dt
 import os
 
@@ -11,6 +12,23 @@ from .episode import _SANDBOX_PREFIX, Episode, load_episode
 
 #: Outputs longer than this many lines start collapsed in the HTML page.
 COLLAPSE_LINES = 12
+#: A browser episode's screenshots shown inline (PNG as data: URIs, as logged, not downscaled): at most this many,
+#: the first ones, each at most MAX_SCREENSHOT_BYTES; past that the page says how many were left out. The page of a
+#: 40-step browser episode then stays under about 20 MB.
+MAX_SCREENSHOTS = 40
+MAX_SCREENSHOT_BYTES = 1 << 19
+
+
+def _screenshots(ep: Episode) -> dict[int, str]:
+    """``id(event)`` -> a ``data:image/png`` URI for the episode's ``browser.screenshot`` events that are shown."""
+    out: dict[int, str] = {}
+    for step in ep.steps:
+        for ev in step.other:
+            png = ev.get("png") if ev.get("type") == "browser.screenshot" else None
+            if isinstance(png, bytes) and png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) <= MAX_SCREENSHOT_BYTES \
+                    and len(out) < MAX_SCREENSHOTS:
+                out[id(ev)] = "data:image/png;base64," + base64.b64encode(png).decode("ascii")
+    return out
 
 
 def _sandbox_summary(ev: dict) -> str:
@@ -44,8 +62,12 @@ def render_html(episode: Episode | str | os.PathLike) -> str:
         "env_id", "task_id", "task_version", "seed", "agent", "started_at", "package_version", "git_revision",
         "snapshot_manifest_hash", "image_digest", "backend_fixture_hash", "env_kwargs", "redaction", "parent",
         "schema_version")]
+    shots = _screenshots(ep)
+    n_shots = sum(1 for st in ep.steps for ev in st.other if ev.get("type") == "browser.screenshot")
     return render(
         "episode.html.j2",
+        screenshot_uri=lambda ev: shots.get(id(ev)),
+        screenshots_left_out=n_shots - len(shots), MAX_SCREENSHOTS=MAX_SCREENSHOTS,
         sandbox_summary=_sandbox_summary,
         COLLAPSE_LINES=COLLAPSE_LINES,
         ep=ep,

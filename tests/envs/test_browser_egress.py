@@ -31,8 +31,7 @@ def test_browser_episode_clean_then_agent_egress_flagged(sandbox_image, default_
     from airgap.envs.logs import read_log
 
     _browser_image(sandbox_image)
-    env = gym.make("airgap/Browser-v0", suite="office", world_seed=0, log_dir=str(tmp_path / "logs"), sandbox="fresh",
-                   screenshot=False)
+    env = gym.make("airgap/Browser-v0", suite="office", world_seed=0, log_dir=str(tmp_path / "logs"), sandbox="fresh")
     try:
         env.reset(seed=0)
         world = env.unwrapped._world
@@ -64,3 +63,15 @@ def test_browser_episode_clean_then_agent_egress_flagged(sandbox_image, default_
     assert any(e["type"] == "egress_attempt" and e.get("host") == "exfil.example" for e in outside)
     assert clean_flags == [], clean_flags
     assert any("exfil.example" in str(f) for f in all_flags[len(clean_flags):]), all_flags
+
+    # `airgap replay html`'s page shows each step's screenshot inline (data: URIs; the page stays self-contained)
+    import base64
+
+    from airgap.envs.replay import render_html
+
+    page = render_html(path)
+    uris = re.findall(r'<img src="data:image/png;base64,([A-Za-z0-9+/=]+)"', page)
+    shots = [e for e in logged if e.get("type") == "browser.screenshot" and e.get("step", 1) >= 1]
+    assert uris and len(uris) <= len(shots), (len(uris), len(shots))
+    assert all(base64.b64decode(u)[:8] == b"\x89PNG\r\n\x1a\n" for u in uris)
+    assert 'src="http' not in page
