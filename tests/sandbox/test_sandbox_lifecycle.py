@@ -78,7 +78,10 @@ def test_container_killed_from_outside_mid_exec(sandbox_image, run_dir):
 
 
 HARNESS = textwrap.dedent("""
-    import sys, time
+    import signal, sys, time
+    # SIGINT as a terminal's shell gives it: a parent that ignores SIGINT (the full suite's process, once some library
+    # set it so) passes the ignore on to its children, and then SIGINT would not stop this harness at all
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from airgap.sandbox import Sandbox, SandboxConfig
     boxes = [Sandbox(SandboxConfig(image=sys.argv[1])) for _ in range(3)]
     print(" ".join(sb.id for sb in boxes), flush=True)
