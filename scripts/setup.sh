@@ -7,7 +7,7 @@
 #   2. dockerd, started in the background when no engine answers.
 #   3. .venv with the airgap package (editable) and its test extras.
 #   4. The sandbox base image (`airgap sandbox build`) and the bundled offline web (`airgap corpus build-default`);
-#      with AIRGAP_BROWSER=1 also the browser image (`airgap sandbox build --with browser`).
+#      and the browser image (`airgap sandbox build --with browser`; AIRGAP_BROWSER=0 leaves it out).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { printf '\033[1m[setup]\033[0m %s\n' "$*"; }
@@ -62,8 +62,8 @@ fi
 # --- 4. the base image and the bundled snapshot -------------------------------------------------------
 say "sandbox base image"
 .venv/bin/airgap sandbox build
-if [ "${AIRGAP_BROWSER:-0}" = 1 ]; then   # opt-in: Chromium in the sandbox (+0.8 GB, about a minute); browser tests skip without it
-  say "browser image (AIRGAP_BROWSER=1)"
+if [ "${AIRGAP_BROWSER:-1}" != 0 ]; then   # Chromium in the sandbox (+0.8 GB, about a minute the first time; seconds after);
+  say "browser image (AIRGAP_BROWSER=0 skips it; the browser tests then skip, saying why)"
   .venv/bin/airgap sandbox build --with browser
 fi
 say "bundled offline web snapshot"
